@@ -1,0 +1,97 @@
+"""The one error tree of mailbridge.
+
+::
+
+    BridgeError
+    ├── ConfigError            the setup is wrong: a config key, or a portal setting (exit 78)
+    ├── LockHeld               another process holds the ledger (exit 75)
+    ├── MailboxError           IMAP trouble
+    │   ├── MailboxUnavailable     DNS, refused, TLS, drop, BYE, timeouts: try again later
+    │   └── MailboxRejected        login refused, folder missing: the setup (exit 78)
+    ├── StoreError             the SQLite ledger cannot be used
+    ├── ParseError             bytes that are not a readable message
+    └── CrmError               Bitrix24 trouble
+        ├── CrmTemporary           not executed (503 QUERY_LIMIT_EXCEEDED, 429, refused
+        │                          connection): safe to send again after ``retry_after``
+        ├── CrmUnknownOutcome      a write may or may not have happened (timeout, reset,
+        │                          5xx, HTML, undecodable JSON): look it up by ORIGIN_ID
+        ├── CrmRejected            this message's data was refused (400 with error ""):
+        │                          quarantine after a few attempts
+        └── CrmSetupError          INVALID_CREDENTIALS, insufficient_scope, method not found,
+                                   portal moved or deleted: stop the run (exit 78)
+
+Third-party exceptions are translated once, at the adapter's edge, with ``raise ... from``.
+Messages never contain the webhook secret, passwords or message bodies.
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Base of every error mailbridge raises on purpose."""
+
+
+class ConfigError(BridgeError):
+    """The configuration is wrong. ``key`` names the setting (``imap.port``) when known."""
+
+    def __init__(self, message: str, key: str | None = None, line: int | None = None) -> None:
+        self.key = key
+        self.line = line
+        super().__init__(message)
+
+
+class LockHeld(BridgeError):
+    """Another mailbridge process is working on the same ledger."""
+
+
+class MailboxError(BridgeError):
+    """IMAP trouble."""
+
+
+class MailboxUnavailable(MailboxError):
+    """The server could not be reached or dropped us; the same call may work later."""
+
+
+class MailboxRejected(MailboxError):
+    """The server refused the login or the folder: the setup must change."""
+
+
+class StoreError(BridgeError):
+    """The SQLite ledger cannot be opened or written."""
+
+
+class ParseError(BridgeError):
+    """The bytes are not a readable message."""
+
+
+class CrmError(BridgeError):
+    """Bitrix24 trouble. ``code`` is the portal's ``error`` value ("" for CRM legacy errors)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class CrmTemporary(CrmError):
+    """The request was not executed (rate limit, refused connection); send it again later."""
+
+
+class CrmUnknownOutcome(CrmError):
+    """The request may have been executed; look the result up before sending it again."""
+
+
+class CrmRejected(CrmError):
+    """The portal refused this request's data; sending it again as is will not help."""
+
+
+class CrmSetupError(CrmError):
+    """The webhook, its scopes or the portal are wrong; no message is to blame."""
