@@ -1,0 +1,284 @@
+"""Bytes -> text for mail: declared charsets, mislabels, sniffing, RFC 2047 words.
+
+Mail from Russian sites comes in UTF-8, windows-1251 and KOI8-R, sometimes labelled wrongly
+(a "utf-8" label on cp1251 bytes after a template migration), sometimes not labelled at all
+(8-bit headers, ``Content-Type: text/plain`` without a charset) and sometimes with a name no
+codec knows (``x-unknown``). The rule everywhere: the declared charset if the bytes decode
+strictly with it, UTF-8 if they are valid UTF-8, else the most plausible single-byte
+Cyrillic/Western charset. Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import logging
+import re
+
+log = logging.getLogger(__name__)
+
+# Single-byte charsets worth guessing for this mail; Cyrillic first (the users are Russian).
+SNIFF_CANDIDATES: tuple[str, ...] = ("cp1251", "koi8_r", "cp866", "iso8859_5", "cp1252")
+
+_ALIASES = {
+    "x-unknown": None,
+    "unknown": None,
+    "unknown-8bit": None,
+    "x-user-defined": None,
+    "default": None,
+    "8bit": None,
+    "binary": None,
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "cp-1251": "cp1251",
+    "win-1251": "cp1251",
+    "windows1251": "cp1251",
+    "x-cp1251": "cp1251",
+    "koi8r": "koi8_r",
+    "koi8": "koi8_r",
+    "ansi_x3.4-1968": "ascii",
+    "us-ascii": "ascii",
+    "ks_c_5601-1987": "cp949",
+    "gb2312": "gb18030",  # superset; real-world "gb2312" mail uses GBK characters
+    "gbk": "gb18030",
+    "iso-8859-8-i": "iso8859_8",
+}
+
+_MULTIBYTE = {"utf_8", "utf_16", "utf_32", "utf_7", "gb18030", "big5", "cp949", "euc_kr",
+              "euc_jp", "shift_jis", "iso2022_jp", "cp932", "big5hkscs", "utf_8_sig",
+              "utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be", "hz", "euc_jis_2004",
+              "iso2022_kr", "johab", "cp950"}
+
+_CYR_LOWER = set("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+_CYR_UPPER = {c.upper() for c in _CYR_LOWER}
+_RARE = set("ъЪёЁ")
+
+
+def normalize_charset(name: str | None) -> str | None:
+    """The Python codec name for a MIME charset label, or None when unknown/meaningless."""
+    if not name:
+        return None
+    label = name.strip().strip("\"'").lower()
+    if "*" in label:  # RFC 2231 language suffix: utf-8*ru
+        label = label.split("*", 1)[0]
+    if label in _ALIASES:
+        return _ALIASES[label]
+    try:
+        return codecs.lookup(label).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _is_multibyte(codec: str) -> bool:
+    return codec.replace("-", "_") in _MULTIBYTE
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _score(text: str) -> float:
+    """Plausibility of ``text`` as natural language: high for ordinary words, low for mojibake.
+
+    Cyrillic charsets decode each other's bytes without errors, so the choice rests on
+    shape: real words are lower case or Capitalised, mojibake flips case inside words
+    (KOI8-R read as cp1251 gives "ъБКБЪ") and is full of box-drawing and rare letters.
+    """
+    score = 0.0
+    prev_lower = False
+    for ch in text:
+        if ch in _CYR_LOWER or ("a" <= ch <= "z"):
+            score += 1.0
+            if ch in _RARE:
+                score -= 1.5
+            prev_lower = True
+            continue
+        if ch in _CYR_UPPER or ("A" <= ch <= "Z"):
+            score += 0.5
+            if ch in _RARE:
+                score -= 1.5
+            if prev_lower:
+                score -= 2.0  # case flip inside a word
+            prev_lower = False
+            continue
+        prev_lower = False
+        o = ord(ch)
+        if ch in " \t\r\n.,:;!?-()\"'/@+0123456789«»—–№%":
+            continue
+        if o < 32 or 0x80 <= o < 0xA0 or 0x2500 <= o < 0x2600 or ch == "\ufffd":
+            score -= 3.0  # controls, box drawing: never in form mail
+        elif o >= 0xA0 and not ch.isalpha():
+            score -= 1.0
+        elif ch.isalpha() and not ("\u0400" <= ch <= "\u04ff"):
+            score -= 0.5  # accented Latin inside what is probably Cyrillic
+    return score
+
+
+def sniff(data: bytes) -> tuple[str, str]:
+    """Best guess for undeclared 8-bit bytes: (text, codec name)."""
+    text = _utf8(data)
+    if text is not None:
+        return text, "utf-8"
+    best: tuple[float, str, str] | None = None
+    for cand in SNIFF_CANDIDATES:
+        try:
+            t = data.decode(cand)
+        except UnicodeDecodeError:
+            continue
+        s = _score(t)
+        if best is None or s > best[0]:
+            best = (s, t, cand)
+    if len(data) >= 64 and best is not None and best[2] == "cp1252":
+        # Probably not Cyrillic at all; let charset-normalizer pick among Western charsets.
+        guess = _normalizer_guess(data, ("cp1252", "iso8859_15", "cp1250", "iso8859_2"))
+        if guess is not None:
+            return guess
+    if best is None:
+        return data.decode("cp1251", errors="replace"), "cp1251"
+    return best[1], best[2]
+
+
+def _normalizer_guess(data: bytes, candidates: tuple[str, ...]) -> tuple[str, str] | None:
+    try:
+        from charset_normalizer import from_bytes
+
+        match = from_bytes(data[:65536], cp_isolation=list(candidates)).best()
+    except Exception:  # a detector bug must never break parsing
+        log.debug("event=charset_detect_failed", exc_info=True)
+        return None
+    if match is None:
+        return None
+    try:
+        return data.decode(match.encoding), match.encoding
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
+    """Decode body or header bytes; returns (text, defect note or None).
+
+    Order: pure ASCII; the declared charset strictly (but valid multi-byte UTF-8 wins over
+    a single-byte label, because cp1251/KOI8-R text is practically never valid UTF-8);
+    UTF-8; sniffing among the Cyrillic and Western single-byte charsets.
+    """
+    if not data:
+        return "", None
+    try:
+        return data.decode("ascii"), None
+    except UnicodeDecodeError:
+        pass
+    codec = normalize_charset(declared)
+    utf = _utf8(data)
+    if codec is not None:
+        if codec == "ascii":
+            codec = None  # 8-bit bytes under a us-ascii label: the label is a default, sniff
+        else:
+            try:
+                text = data.decode(codec)
+            except (UnicodeDecodeError, LookupError):
+                text = None
+            if text is not None:
+                if utf is not None and not _is_multibyte(codec):
+                    return utf, f"charset {declared} mislabelled, bytes are utf-8"
+                if codec in ("cp1251", "koi8_r") and text:
+                    # the two swap case: a KOI8-R body labelled windows-1251 (or back)
+                    other = "koi8_r" if codec == "cp1251" else "cp1251"
+                    alt = data.decode(other, errors="replace")
+                    if _score(alt) > _score(text) + max(8.0, 0.2 * len(text)):
+                        return alt, f"charset {declared} mislabelled, bytes are {other}"
+                return text, None
+    if utf is not None:
+        note = None if declared is None else f"charset {declared} unusable, bytes are utf-8"
+        return utf, note
+    text, used = sniff(data)
+    if declared is None:
+        return text, f"no charset declared, sniffed {used}"
+    return text, f"charset {declared} does not fit, sniffed {used}"
+
+
+def decode_text(data: bytes, declared: str | None) -> str:
+    """Like :func:`decode_bytes`, without the note."""
+    return decode_bytes(data, declared)[0]
+
+
+def raw_header_bytes(value: str) -> bytes:
+    """The original bytes of a header value the stdlib parser kept with surrogateescape."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+_EW = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def _ew_bytes(enc: str, payload: str) -> bytes:
+    if enc in "bB":
+        clean = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        clean += "=" * (-len(clean) % 4)
+        try:
+            return base64.b64decode(clean)
+        except (binascii.Error, ValueError):
+            return payload.encode("ascii", "replace")
+    raw = payload.replace("_", " ").encode("utf-8", "surrogateescape")
+    return _QP_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+
+
+def _decode_plain(segment: str) -> str:
+    """Header text outside encoded words: raw 8-bit bytes (surrogates) are sniffed."""
+    if not any("\udc80" <= c <= "\udcff" for c in segment):
+        return segment
+    return decode_bytes(raw_header_bytes(segment), None)[0]
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words anywhere in ``value`` (also inside quotes).
+
+    Adjacent encoded words separated only by whitespace are joined, and their bytes are
+    concatenated per charset before decoding, so a character split across two words
+    (common with 63-column wrapping) survives. Raw 8-bit text is sniffed.
+    """
+    if "=?" not in value:
+        return _decode_plain(value)
+    out: list[str] = []
+    pending: list[tuple[str, bytes]] = []  # (charset, bytes) of adjacent words
+
+    def flush() -> None:
+        if not pending:
+            return
+        groups: list[tuple[str, bytearray]] = []
+        for cs, b in pending:
+            if groups and groups[-1][0] == cs:
+                groups[-1][1].extend(b)
+            else:
+                groups.append((cs, bytearray(b)))
+        for cs, b in groups:
+            out.append(decode_bytes(bytes(b), cs)[0])
+        pending.clear()
+
+    pos = 0
+    for m in _EW.finditer(value):
+        between = value[pos : m.start()]
+        if pending and between.strip() == "":
+            pass  # whitespace between adjacent encoded words is dropped
+        else:
+            flush()
+            out.append(_decode_plain(between))
+        charset = m.group(1).split("*", 1)[0].lower()
+        pending.append((charset, _ew_bytes(m.group(2), m.group(3))))
+        pos = m.end()
+    flush()
+    out.append(_decode_plain(value[pos:]))
+    return "".join(out)
+
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+def decode_header(value: str) -> str:
+    """A raw header value as the stdlib parser holds it -> readable text, unfolded."""
+    unfolded = _FOLD.sub("", value).replace("\r", "").replace("\n", " ")
+    text = decode_words(unfolded)
+    return text.replace("\x00", "").strip()

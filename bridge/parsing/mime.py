@@ -1,0 +1,490 @@
+"""Raw bytes -> :class:`MailDoc`: the MIME structure, bodies, files and auto-mail class.
+
+Parsing uses the stdlib ``email`` package with ``email.policy.default`` (it decodes RFC 2231
+and quoted RFC 2047 file names and keeps raw 8-bit bytes as surrogates). mail-parser is not
+used here: it parses with compat32, so it returns encoded file names, re-decoded text
+attachments and ``cid:`` images as files; the stdlib tree beneath it is what we need.
+
+Header values are read raw (``raw_items``) and decoded by :mod:`charsets`, so a broken
+header never raises from the stdlib header registry. Everything broken is repaired and
+noted in ``MailDoc.defects``; only bytes that are no message at all raise ``ParseError``.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import Message
+from email.parser import BytesParser
+
+from bridge.errors import ParseError
+from bridge.model import ParseOptions
+from bridge.parsing.attachments import FileCandidate, check_files, cid_references
+from bridge.parsing.charsets import decode_bytes, decode_header, decode_words
+from bridge.parsing.classify import BOUNCE, auto_kind
+from bridge.parsing.doc import Address, MailDoc
+
+log = logging.getLogger(__name__)
+
+MAX_FORWARD_DEPTH = 3  # message/rfc822 inside message/rfc822 inside ...
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}[ \t]*:")
+_SIGNATURE_TYPES = frozenset({
+    "application/pgp-signature", "application/pkcs7-signature",
+    "application/x-pkcs7-signature", "application/pgp-keys",
+})
+_SKIP_TYPES = frozenset({"text/rfc822-headers", "message/delivery-status",
+                         "message/global-delivery-status", "message/disposition-notification",
+                         "message/external-body", "message/partial"})
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""",
+                           re.IGNORECASE)
+_ADDR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+
+
+def decode(raw: bytes, options: ParseOptions) -> MailDoc:
+    """Decode one message; raises :class:`ParseError` only for bytes that are no message."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise ParseError(f"expected bytes, got {type(raw).__name__}")
+    data, notes = _prepare(bytes(raw))
+    try:
+        msg = BytesParser(policy=email.policy.default).parsebytes(data)
+        doc = _decode_message(msg, options, 0, notes)
+    except ParseError:
+        raise
+    except Exception as exc:  # a stdlib or library bug on hostile input: degrade, don't crash
+        log.warning("event=mime_degraded error=%s", type(exc).__name__)
+        notes.append(f"structure unreadable ({type(exc).__name__}), read as plain text")
+        try:
+            return _degraded(data, options, notes)
+        except Exception as exc2:
+            raise ParseError(f"unreadable message ({type(exc2).__name__})") from exc2
+    return doc
+
+
+def _prepare(data: bytes) -> tuple[bytes, list[str]]:
+    """Strip NULs, leading blank lines and an mbox "From " line; insist on a header block."""
+    notes: list[str] = []
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"")
+        notes.append("NUL bytes removed")
+    if not data.strip():
+        raise ParseError("empty message")
+    if data[:1] in (b"\r", b"\n", b" ", b"\t"):
+        stripped = data.lstrip(b"\r\n")
+        if stripped[:1] in (b" ", b"\t") or not stripped:
+            stripped = data.lstrip()
+        if stripped != data:
+            notes.append("leading blank lines removed")
+            data = stripped
+    if data.startswith(b"From ") and not _HEADER_LINE.match(data):
+        nl = data.find(b"\n")
+        data = data[nl + 1 :] if nl >= 0 else b""
+        notes.append("mbox From_ line removed")
+    if not _HEADER_LINE.match(data):
+        raise ParseError("no header block: the data does not start with a header field")
+    return data, notes
+
+
+@dataclass
+class _Walk:
+    """What the walk over one message's parts collects."""
+
+    text: str | None = None
+    html: str | None = None
+    files: list[tuple[FileCandidate, str | None, bool]] = field(default_factory=list)
+    forwarded: Message | None = None
+    part_types: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list[str]) -> MailDoc:
+    headers, header_all, raw_headers = _headers(msg)
+    if not raw_headers:
+        raise ParseError("no header block")
+    w = _Walk(notes=notes)
+    _walk(msg, w, is_top=True, in_related=False)
+    cids = cid_references(w.html)
+    candidates = []
+    for cand, cid, in_related in w.files:
+        if cid and cid in cids:
+            continue  # an inline resource of the HTML (logo), not a user file
+        if in_related and cand.filename is None:
+            continue  # unnamed HTML resource (Content-Location or unreferenced cid)
+        candidates.append(cand)
+    accepted, rejected, file_notes = check_files(candidates, options)
+    w.notes.extend(file_notes)
+
+    top_type = _content_type(msg)
+    kind = auto_kind(
+        headers,
+        content_type=top_type,
+        report_type=_param(msg, "report-type"),
+        part_types=w.part_types,
+    )
+    forwarded = None
+    if w.forwarded is not None and kind != BOUNCE:
+        if depth < MAX_FORWARD_DEPTH:
+            inner_notes: list[str] = []
+            try:
+                forwarded = _decode_message(w.forwarded, options, depth + 1, inner_notes)
+            except ParseError:
+                w.notes.append("forwarded message unreadable")
+        else:
+            w.notes.append("forwarded messages nested too deep")
+    for d in _collect_defects(msg):
+        if d not in w.notes:
+            w.notes.append(d)
+
+    return MailDoc(
+        message_id=_message_id(raw_headers.get("message-id")),
+        subject=headers.get("subject", ""),
+        date=_date(raw_headers.get("date")),
+        from_=_first(_addresses(raw_headers.get("from"))),
+        reply_to=_addresses(raw_headers.get("reply-to")),
+        to=_addresses(raw_headers.get("to")),
+        headers=headers,
+        header_all=header_all,
+        text=w.text,
+        html=w.html,
+        attachments=accepted,
+        rejected=rejected,
+        auto_kind=kind,
+        forwarded=forwarded,
+        defects=tuple(dict.fromkeys(w.notes)),
+    )
+
+
+# --- headers -------------------------------------------------------------------------
+
+
+def _headers(
+    msg: Message,
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
+    headers: dict[str, str] = {}
+    all_: dict[str, list[str]] = {}
+    raw: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        key = str(name).strip().lower()
+        value = value if isinstance(value, str) else str(value)
+        try:
+            text = decode_header(value)
+        except Exception:  # never let one header break the message
+            text = value.encode("utf-8", "replace").decode("utf-8", "replace")
+        all_.setdefault(key, []).append(text)
+        if key not in headers:
+            headers[key] = text
+            raw[key] = value
+    return headers, {k: tuple(v) for k, v in all_.items()}, raw
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = decode_header(value)
+    m = re.search(r"<[^<>\s]+>", v)
+    if m:
+        return m.group(0)
+    v = v.strip()
+    return v or None
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    v = decode_header(value)
+    try:
+        return email.utils.parsedate_to_datetime(v)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _addresses(value: str | None) -> tuple[Address, ...]:
+    """Addresses from a raw header value; display names RFC 2047 / 8-bit decoded."""
+    if not value:
+        return ()
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", value).replace("\r", " ").replace("\n", " ")
+    try:
+        pairs = email.utils.getaddresses([unfolded])
+    except Exception:
+        pairs = []
+    out: list[Address] = []
+    for name, addr in pairs:
+        name_t = decode_words(name).strip().strip("\"'").strip() if name else ""
+        addr_t = decode_words(addr).strip() if addr else ""
+        if not addr_t and not name_t:
+            continue
+        # "Иван Петров" with no address at all: words without "@" are a name
+        bare_name = " " in addr_t or not addr_t.isascii()
+        if addr_t and "@" not in addr_t and not name_t and bare_name:
+            out.append(Address(addr_t, ""))
+            continue
+        out.append(Address(name_t or None, addr_t))
+    if out and any(a.addr and "@" in a.addr for a in out):
+        return tuple(out)
+    # getaddresses gave up (unbalanced <, stray quotes, 8-bit): rescue by pattern
+    text = decode_words(unfolded)
+    found = _ADDR.findall(text)
+    if not found:
+        name = text.strip().strip("<>\"' ")
+        return (Address(name or None, ""),) if name else tuple(out)
+    rescued = []
+    rest = text
+    for addr in found:
+        before, _, rest = rest.partition(addr)
+        name = re.sub(r"[<>\"',;()]", " ", before).strip()
+        rescued.append(Address(" ".join(name.split()) or None, addr))
+    return tuple(rescued)
+
+
+def _first(addrs: tuple[Address, ...]) -> Address | None:
+    return addrs[0] if addrs else None
+
+
+# --- parts -----------------------------------------------------------------------------
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type().lower()
+    except Exception:
+        return "text/plain"
+
+
+def _param(part: Message, name: str) -> str | None:
+    try:
+        value = part.get_param(name)
+    except Exception:
+        return None
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        value = email.utils.collapse_rfc2231_value(value)
+    return str(value)
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        d = part.get_content_disposition()
+    except Exception:
+        d = None
+    return d.lower() if isinstance(d, str) else None
+
+
+def _filename(part: Message) -> str | None:
+    name: str | None
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if not name:
+        name = _param(part, "name")
+    if not name:
+        return None
+    name = str(name)
+    if "=?" in name or any("\udc80" <= c <= "\udcff" for c in name):
+        name = decode_words(name)
+    return name.strip() or None
+
+
+def _content_id(part: Message) -> str | None:
+    value = part.get("content-id") if "content-id" in part else None
+    if not value:
+        return None
+    return str(value).strip().strip("<>").strip().lower() or None
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return payload.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _walk(part: Message, w: _Walk, *, is_top: bool, in_related: bool) -> None:
+    ctype = _content_type(part)
+    w.part_types.add(ctype)
+    maintype, _, subtype = ctype.partition("/")
+
+    if ctype in ("message/rfc822", "message/global"):
+        inner = _inner_message(part, w)
+        if inner is not None and w.forwarded is None:
+            w.forwarded = inner
+        elif inner is not None:
+            w.notes.append("more than one attached message; only the first is read")
+        return
+    if ctype in _SKIP_TYPES or ctype in _SIGNATURE_TYPES:
+        return
+    if maintype == "multipart":
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload:
+            related = in_related or subtype == "related"
+            for child in payload:
+                if isinstance(child, Message):
+                    _walk(child, w, is_top=False, in_related=related)
+            return
+        # declared multipart, but no delimiter lines: the body is the text itself
+        w.notes.append("multipart without parts, body read as text")
+        if w.text is None:
+            w.text = _body_text(part, w, "plain")
+        return
+    if maintype == "message":
+        return  # other message/* types carry no user content
+
+    disposition = _disposition(part)
+    filename = _filename(part)
+    body_like = maintype == "text" and subtype in ("plain", "html")
+    if body_like and disposition != "attachment" and (not filename or is_top):
+        if subtype == "plain" and w.text is None:
+            w.text = _body_text(part, w, "plain")
+        elif subtype == "html" and w.html is None:
+            w.html = _body_text(part, w, "html")
+        else:
+            w.notes.append(f"extra inline text/{subtype} part ignored")
+        return
+    data = _payload_bytes(part)
+    w.files.append((FileCandidate(filename, ctype, data), _content_id(part), in_related))
+
+
+def _inner_message(part: Message, w: _Walk) -> Message | None:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return payload[0]
+    # message/rfc822 with a base64/QP transfer encoding (not allowed, but seen): parse bytes
+    data = _payload_bytes(part)
+    if not data.strip():
+        return None
+    try:
+        data, _ = _prepare(data.replace(b"\x00", b""))
+        w.notes.append("encoded message/rfc822 part decoded")
+        return BytesParser(policy=email.policy.default).parsebytes(data)
+    except Exception:
+        w.notes.append("attached message unreadable")
+        return None
+
+
+def _body_text(part: Message, w: _Walk, subtype: str) -> str:
+    data = _payload_bytes(part)
+    charset = _param(part, "charset")
+    if charset is None and subtype == "html":
+        m = _META_CHARSET.search(data[:8192])
+        if m:
+            charset = m.group(1).decode("ascii", "replace")
+    text, note = decode_bytes(data, charset)
+    if note:
+        w.notes.append(note)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        w.notes.append("NUL bytes removed from body")
+    if subtype == "plain" and (_param(part, "format") or "").lower() == "flowed":
+        delsp = (_param(part, "delsp") or "").lower() == "yes"
+        text = unflow(text, delsp=delsp)
+    return text
+
+
+def unflow(text: str, *, delsp: bool) -> str:
+    """Join RFC 3676 format=flowed soft line breaks (a line ending in a space continues).
+
+    Quote depth is kept per paragraph; space-stuffing is undone; the signature separator
+    ``-- `` is never a soft break. With ``delsp=yes`` the trailing space is deleted.
+    """
+    out: list[str] = []
+    para: list[str] = []
+    para_depth = -1
+
+    def flush() -> None:
+        nonlocal para_depth
+        if para_depth >= 0:
+            prefix = ">" * para_depth + (" " if para_depth else "")
+            out.append(prefix + "".join(para))
+        para.clear()
+        para_depth = -1
+
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing (or the space after quote marks)
+        if para_depth >= 0 and depth != para_depth:
+            flush()
+        soft = content.endswith(" ") and content != "-- "
+        if soft and delsp:
+            content = content[:-1]
+        para.append(content)
+        para_depth = depth
+        if not soft:
+            flush()
+    if para:
+        flush()
+    return "\n".join(out)
+
+
+def _collect_defects(msg: Message) -> list[str]:
+    names: list[str] = []
+    try:
+        for part in msg.walk():
+            for d in getattr(part, "defects", ()):
+                name = type(d).__name__.removesuffix("Defect")
+                if name not in names:
+                    names.append(name)
+    except Exception:
+        return names
+    return names
+
+
+# --- last resort ------------------------------------------------------------------------
+
+
+def _degraded(data: bytes, options: ParseOptions, notes: list[str]) -> MailDoc:
+    """Headers as lines, the rest as one sniffed text body, when the MIME tree is hopeless."""
+    norm = data.replace(b"\r\n", b"\n")
+    head, _, body = norm.partition(b"\n\n")
+    headers: dict[str, str] = {}
+    all_: dict[str, list[str]] = {}
+    raw: dict[str, str] = {}
+    cur: list[str] = []
+    lines = head.decode("utf-8", "surrogateescape").split("\n")
+    for line in [*lines, ""]:
+        if line[:1] in (" ", "\t") and cur:
+            cur.append(line)
+            continue
+        if cur:
+            name, _, value = "\n".join(cur).partition(":")
+            key = name.strip().lower()
+            text = decode_header(value)
+            all_.setdefault(key, []).append(text)
+            headers.setdefault(key, text)
+            raw.setdefault(key, value)
+        cur = [line] if ":" in line else []
+    if not headers:
+        raise ParseError("no header block")
+    text, note = decode_bytes(body, None)
+    if note:
+        notes.append(note)
+    return MailDoc(
+        message_id=_message_id(raw.get("message-id")),
+        subject=headers.get("subject", ""),
+        date=_date(raw.get("date")),
+        from_=_first(_addresses(raw.get("from"))),
+        reply_to=_addresses(raw.get("reply-to")),
+        to=_addresses(raw.get("to")),
+        headers=headers,
+        header_all={k: tuple(v) for k, v in all_.items()},
+        text=text.replace("\r", ""),
+        html=None,
+        attachments=(),
+        rejected=(),
+        auto_kind=auto_kind(headers),
+        forwarded=None,
+        defects=tuple(dict.fromkeys(notes)),
+    )
