@@ -1,0 +1,592 @@
+"""poll_once(): the only place the steps are sequenced.
+
+One pass: intake (new mail by UID -> a ledger row each, committed before anything else
+happens), then every due row is parsed, decided and pushed, then the mailbox is updated
+for every finished row. Each step is committed to the ledger before the next side effect,
+so a kill at any instant resumes correctly:
+
+* a row in ``pushing`` (or one that failed before) is looked up by ORIGIN_ID before it is
+  sent again; a lead whose answer was lost is found instead of created twice;
+* the mail is marked or moved only after its outcome is committed;
+* a message that fails is recorded and the others go on (per-message failures), while a
+  wrong setup (webhook rejected, login refused) stops the run (per-run failures).
+
+Text-only leads of a backlog travel in ``batch`` calls of up to 50; a lead with files is
+one ``crm.lead.add`` with the files inline.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from bridge.errors import (
+    CrmError,
+    CrmRejected,
+    CrmSetupError,
+    CrmTemporary,
+    CrmUnknownOutcome,
+    MailboxUnavailable,
+    ParseError,
+)
+from bridge.identity import message_id_of, message_identity, origin_id
+from bridge.leads import (
+    LeadSettings,
+    build_lead,
+    double_click_comment,
+    files_comment,
+    marker,
+)
+from bridge.model import Attachment, Lead, ParsedForm, ParseOptions, PollReport, RawMessage
+from bridge.parsing import parse_message
+from bridge.ratelimit import backoff_delay
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 50
+PUSH_STATES = ("received", "parsed", "pushing", "failed")
+FINISHED_STATES = ("created", "skipped", "duplicate")
+
+
+class Mailbox(Protocol):
+    """What the pipeline needs from a mail source (IMAP or a folder of files)."""
+
+    def select(self, folder: str) -> int: ...
+    def search_new(self, after_uid: int | None, since: date | None) -> list[int]: ...
+    def fetch(self, uids: Sequence[int]) -> Iterator[RawMessage]: ...
+    def finish(self, uid: int, processed_folder: str) -> str: ...
+    def close(self) -> None: ...
+
+
+class Crm(Protocol):
+    """What the pipeline needs from Bitrix24."""
+
+    def add_lead(
+        self, fields: dict[str, Any], files: Sequence[Attachment] = (), file_field: str = ""
+    ) -> int: ...
+    def add_leads_batch(
+        self, leads: Sequence[Lead], file_field: str = ""
+    ) -> dict[str, int | CrmError]: ...
+    def find_leads_by_origin(self, origin_ids: Sequence[str]) -> dict[str, int]: ...
+    def add_timeline_comment(
+        self, lead_id: int, text: str, files: Sequence[Attachment] = ()
+    ) -> int: ...
+    def find_timeline_comment(self, lead_id: int, marker: str) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The config values the pipeline uses."""
+
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    since_days: int = 7
+    file_field: str = "UF_CRM_TASK"
+    lead: LeadSettings = LeadSettings()
+    parse: ParseOptions = ParseOptions()
+    senders: tuple[str, ...] = ()
+    dedupe_window: timedelta = timedelta(minutes=10)
+    max_attempts: int = 5
+    backoff_base: float = 30.0
+    backoff_cap: float = 1800.0
+    unknown_wait: float = 30.0  # after an unknown outcome, wait this long before sending again
+    batch: bool = True
+
+
+class _StopPushing(Exception):
+    """The portal is rate-limiting or unreachable: leave the rest for the next pass."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sender_allowed(sender: str | None, allowed: Sequence[str]) -> bool:
+    """filter.senders: exact addresses or @domains; empty list allows everyone."""
+    if not allowed:
+        return True
+    if not sender:
+        return False
+    addr = sender.strip().lower()
+    domain = addr.rpartition("@")[2]
+    for item in allowed:
+        item = item.strip().lower()
+        if item.startswith("@"):
+            if domain == item[1:] or domain.endswith("." + item[1:]):
+                return True
+        elif addr == item:
+            return True
+    return False
+
+
+def summary(raw: bytes, internaldate: datetime | None) -> tuple[str, datetime | None]:
+    """Subject and date for the ledger (Date header, else INTERNALDATE). Never raises."""
+    subject = ""
+    when: datetime | None = None
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(
+            raw[:65536]
+        )
+        subject = " ".join(str(headers.get("subject", "") or "").split())[:200]
+        raw_date = headers.get("date")
+        if raw_date is not None:
+            when = email.utils.parsedate_to_datetime(str(raw_date))
+    except Exception:  # a broken header only costs us the summary
+        log.debug("ledger.summary_failed")
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if when is None and internaldate is not None:
+        when = internaldate if internaldate.tzinfo else internaldate.replace(tzinfo=UTC)
+    return subject, when
+
+
+class Pipeline:
+    """One mailbox folder -> the ledger -> Bitrix24. ``poll_once`` is one pass."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Any,
+        crm: Crm,
+        mailbox_factory: Callable[[], Mailbox] | None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        rng: Callable[[], float] = random.random,
+        stop: threading.Event | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.s = settings
+        self.ledger = ledger
+        self.crm = crm
+        self._factory = mailbox_factory
+        self._mailbox: Mailbox | None = None
+        self._uidvalidity: int | None = None
+        self.clock = clock
+        self.rng = rng
+        self.stop = stop or threading.Event()
+        self.progress = progress
+        self._files_done: set[int] = set()
+
+    # -- the pass ---------------------------------------------------------------------
+
+    def poll_once(self) -> PollReport:
+        """Fetch what is new, process everything due, update the mailbox. Raises only for
+        a wrong setup (ConfigError, MailboxRejected, CrmSetupError)."""
+        report = PollReport()
+        mailbox_ok = True
+        reused = self._mailbox is not None
+        try:
+            try:
+                self._intake(report)
+            except MailboxUnavailable:
+                if not reused:
+                    raise
+                # A kept connection may have timed out on the server: one fresh try.
+                self.drop_mailbox()
+                self._intake(report)
+        except MailboxUnavailable as exc:
+            mailbox_ok = False
+            self.drop_mailbox()
+            report.errors.append(f"mailbox unavailable: {exc}")
+            log.warning("mailbox.unavailable error=%s", _one_line(exc))
+        self._process_due(report)
+        if mailbox_ok:
+            try:
+                self._finish_all(report)
+            except MailboxUnavailable as exc:
+                self.drop_mailbox()
+                report.errors.append(f"mailbox unavailable: {exc}")
+                log.warning("mailbox.unavailable error=%s", _one_line(exc))
+        counts = self.ledger.counts()
+        report.waiting = counts.get("failed", 0) + (0 if mailbox_ok else 1)
+        return report
+
+    def close(self) -> None:
+        self.drop_mailbox()
+
+    def drop_mailbox(self) -> None:
+        if self._mailbox is not None:
+            try:
+                self._mailbox.close()
+            except Exception:  # closing a dead connection must not hide the real error
+                log.debug("mailbox.close_failed")
+        self._mailbox = None
+        self._uidvalidity = None
+
+    # -- intake -----------------------------------------------------------------------
+
+    def _connect(self) -> Mailbox | None:
+        if self._factory is None:
+            return None
+        if self._mailbox is None:
+            self._mailbox = self._factory()
+        return self._mailbox
+
+    def _intake(self, report: PollReport) -> None:
+        mailbox = self._connect()
+        if mailbox is None:
+            return
+        folder = self.s.folder
+        uidvalidity = mailbox.select(folder)
+        self._uidvalidity = uidvalidity
+        state = self.ledger.folder_state(folder)
+        now = self.clock()
+        after: int | None = None
+        since: date | None = None
+        since_key = f"since:{folder}"
+        if state is None:
+            since = (now - timedelta(days=self.s.since_days)).date()
+            self.ledger.set_meta(since_key, since.isoformat())
+            log.info("mailbox.first_run folder=%s since=%s", folder, since)
+        elif state[0] != uidvalidity:
+            stored = self.ledger.get_meta(since_key)
+            since = date.fromisoformat(stored) if stored else (
+                now - timedelta(days=self.s.since_days)
+            ).date()
+            log.warning(
+                "mailbox.uidvalidity_changed folder=%s old=%s new=%s since=%s",
+                folder, state[0], uidvalidity, since,
+            )
+        else:
+            after = state[1]
+        uids = mailbox.search_new(after, since)
+        last = after or 0
+        total = len(uids)
+        for n, msg in enumerate(mailbox.fetch(uids), 1):
+            self._ingest(msg, report)
+            last = max(last, msg.key.uid)
+            self.ledger.set_folder_state(folder, uidvalidity, last)
+            if self.progress:
+                self.progress(n, total)
+            if self.stop.is_set():
+                return
+        if uids:
+            last = max(last, max(uids))
+        else:
+            uidnext = getattr(mailbox, "uidnext", None)
+            if state is None or state[0] != uidvalidity:
+                last = max(last, (uidnext - 1) if isinstance(uidnext, int) and uidnext else 0)
+        self.ledger.set_folder_state(folder, uidvalidity, last)
+
+    def _ingest(self, msg: RawMessage, report: PollReport) -> None:
+        key = msg.key
+        if self.ledger.by_key(key.folder, key.uidvalidity, key.uid) is not None:
+            return
+        identity = message_identity(msg.raw)
+        known = self.ledger.by_identity(identity)
+        now = self.clock()
+        if known is not None:
+            self.ledger.rebind(known.id, key.folder, key.uidvalidity, key.uid)
+            log.info("message.known id=%s uid=%s state=%s", known.id, key.uid, known.state)
+            return
+        subject, when = summary(msg.raw, msg.internaldate)
+        row = self.ledger.add_received(
+            key.folder, key.uidvalidity, key.uid, message_id_of(msg.raw), identity,
+            origin_id(identity), subject, when, msg.raw, now,
+        )
+        report.fetched += 1
+        log.info("message.received id=%s uid=%s size=%s", row.id, key.uid, len(msg.raw))
+
+    # -- parse, decide, push ------------------------------------------------------------
+
+    def _process_due(self, report: PollReport) -> None:
+        rows = [r for r in self.ledger.due(self.clock()) if r.state in PUSH_STATES]
+        if not rows:
+            return
+        try:
+            rows = self._reconcile_first(rows, report)
+            batch: list[tuple[Any, Lead]] = []
+            for row in rows:
+                if self.stop.is_set():
+                    break
+                self._advance(row, batch, report)
+                if len(batch) >= BATCH_MAX:
+                    self._flush(batch, report)
+            self._flush(batch, report)
+        except _StopPushing:
+            log.warning("crm.paused reason=temporary_failure")
+
+    def _reconcile_first(self, rows: list[Any], report: PollReport) -> list[Any]:
+        """Rows that may already have a lead (a crash, a lost answer) are looked up first,
+        all in one request per 50."""
+        doubtful = [r for r in rows if r.state == "pushing" or (r.state == "failed" and r.attempts)]
+        if not doubtful:
+            return rows
+        try:
+            found = self.crm.find_leads_by_origin([r.origin_id for r in doubtful])
+        except (CrmTemporary, CrmUnknownOutcome) as exc:
+            for r in doubtful:
+                self._temporary(r, exc, report)
+            raise _StopPushing from exc
+        done = set()
+        now = self.clock()
+        for r in doubtful:
+            lead_id = found.get(r.origin_id)
+            if lead_id is not None:
+                self.ledger.set_created(r.id, lead_id, now)
+                report.created += 1
+                done.add(r.id)
+                log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
+        return [r for r in rows if r.id not in done]
+
+    def _parse(self, row: Any) -> ParsedForm | None:
+        raw = self.ledger.raw(row.id)
+        now = self.clock()
+        if raw is None:
+            self.ledger.set_quarantined(row.id, "the raw message is missing from the ledger", now)
+            return None
+        try:
+            return parse_message(raw, self.s.parse)
+        except ParseError as exc:
+            self.ledger.set_quarantined(row.id, f"unreadable message: {exc}", now)
+            log.warning("message.quarantined id=%s reason=unreadable", row.id)
+        except Exception as exc:  # a parser bug must not block the other messages
+            log.exception("message.parse_crashed id=%s", row.id)
+            self.ledger.set_quarantined(
+                row.id, f"internal error while parsing ({type(exc).__name__})", now
+            )
+        return None
+
+    def _advance(self, row: Any, batch: list[tuple[Any, Lead]], report: PollReport) -> None:
+        parsed = self._parse(row)
+        now = self.clock()
+        if parsed is None:
+            report.quarantined += 1
+            return
+        if not sender_allowed(parsed.sender, self.s.senders):
+            self.ledger.set_skipped(row.id, "sender not in filter.senders", now)
+            report.skipped += 1
+            log.info("message.skipped id=%s reason=sender_filter", row.id)
+            return
+        if not parsed.create_lead:
+            reason = parsed.reason or "not a lead"
+            if parsed.quarantine:
+                self.ledger.set_quarantined(row.id, reason, now)
+                report.quarantined += 1
+                log.warning("message.quarantined id=%s reason=%s", row.id, _quote(reason))
+            else:
+                self.ledger.set_skipped(row.id, reason, now)
+                report.skipped += 1
+                log.info("message.skipped id=%s reason=%s", row.id, _quote(reason))
+            return
+        if row.state != "pushing":
+            self.ledger.set_parsed(row.id, "|".join(parsed.client_keys), parsed.content_digest, now)
+        first = self.ledger.find_double_click(
+            "|".join(parsed.client_keys), parsed.content_digest, row.msg_date,
+            self.s.dedupe_window, row.id,
+        )
+        if first is not None:
+            self.ledger.set_duplicate(row.id, first.id, first.lead_id, now)
+            report.duplicates += 1
+            log.info("message.duplicate id=%s first=%s", row.id, first.id)
+            return
+        lead = build_lead(parsed, self.s.lead, row.origin_id)
+        if row.state != "pushing":
+            self.ledger.set_pushing(row.id, now)
+        if lead.files or not self.s.batch:
+            self._push_one(row, lead, report)
+        else:
+            batch.append((row, lead))
+
+    def _push_one(self, row: Any, lead: Lead, report: PollReport) -> None:
+        files = lead.files if self.s.file_field else ()
+        try:
+            lead_id = self.crm.add_lead(lead.fields, files, self.s.file_field)
+        except CrmRejected as exc:
+            self._rejected(row, exc, report)
+        except CrmUnknownOutcome as exc:
+            log.warning("lead.outcome_unknown id=%s error=%s", row.id, _one_line(exc))
+            self._reconcile([row], report)
+        except CrmTemporary as exc:
+            self._temporary(row, exc, report)
+            raise _StopPushing from exc
+        except CrmSetupError as exc:
+            self.ledger.set_failed(row.id, f"setup: {exc}", self.clock(), self.clock())
+            raise
+        else:
+            self._created(row, lead_id, lead, report)
+
+    def _created(self, row: Any, lead_id: int, lead: Lead, report: PollReport) -> None:
+        self.ledger.set_created(row.id, lead_id, self.clock())
+        report.created += 1
+        log.info("lead.created id=%s lead_id=%s files=%s", row.id, lead_id, len(lead.files))
+        if not self.s.file_field and lead.files:
+            try:
+                self.crm.add_timeline_comment(
+                    lead_id, files_comment(row.origin_id, [f.filename for f in lead.files]),
+                    lead.files,
+                )
+                self._files_done.add(row.id)
+            except CrmError as exc:  # the finish step looks it up and adds it again
+                log.warning("lead.files_comment_failed id=%s error=%s", row.id, _one_line(exc))
+
+    def _flush(self, batch: list[tuple[Any, Lead]], report: PollReport) -> None:
+        if not batch:
+            return
+        items = list(batch)
+        batch.clear()
+        if len(items) == 1:
+            self._push_one(items[0][0], items[0][1], report)
+            return
+        try:
+            results = self.crm.add_leads_batch([lead for _, lead in items], self.s.file_field)
+        except CrmUnknownOutcome as exc:
+            log.warning("batch.outcome_unknown size=%s error=%s", len(items), _one_line(exc))
+            self._reconcile([row for row, _ in items], report)
+            return
+        except CrmTemporary as exc:
+            for row, _ in items:
+                self._temporary(row, exc, report)
+            raise _StopPushing from exc
+        unknown = []
+        for row, lead in items:
+            result = results.get(row.origin_id)
+            if isinstance(result, int):
+                self._created(row, result, lead, report)
+            elif isinstance(result, CrmRejected):
+                self._rejected(row, result, report)
+            elif isinstance(result, CrmSetupError):
+                raise result
+            else:
+                unknown.append(row)
+        if unknown:
+            self._reconcile(unknown, report)
+
+    def _reconcile(self, rows: list[Any], report: PollReport) -> None:
+        """After an unknown outcome: a lead that exists is recorded, the rest wait."""
+        try:
+            found = self.crm.find_leads_by_origin([r.origin_id for r in rows])
+        except (CrmTemporary, CrmUnknownOutcome) as exc:
+            for r in rows:
+                self._temporary(r, exc, report, minimum=self.s.unknown_wait)
+            return
+        now = self.clock()
+        for r in rows:
+            lead_id = found.get(r.origin_id)
+            if lead_id is not None:
+                self.ledger.set_created(r.id, lead_id, now)
+                report.created += 1
+                log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
+            else:
+                self._temporary(
+                    r, CrmUnknownOutcome("no answer and no lead found; sending again later"),
+                    report, minimum=self.s.unknown_wait,
+                )
+
+    def _delay(self, attempts: int) -> timedelta:
+        return timedelta(
+            seconds=backoff_delay(attempts, self.s.backoff_base, self.s.backoff_cap, self.rng)
+        )
+
+    def _temporary(
+        self, row: Any, exc: Exception, report: PollReport, minimum: float = 0.0
+    ) -> None:
+        now = self.clock()
+        delay = self._delay(row.attempts + 1)
+        retry_after = getattr(exc, "retry_after", None) or 0.0
+        delay = max(delay, timedelta(seconds=max(minimum, retry_after)))
+        self.ledger.set_failed(row.id, _one_line(exc)[:500], now + delay, now)
+        log.warning(
+            "message.retry_later id=%s in_s=%d error=%s", row.id, delay.total_seconds(),
+            _one_line(exc),
+        )
+
+    def _rejected(self, row: Any, exc: CrmError, report: PollReport) -> None:
+        now = self.clock()
+        if row.attempts + 1 >= self.s.max_attempts:
+            self.ledger.set_quarantined(row.id, f"rejected by Bitrix24: {exc}"[:500], now)
+            report.quarantined += 1
+            log.error("message.quarantined id=%s reason=crm_rejected", row.id)
+        else:
+            self.ledger.set_failed(
+                row.id, f"rejected by Bitrix24: {exc}"[:500], now + self._delay(row.attempts + 1), now
+            )
+            log.warning("message.rejected id=%s attempt=%s", row.id, row.attempts + 1)
+
+    # -- after the outcome: comments and the mailbox -----------------------------------
+
+    def _finish_all(self, report: PollReport) -> None:
+        rows = [
+            r for r in self.ledger.due(self.clock())
+            if r.state in FINISHED_STATES and r.mailbox_state == "pending"
+        ]
+        for row in rows:
+            if self.stop.is_set():
+                return
+            if not self._comments_done(row):
+                continue
+            mailbox = self._connect()
+            if mailbox is None or self._uidvalidity is None:
+                continue
+            if row.folder != self.s.folder or row.uidvalidity != self._uidvalidity:
+                continue  # it is found again under its new UID by the next intake
+            how = mailbox.finish(row.uid, self.s.processed_folder)
+            self.ledger.set_mailbox_done(row.id, how, self.clock())
+            report.finished += 1
+            log.info("mailbox.updated id=%s uid=%s how=%s", row.id, row.uid, how)
+
+    def _comments_done(self, row: Any) -> bool:
+        """The timeline comments a row owes, each added at most once (found by marker)."""
+        try:
+            if row.state == "duplicate":
+                return self._repeat_comment(row)
+            if row.state == "created" and not self.s.file_field and row.id not in self._files_done:
+                return self._files_comment(row)
+        except (CrmTemporary, CrmUnknownOutcome) as exc:
+            log.warning("lead.comment_later id=%s error=%s", row.id, _one_line(exc))
+            return False
+        except CrmRejected as exc:
+            log.warning("lead.comment_rejected id=%s error=%s", row.id, _one_line(exc))
+        return True
+
+    def _repeat_comment(self, row: Any) -> bool:
+        lead_id = row.lead_id
+        if lead_id is None and row.duplicate_of is not None:
+            first = self.ledger.by_id(row.duplicate_of)
+            lead_id = first.lead_id if first is not None else None
+        if lead_id is None:
+            return False  # the first lead is not created yet
+        tag = marker("repeat", row.origin_id)
+        if self.crm.find_timeline_comment(lead_id, tag) is None:
+            when = row.msg_date.isoformat(timespec="minutes") if row.msg_date else "?"
+            self.crm.add_timeline_comment(
+                lead_id, double_click_comment(row.origin_id, row.subject or "", when)
+            )
+        return True
+
+    def _files_comment(self, row: Any) -> bool:
+        raw = self.ledger.raw(row.id)
+        if raw is None or row.lead_id is None:
+            return True
+        try:
+            parsed = parse_message(raw, self.s.parse)
+        except Exception:
+            return True
+        lead = build_lead(parsed, self.s.lead, row.origin_id)
+        if not lead.files:
+            return True
+        tag = marker("files", row.origin_id)
+        if self.crm.find_timeline_comment(row.lead_id, tag) is None:
+            self.crm.add_timeline_comment(
+                row.lead_id, files_comment(row.origin_id, [f.filename for f in lead.files]),
+                lead.files,
+            )
+        self._files_done.add(row.id)
+        return True
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', "'") + '"'
+
