@@ -1,0 +1,243 @@
+"""The daemon: when to poll, and how to stop.
+
+* APScheduler fires the scheduled poll every ``poll_interval`` (the safety net) and the
+  systemd watchdog heartbeat;
+* an IDLE watcher thread holds its own IMAP connection and wakes a poll as soon as the
+  server announces new mail, re-issuing IDLE at least every ``idle_refresh`` seconds and
+  reconnecting with backoff after drops;
+* one worker thread runs the polls one at a time, so a wake-up during a poll is never
+  lost (it simply runs the next poll right after);
+* SIGTERM/SIGINT only set a flag (nothing else is safe in a signal handler); the main
+  thread then stops the scheduler and waits a few seconds for the current message. A
+  request still in flight is abandoned and reconciled by ORIGIN_ID at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bridge.errors import (
+    BridgeError,
+    ConfigError,
+    CrmSetupError,
+    MailboxError,
+    MailboxRejected,
+)
+from bridge.model import PollReport
+from bridge.notify import Notifier
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 8.0  # seconds the main thread waits for the current message at shutdown
+HUNG_AFTER = 600.0  # a poll running longer than this stops the watchdog pings
+
+
+class Daemon:
+    """Runs ``poll`` on schedule and on IDLE wake-ups until ``stop`` is set."""
+
+    def __init__(
+        self,
+        poll: Callable[[], PollReport],
+        *,
+        interval: float,
+        idle_factory: Callable[[], Any] | None,
+        idle_refresh: float,
+        notifier: Notifier,
+        stop: threading.Event,
+    ) -> None:
+        self.poll = poll
+        self.interval = interval
+        self.idle_factory = idle_factory
+        self.idle_refresh = idle_refresh
+        self.notifier = notifier
+        self.stop = stop
+        self.wake = threading.Event()
+        self.exit_code = 0
+        self.polls = 0
+        self._poll_started: float | None = None
+        self._last_status = "starting"
+
+    # -- threads -------------------------------------------------------------------
+
+    def _worker(self) -> None:
+        while not self.stop.is_set():
+            self.wake.wait(timeout=self.interval)
+            if self.stop.is_set():
+                return
+            self.wake.clear()
+            self._poll_started = time.monotonic()
+            try:
+                report = self.poll()
+            except (ConfigError, MailboxRejected, CrmSetupError) as exc:
+                log.error("daemon.setup_error error=%s", " ".join(str(exc).split()))
+                self.exit_code = 78
+                self.stop.set()
+                return
+            except BridgeError as exc:
+                log.warning("daemon.poll_failed error=%s", " ".join(str(exc).split()))
+                self._last_status = f"last poll failed: {type(exc).__name__}"
+            except Exception:
+                log.exception("daemon.poll_crashed (a bug)")
+                self._last_status = "last poll crashed"
+            else:
+                self.polls += 1
+                when = datetime.now(UTC).strftime("%H:%M:%S")
+                self._last_status = (
+                    f"last poll {when} UTC: created={report.created} "
+                    f"skipped={report.skipped} waiting={report.waiting}"
+                )
+                if report.fetched or report.created or report.waiting:
+                    log.info(
+                        "poll.done fetched=%s created=%s duplicates=%s skipped=%s "
+                        "quarantined=%s waiting=%s",
+                        report.fetched, report.created, report.duplicates, report.skipped,
+                        report.quarantined, report.waiting,
+                    )
+            finally:
+                self._poll_started = None
+            self.notifier.status(self._last_status)
+            self.notifier.watchdog()
+
+    def _idle_loop(self) -> None:
+        assert self.idle_factory is not None
+        delay = 1.0
+        while not self.stop.is_set():
+            mailbox = None
+            try:
+                mailbox = self.idle_factory()
+                delay = 1.0
+                self.wake.set()  # mail may have arrived while we were away
+                while not self.stop.is_set():
+                    if mailbox.idle_wait(self.idle_refresh):
+                        log.debug("idle.new_mail")
+                        self.wake.set()
+            except MailboxRejected as exc:
+                log.error("idle.rejected error=%s", " ".join(str(exc).split()))
+                self.stop.wait(min(delay, 300.0))
+                delay = min(delay * 2, 300.0)
+            except (MailboxError, OSError) as exc:
+                log.warning("idle.reconnect in_s=%.0f error=%s", delay,
+                            " ".join(str(exc).split()))
+                self.stop.wait(delay)
+                delay = min(delay * 2, 300.0)
+            except Exception:
+                log.exception("idle.crashed (a bug); falling back to scheduled polls")
+                self.stop.wait(60.0)
+            finally:
+                if mailbox is not None:
+                    try:
+                        mailbox.close()
+                    except Exception:
+                        log.debug("idle.close_failed")
+
+    def _heartbeat(self) -> None:
+        started = self._poll_started
+        if started is not None and time.monotonic() - started > HUNG_AFTER:
+            log.error("daemon.poll_hung seconds=%.0f", time.monotonic() - started)
+            return  # no ping: systemd restarts a hung daemon
+        self.notifier.watchdog()
+
+    # -- run -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.wake.set, "interval", seconds=self.interval, id="poll",
+            max_instances=1, coalesce=True,
+        )
+        wd = self.notifier.watchdog_interval
+        if wd:
+            scheduler.add_job(
+                self._heartbeat, "interval", seconds=max(wd / 2, 1.0), id="watchdog",
+                max_instances=1, coalesce=True,
+            )
+        scheduler.start()
+        worker = threading.Thread(target=self._worker, name="poll", daemon=True)
+        self.wake.set()  # the first poll runs at once
+        worker.start()
+        if self.idle_factory is not None:
+            threading.Thread(target=self._idle_loop, name="idle", daemon=True).start()
+        self.notifier.ready("waiting for mail")
+        log.info("daemon.started interval=%s idle=%s", self.interval,
+                 self.idle_factory is not None)
+        while not self.stop.wait(1.0):
+            pass
+        self.notifier.stopping()
+        log.info("daemon.stopping")
+        scheduler.shutdown(wait=False)
+        self.wake.set()
+        worker.join(timeout=STOP_GRACE)
+        if worker.is_alive():
+            log.warning("daemon.abandoned_request (reconciled by ORIGIN_ID at the next start)")
+        log.info("daemon.stopped polls=%s", self.polls)
+        return self.exit_code
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_daemon(cfg: Any) -> int:
+    """The composition of the daemon for a loaded config (used by the CLI)."""
+    from bridge.cli import (
+        LOCK_WAIT,
+        lock_for,
+        make_crm,
+        mailbox_factory,
+        open_ledger,
+        pipeline_settings,
+        record_poll,
+    )
+    from bridge.mailbox import ImapMailbox
+    from bridge.pipeline import Pipeline
+
+    stop = threading.Event()
+    install_signal_handlers(stop)
+    notifier = Notifier.from_env()
+    lock = lock_for(cfg)
+    lock.acquire(wait=LOCK_WAIT)
+    ledger = open_ledger(cfg)
+    pipeline = Pipeline(
+        pipeline_settings(cfg), ledger, make_crm(cfg), mailbox_factory(cfg), stop=stop
+    )
+
+    def poll() -> PollReport:
+        report = None
+        try:
+            report = pipeline.poll_once()
+            return report
+        finally:
+            record_poll(ledger, report)
+
+    idle_factory = None
+    if cfg.imap.idle:
+        def idle_factory() -> Any:
+            mailbox = ImapMailbox(cfg.imap)
+            mailbox.connect()
+            mailbox.select(cfg.imap.folder)
+            return mailbox
+
+    daemon = Daemon(
+        poll,
+        interval=cfg.imap.poll_interval,
+        idle_factory=idle_factory,
+        idle_refresh=cfg.imap.idle_refresh,
+        notifier=notifier,
+        stop=stop,
+    )
+    try:
+        return daemon.run()
+    finally:
+        lock.release()
