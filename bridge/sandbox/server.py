@@ -1,0 +1,387 @@
+"""The sandbox's HTTP side: Bitrix24 URL forms, body formats, envelopes, faults, control API.
+
+``SandboxServer`` runs a ``ThreadingHTTPServer`` on loopback in a background thread. The REST
+endpoints live under ``/rest/USER/CODE/METHOD[.json]``; a small control API under
+``/_sandbox/`` lets another process (the demo, benchmarks) inspect and steer the portal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import email.policy
+import hashlib
+import json
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from bridge.sandbox.phpquery import listify, parse_str, php_set
+from bridge.sandbox.portal import FAULTS, METHODS, ApiError, Portal
+
+__all__ = ["SandboxServer"]
+
+_NGINX = """<html>
+<head><title>{status} {reason}</title></head>
+<body>
+<center><h1>{status} {reason}</h1></center>
+<hr><center>nginx</center>
+</body>
+</html>
+"""
+_REASONS = {502: "Bad Gateway", 504: "Gateway Time-out", 404: "Not Found"}
+
+
+class _Drop(Exception):
+    """Close the connection without an answer (``reset``: with an RST)."""
+
+    def __init__(self, rst: bool) -> None:
+        self.rst = rst
+
+
+def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    out: dict[str, Any] = {}
+    if not msg.is_multipart():
+        return out
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name or part.get_filename():
+            continue  # uploaded files go to $_FILES, not into the parameters
+        payload = part.get_payload(decode=True) or b""
+        php_set(out, str(name), payload.decode("utf-8", "replace"))
+    return listify(out)
+
+
+def request_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
+    """Build the parameter array like ``getRequestData`` (bitrix24-api.md §1.2)."""
+    params = parse_str(query) if query else {}
+    media = content_type.split(";", 1)[0].strip().lower()
+    body_params: Any = {}
+    if body:
+        if media == "multipart/form-data":
+            body_params = _parse_multipart(content_type, body)
+        elif media == "application/json":
+            try:
+                body_params = json.loads(body.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                body_params = {}  # an undecodable JSON body silently becomes no parameters
+        else:
+            body_params = parse_str(body.decode("utf-8", "replace"))
+    if isinstance(body_params, dict):
+        params = {**params, **body_params} if isinstance(params, dict) else body_params
+    return params if isinstance(params, dict) else {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.0"
+    server_version = "nginx"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the portal keeps its own request log
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    # ------------------------------------------------------------- plumbing
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, body: bytes, content_type: str,
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self._send(status, body, "application/json; charset=utf-8", headers)
+
+    def _html(self, status: int) -> None:
+        page = _NGINX.format(status=status, reason=_REASONS.get(status, "Error"))
+        self._send(status, page.encode(), "text/html")
+
+    def _drop(self, rst: bool) -> None:
+        self.close_connection = True
+        if rst:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR if not rst else socket.SHUT_RD)
+        # Make the server's finish/shutdown a no-op on the dead socket.
+        self.wfile = _NullFile()  # type: ignore[assignment]
+
+    # ------------------------------------------------------------- routing
+    def _handle(self) -> None:
+        portal = self.server.portal
+        url = urlsplit(self.path)
+        body = self._body()
+        if url.path.startswith("/_sandbox/"):
+            self._control(url.path[len("/_sandbox/") :].strip("/"), body)
+            return
+        if not url.path.startswith("/rest/"):
+            self._html(404)
+            return
+        if portal.renamed_to:
+            target = f"https://{portal.renamed_to}{self.path}"
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            portal.record("", 302, "/rest/…", None)
+            return
+        segments = [s for s in url.path[len("/rest/") :].split("/") if s]
+        name = segments[-1].lower() if segments else ""
+        for suffix in (".json", ".xml"):
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+        shown = "/rest/" + ("/".join([segments[0], "***", *segments[2:]])
+                            if len(segments) >= 3 else "/".join(segments))
+        fault_name: str | None = None
+        status = 200
+        try:
+            if name not in METHODS or len(segments) == 2 or len(segments) > 3:
+                raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
+            if len(segments) == 1:
+                raise ApiError(401, "NO_AUTH_FOUND", "Wrong authorization data")
+            try:
+                user_id = int(segments[0])
+            except ValueError:
+                user_id = -1
+            code = segments[1]
+            params = request_params(url.query, self.headers.get("Content-Type", ""), body)
+            fault = portal.take_fault(name)
+            fault_name = fault["fault"] if fault else None
+            status = self._run(portal, fault, user_id, code, name, params)
+        except ApiError as err:
+            status = err.status
+            self._json(err.status, err.body())
+        except _Drop as drop:
+            status = 0
+            self._drop(drop.rst)
+        portal.record(name, status, shown, fault_name)
+
+    def _run(self, portal: Portal, fault: dict[str, Any] | None, user_id: int, code: str,
+             name: str, params: dict[str, Any]) -> int:
+        kind = fault["fault"] if fault else None
+        executed = bool(fault.get("executed", kind in ("lost_answer", "slow"))) if fault else True
+        if kind == "reset":
+            raise _Drop(rst=True)
+        if kind == "limit503":
+            raise ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+        if kind == "op429":
+            raise ApiError(429, "OPERATION_TIME_LIMIT",
+                           "Method is blocked due to operation time limit.")
+        envelope: dict[str, Any] | None = None
+        error: ApiError | None = None
+        if executed:
+            try:
+                envelope = portal.process(user_id, code, name, params)
+            except ApiError as err:
+                error = err
+        if kind == "lost_answer":
+            raise _Drop(rst=False)
+        if kind == "slow":
+            time.sleep(float(fault.get("seconds", 1.0)))  # type: ignore[union-attr]
+        if kind == "error500":
+            raise ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+        if kind in ("html502", "html504"):
+            status = int(kind[4:])
+            self._html(status)
+            return status
+        if error is not None:
+            raise error
+        assert envelope is not None
+        self._json(200, envelope)
+        return 200
+
+    # ------------------------------------------------------------- control
+    def _control(self, what: str, body: bytes) -> None:
+        portal = self.server.portal
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError:
+            self._json(400, {"error": "bad json"})
+            return
+        if self.command == "GET" and what == "leads":
+            leads = portal.list_leads()
+            for lead in leads:
+                lead["_files"] = [
+                    {"name": n, "size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+                    for n, b in portal.lead_files(int(lead["ID"]))
+                ]
+            self._json(200, leads)
+        elif self.command == "GET" and what == "requests":
+            with portal.lock:
+                log = list(portal.requests)
+            self._json(200, {**portal.stats(), "log": log})
+        elif self.command == "GET" and what == "stats":
+            self._json(200, portal.stats())
+        elif self.command == "POST" and what == "faults":
+            try:
+                portal.inject(**data)
+            except (TypeError, ValueError) as exc:
+                self._json(400, {"error": str(exc)})
+                return
+            self._json(200, {"ok": True})
+        elif self.command == "POST" and what == "reset":
+            portal.reset()
+            self._json(200, {"ok": True})
+        elif self.command == "POST" and what == "config":
+            self.server.owner.configure(**data)
+            self._json(200, {"ok": True})
+        else:
+            self._json(404, {"error": f"no control endpoint {self.command} {what}"})
+
+
+class _NullFile:
+    closed = False
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    portal: Portal
+    owner: SandboxServer
+
+
+class SandboxServer:
+    """A local Bitrix24 portal over HTTP on loopback.
+
+    >>> with SandboxServer() as sb:
+    ...     url = sb.webhook_url   # http://127.0.0.1:PORT/rest/1/XXXXXXXXXXXXXXXX/
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        user_id: int = 1,
+        code: str = "XXXXXXXXXXXXXXXX",
+        rate: float = 2.0,
+        burst: int = 50,
+        scopes: tuple[str, ...] = ("crm", "user", "disk"),
+        file_field: str | None = "UF_CRM_TASK",
+        file_field_type: str = "file",
+        file_field_multiple: bool = True,
+        assigned_check: str = "any",
+        operating_limit: float | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.user_id = user_id
+        self.code = code
+        self.portal = Portal(user_id=user_id, code=code, scopes=scopes, rate=rate, burst=burst,
+                             file_field=file_field, file_field_type=file_field_type,
+                             file_field_multiple=file_field_multiple,
+                             assigned_check=assigned_check, operating_limit=operating_limit)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> SandboxServer:
+        httpd = _HTTPServer((self.host, self.port), _Handler)
+        httpd.portal = self.portal
+        httpd.owner = self
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"bitrix-sandbox:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start() if self._httpd is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"SandboxServer(http://{self.host}:{self.port}/rest/{self.user_id}/***/)"
+
+    # ------------------------------------------------------------ addresses
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/rest/{self.user_id}/{self.code}/"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: method, status, time, path (secret shown as ***), fault."""
+        with self.portal.lock:
+            return list(self.portal.requests)
+
+    # ------------------------------------------------------------ steering
+    def inject(self, method: str, fault: str, times: int = 1, **opts: Any) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``fault`` (see FAULTS)."""
+        self.portal.inject(method, fault, times, **opts)
+
+    def configure(self, **settings: Any) -> None:
+        """Change portal modes: rate/burst, scopes, blocked, deleted, renamed_to,
+        assigned_check, crm_access, operating_limit, file_field (None = remove), users."""
+        p = self.portal
+        with p.lock:
+            if "rate" in settings or "burst" in settings:
+                p.set_rate(float(settings.get("rate", p.rate)), int(settings.get("burst",
+                                                                                 p.burst)))
+            if "scopes" in settings:
+                p.set_scopes(settings["scopes"])
+            if "blocked" in settings:
+                p.block_webhooks(bool(settings["blocked"]))
+            for key in ("deleted", "renamed_to", "assigned_check", "crm_access",
+                        "operating_limit"):
+                if key in settings:
+                    setattr(p, key, settings[key])
+            if "file_field" in settings:
+                spec = settings["file_field"]
+                for name in [n for n, uf in p.userfields.items() if uf.type == "file"]:
+                    p.remove_userfield(name)
+                if spec:
+                    if isinstance(spec, str):
+                        spec = {"name": spec}
+                    p.set_file_field(spec["name"], type=spec.get("type", "file"),
+                                     multiple=spec.get("multiple", True))
+            for user in settings.get("users", ()):
+                p.add_user(int(user["id"]), active=bool(user.get("active", True)),
+                           name=str(user.get("name", "User")))
+
+
+assert FAULTS  # the control API accepts exactly these fault names
