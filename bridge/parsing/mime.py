@@ -281,12 +281,34 @@ def _filename(part: Message) -> str | None:
         name = None
     if not name:
         name = _param(part, "name")
+    if name and "\ufffd" in str(name):
+        name = _raw_filename(part) or name  # raw 8-bit bytes the stdlib could not decode
     if not name:
         return None
     name = str(name)
     if "=?" in name or any("\udc80" <= c <= "\udcff" for c in name):
         name = decode_words(name)
     return name.strip() or None
+
+
+_RAW_PARAM = re.compile(r"""(?:^|;)\s*(file)?name\s*=\s*(?:"([^"]*)"|([^;\s]+))""",
+                        re.IGNORECASE)
+
+
+def _raw_filename(part: Message) -> str | None:
+    """filename= (or name=) straight from the raw header, its 8-bit bytes sniffed."""
+    found: dict[str, str] = {}
+    for hname, value in part.raw_items():
+        key = hname.lower()
+        if key not in ("content-disposition", "content-type"):
+            continue
+        unfolded = re.sub(r"\r?\n[ \t]", " ", value)
+        for m in _RAW_PARAM.finditer(unfolded):
+            want = "content-disposition" if m.group(1) else "content-type"
+            if key == want:
+                found.setdefault(key, m.group(2) if m.group(2) is not None else m.group(3))
+    raw = found.get("content-disposition") or found.get("content-type")
+    return decode_words(raw) if raw else None
 
 
 def _content_id(part: Message) -> str | None:

@@ -1,0 +1,550 @@
+"""bridge.parsing.mime.decode: structure, bodies, charsets, files and auto-mail classes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import ParseError
+from bridge.model import ParseOptions
+from bridge.parsing.attachments import type_mismatch
+from bridge.parsing.charsets import decode_bytes, decode_words, sniff
+from bridge.parsing.classify import auto_kind
+from bridge.parsing.mime import decode, unflow
+
+CORPUS = Path("/work/shared/corpus")
+CASES = sorted(CORPUS.glob("*.eml"))
+OPTS = ParseOptions()
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
+ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 20 + b"readme.txt" + b"\x00" * 20
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+HTML_XLS = b"<html><body><table><tr><td>\xd2\xee\xe2\xe0\xf0</td></tr></table></body></html>"
+
+
+def _load_expected(path: Path) -> dict:
+    return json.loads(path.with_name(path.name[: -len(".eml")] + ".expected.json").read_text())
+
+
+def _files_of(doc):
+    """Accepted and rejected files of a message, the forwarded message's included."""
+    acc, rej = list(doc.attachments), list(doc.rejected)
+    if doc.forwarded is not None:
+        acc += doc.forwarded.attachments
+        rej += doc.forwarded.rejected
+    return acc, rej
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in CASES])
+def test_corpus_attachments(path: Path) -> None:
+    """Every corpus case yields exactly the expected accepted and rejected files."""
+    expected = _load_expected(path)
+    doc = decode(path.read_bytes(), OPTS)
+    acc, rej = _files_of(doc)
+    assert Counter((a.filename, a.sha256) for a in acc) == Counter(
+        (a["filename"], a["sha256"]) for a in expected.get("attachments") or []
+    )
+    assert Counter((r.filename, r.reason) for r in rej) == Counter(
+        (r["filename"], r["reason"]) for r in expected.get("rejected_attachments") or []
+    )
+    for a, e in zip(
+        sorted(acc, key=lambda a: a.sha256),
+        sorted(expected.get("attachments") or [], key=lambda e: e["sha256"]),
+        strict=True,
+    ):
+        assert a.size == e["size"]
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in CASES])
+def test_corpus_structure(path: Path) -> None:
+    """Every corpus case has a decoded subject, a body, and clean text (no CR, no NUL)."""
+    doc = decode(path.read_bytes(), OPTS)
+    assert doc.subject and "=?" not in doc.subject and "\ufffd" not in doc.subject
+    assert doc.text or doc.html
+    for body in (doc.text, doc.html):
+        if body is not None:
+            assert "\r" not in body and "\x00" not in body and "\ufffd" not in body
+
+
+def _case(prefix: str):
+    path = next(p for p in CASES if p.name.startswith(prefix))
+    return decode(path.read_bytes(), OPTS)
+
+
+# --- corpus specifics ------------------------------------------------------------------
+
+
+def test_koi8r_raw_subject_and_body_are_sniffed() -> None:
+    """A raw 8-bit KOI8-R subject is sniffed and decoded, and the koi8-r body reads right."""
+    doc = _case("027")
+    assert doc.subject == "Заказ с сайта"
+    assert "Лебедев Андрей Николаевич" in (doc.text or "")
+
+
+def test_flowed_delsp_message_is_joined() -> None:
+    """Drupal's format=flowed; delsp=yes soft breaks are joined into one line."""
+    doc = _case("023")
+    assert (
+        "двутавр 30Б1 — 12 т, швеллер 20П — 6 т, труба профильная 120х120х5 — 9 т. Просим"
+        in (doc.text or "")
+    )
+
+
+def test_multipart_without_parts_is_text() -> None:
+    """Declared multipart without delimiter lines: the body becomes the text, noted."""
+    doc = _case("060")
+    assert doc.text and "luda.s@bk.ru" in doc.text
+    assert "multipart without parts, body read as text" in doc.defects
+
+
+def test_no_charset_utf8_body_is_sniffed() -> None:
+    """text/plain without a charset and 8-bit UTF-8 bytes decodes as UTF-8, not mojibake."""
+    doc = _case("066")
+    assert "Зинаида" in (doc.text or "") or "Телефон" in (doc.text or "")
+
+
+def test_huge_body_is_whole() -> None:
+    """The 2 MB body arrives whole (its digest matches the expected message)."""
+    import hashlib
+
+    doc = _case("064")
+    exp = _load_expected(next(p for p in CASES if p.name.startswith("064")))
+    text = doc.text or ""
+    assert len(text) > 1_900_000
+    message = text.split("Сообщение: ", 1)[1].rstrip("\n")
+    assert message == exp["message"]
+    assert hashlib.sha256(message.encode()).hexdigest() == exp["message_sha256"]
+
+
+def test_bounce_has_no_forwarded() -> None:
+    """A DSN is a bounce, and its returned message is not offered as a forward."""
+    doc = _case("045")
+    assert doc.auto_kind == "bounce"
+    assert doc.forwarded is None
+
+
+def test_outlook_forward_as_attachment() -> None:
+    """The inner message of an Outlook forward is decoded with its own PDF and Reply-To."""
+    doc = _case("054")
+    assert doc.forwarded is not None
+    inner = doc.forwarded
+    assert [a.filename for a in inner.attachments] == ["Спецификация_труба.pdf"]
+    assert inner.reply_to[0].addr == "ahmed.g@stroy-ekb.ru"
+    assert "Ахмед Гасанов" in (inner.text or "")
+    assert doc.attachments == () and doc.rejected == ()
+    assert doc.from_ is not None and doc.from_.name == "Анна Ковалёва"
+
+
+def test_autoreply_case() -> None:
+    """The vacation auto-reply is classified as an auto-reply."""
+    assert _case("046").auto_kind == "auto-reply"
+
+
+def test_cid_logo_is_not_a_file() -> None:
+    """The cid: logo of case 036 is in neither list; the PDF is accepted."""
+    doc = _case("036")
+    assert [a.filename for a in doc.attachments] == ["Коммерческий запрос.pdf"]
+    assert doc.rejected == ()
+
+
+def test_lf_only_equals_crlf() -> None:
+    """A bare-LF message decodes to the same text as its CRLF form."""
+    raw = next(p for p in CASES if p.name.startswith("065")).read_bytes()
+    a = decode(raw, OPTS)
+    b = decode(raw.replace(b"\n", b"\r\n"), OPTS)
+    assert a.text == b.text and a.subject == b.subject and a.text
+
+
+# --- hand-built messages ---------------------------------------------------------------
+
+
+def _msg(headers: str, body: bytes, *, nl: bytes = b"\r\n") -> bytes:
+    head = "\r\n".join(
+        ["From: Site <noreply@site.example>", "To: sales@rostferrum.ru", "Subject: Test",
+         *headers.strip("\n").split("\n")]
+    ) if headers else "From: Site <noreply@site.example>\r\nSubject: Test"
+    return head.encode("utf-8", "surrogateescape").replace(b"\r\n", nl) + nl + nl + body
+
+
+def _mixed(*parts: bytes, subtype: str = "mixed", top: str = "") -> bytes:
+    body = b"".join(b"--BND\r\n" + p + b"\r\n" for p in parts) + b"--BND--\r\n"
+    return _msg(
+        f"MIME-Version: 1.0\nContent-Type: multipart/{subtype}; boundary=\"BND\"{top}", body
+    )
+
+
+def _text_part(text: str = "Имя: Иван") -> bytes:
+    return b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + (
+        text.encode()
+    )
+
+
+def _file_part(ctype: str, disp_params: bytes, data: bytes, extra: bytes = b"") -> bytes:
+    b64 = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return (
+        f"Content-Type: {ctype}\r\n".encode()
+        + b"Content-Transfer-Encoding: base64\r\n"
+        + disp_params
+        + extra
+        + b"\r\n"
+        + b64
+    )
+
+
+def _one_file(disp: bytes, data: bytes = PDF, ctype: str = "application/octet-stream"):
+    return decode(_mixed(_text_part(), _file_part(ctype, disp, data)), OPTS)
+
+
+@pytest.mark.parametrize(
+    "disp",
+    [
+        pytest.param(
+            b"Content-Disposition: attachment;\r\n filename*0*=utf-8''%D0%A1%D0%BF%D0%B5%D1%86;\r\n"
+            b" filename*1*=%D0%B8%D1%84%D0%B8%D0%BA%D0%B0%D1%86%D0%B8%D1%8F.pdf\r\n",
+            id="rfc2231-continuations",
+        ),
+        pytest.param(
+            b"Content-Disposition: attachment; filename*=UTF-8''%D0%A1%D0%BF%D0%B5%D1%86%D0%B8"
+            b"%D1%84%D0%B8%D0%BA%D0%B0%D1%86%D0%B8%D1%8F.pdf\r\n",
+            id="rfc2231",
+        ),
+        pytest.param(
+            b'Content-Disposition: attachment; filename="=?UTF-8?B?0KHQv9C10YbQuNGE0LjQutCw'
+            b'?=\r\n =?UTF-8?B?0YbQuNGPLnBkZg==?="\r\n',
+            id="rfc2047-in-quotes-two-words",
+        ),
+        pytest.param(
+            b'Content-Disposition: attachment; filename="=?UTF-8?Q?=D0=A1=D0=BF=D0=B5=D1=86=D0'
+            b'=B8=D1=84=D0=B8=D0=BA=D0=B0=D1=86=D0=B8=D1=8F=2Epdf?="\r\n',
+            id="rfc2047-q",
+        ),
+        pytest.param(
+            'Content-Disposition: attachment; filename="Спецификация.pdf"\r\n'.encode(),
+            id="raw-utf8",
+        ),
+        pytest.param(
+            'Content-Disposition: attachment; filename="Спецификация.pdf"\r\n'.encode("cp1251"),
+            id="raw-cp1251",
+        ),
+    ],
+)
+def test_filename_encodings(disp: bytes) -> None:
+    """File names in every encoding mailers use decode to the same Unicode name."""
+    doc = _one_file(disp)
+    assert [a.filename for a in doc.attachments] == ["Спецификация.pdf"]
+    assert doc.attachments[0].data == PDF
+
+
+def test_name_param_fallback() -> None:
+    """Without Content-Disposition the Content-Type name= gives the file name."""
+    part = _file_part('application/pdf; name="=?UTF-8?B?0JfQsNGP0LLQutCwLnBkZg==?="', b"", PDF)
+    doc = decode(_mixed(_text_part(), part), OPTS)
+    assert [a.filename for a in doc.attachments] == ["Заявка.pdf"]
+
+
+def test_text_attachment_keeps_its_bytes_and_is_not_the_body() -> None:
+    """A windows-1251 .txt attachment keeps its exact bytes and does not become the body."""
+    data = "Реквизиты: ИНН 6600000000\r\n".encode("cp1251")
+    part = (
+        b'Content-Type: text/plain; charset=windows-1251; name="r.txt"\r\n'
+        b"Content-Transfer-Encoding: 8bit\r\n"
+        b'Content-Disposition: attachment; filename="r.txt"\r\n\r\n' + data
+    )
+    doc = decode(_mixed(_text_part("Тело письма"), part), OPTS)
+    assert doc.text == "Тело письма"
+    assert [(a.filename, a.data) for a in doc.attachments] == [("r.txt", data)]
+
+
+def test_cid_referenced_image_skipped_unreferenced_inline_kept() -> None:
+    """A cid:-referenced image is an HTML resource; an unreferenced inline named image is a file."""
+    html = (
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>Hi</p><img src="cid:logo@site">'
+    )
+    logo = _file_part(
+        'image/png; name="logo.png"',
+        b'Content-Disposition: inline; filename="logo.png"\r\n',
+        PNG,
+        b"Content-ID: <logo@site>\r\n",
+    )
+    photo = _file_part(
+        'image/jpeg; name="photo.JPEG"',
+        b'Content-Disposition: inline; filename="photo.JPEG"\r\n',
+        JPEG,
+        b"Content-ID: <photo1>\r\n",
+    )
+    related = (
+        b'Content-Type: multipart/related; boundary="REL"\r\n\r\n--REL\r\n' + html
+        + b"\r\n--REL\r\n" + logo + b"\r\n--REL--\r\n"
+    )
+    doc = decode(_mixed(related, photo), OPTS)
+    assert doc.html and "cid:logo@site" in doc.html
+    assert [a.filename for a in doc.attachments] == ["photo.JPEG"]
+    assert doc.rejected == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        pytest.param("Заявка.pdf", EXE, "type", id="exe-named-pdf"),
+        pytest.param("фото.jpg", ZIP, "type", id="zip-named-jpg"),
+        pytest.param("фото.png", PDF, "type", id="pdf-named-png"),
+        pytest.param("прайс.xls", HTML_XLS, None, id="1c-html-named-xls"),
+        pytest.param("прайс.xls", OLE2, None, id="ole2-xls"),
+        pytest.param("письмо.doc", OLE2, None, id="ole2-doc"),
+        pytest.param("заявка.docx", ZIP, None, id="zip-docx"),
+        pytest.param("заметка.txt", "Привет".encode("cp1251"), None, id="txt-no-magic"),
+        pytest.param("BMW.txt", b"BMW X5 2019, price?", None, id="txt-weak-signature"),
+        pytest.param("Фото.JPEG", JPEG, None, id="upper-case-ext"),
+        pytest.param("script.js", b"alert(1)", "type", id="disallowed-ext"),
+        pytest.param("noext", PDF, "type", id="no-extension"),
+    ],
+)
+def test_type_checks(name: str, data: bytes, reason: str | None) -> None:
+    """Allow-list and magic bytes: recognisably other content is rejected, no magic is fine."""
+    disp = f'Content-Disposition: attachment; filename="{name}"\r\n'.encode()
+    doc = _one_file(disp, data)
+    if reason is None:
+        assert [(a.filename, a.data) for a in doc.attachments] == [(name, data)]
+        assert doc.rejected == ()
+    else:
+        assert doc.attachments == ()
+        assert [(r.filename, r.reason) for r in doc.rejected] == [(name, reason)]
+
+
+def test_type_mismatch_reports_kind() -> None:
+    """type_mismatch names the detected kind, and None for agreeing or magic-less content."""
+    assert type_mismatch("pdf", EXE) == "exe"
+    assert type_mismatch("pdf", PDF) is None
+    assert type_mismatch("xlsx", ZIP) is None
+    assert type_mismatch("doc", ZIP) == "zip"
+
+
+def test_size_and_total_limits() -> None:
+    """Over max_size -> "size"; past the cumulative max_total -> "total"; order decides."""
+    opts = ParseOptions(max_size_bytes=3000, max_total_bytes=5000)
+    big = PDF + b"0" * 3100
+    mid = PDF + b"1" * 2000
+    parts = [_text_part()]
+    for i, data in enumerate([big, mid, mid, mid]):
+        disp = f'Content-Disposition: attachment; filename="f{i}.pdf"\r\n'.encode()
+        parts.append(_file_part("application/pdf", disp, data))
+    doc = decode(_mixed(*parts), opts)
+    assert [a.filename for a in doc.attachments] == ["f1.pdf", "f2.pdf"]
+    assert [(r.filename, r.reason, r.size) for r in doc.rejected] == [
+        ("f0.pdf", "size", len(big)), ("f3.pdf", "total", len(mid))
+    ]
+
+
+def test_duplicate_names_both_kept() -> None:
+    """Two different files with the same name are both attached."""
+    disp = b'Content-Disposition: attachment; filename="a.pdf"\r\n'
+    doc = decode(
+        _mixed(_text_part(), _file_part("application/pdf", disp, PDF),
+               _file_part("application/pdf", disp, PDF + b"x")),
+        OPTS,
+    )
+    assert [a.filename for a in doc.attachments] == ["a.pdf", "a.pdf"]
+    assert len({a.sha256 for a in doc.attachments}) == 2
+
+
+def test_unnamed_file_gets_a_name() -> None:
+    """A file part without a name gets attachment-N.ext from its content type."""
+    doc = decode(
+        _mixed(_text_part(), _file_part("application/pdf", b"Content-Disposition: attachment\r\n",
+                                        PDF)),
+        OPTS,
+    )
+    assert [a.filename for a in doc.attachments] == ["attachment-1.pdf"]
+
+
+# --- bodies, charsets and headers --------------------------------------------------------
+
+
+def test_alternative_picks_plain_and_html() -> None:
+    """multipart/alternative gives both bodies, CRLF turned into LF."""
+    alt = (
+        b'Content-Type: multipart/alternative; boundary="ALT"\r\n\r\n--ALT\r\n'
+        + _text_part("строка 1\r\nстрока 2")
+        + b"\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + "<b>Имя</b>".encode()
+        + b"\r\n--ALT--\r\n"
+    )
+    doc = decode(_mixed(alt), OPTS)
+    assert doc.text == "строка 1\nстрока 2"
+    assert doc.html == "<b>Имя</b>"
+
+
+def test_utf8_label_on_cp1251_bytes() -> None:
+    """A utf-8 label on windows-1251 bytes is detected and noted."""
+    raw = _msg("Content-Type: text/plain; charset=utf-8", "Здравствуйте, нужна арматура".encode(
+        "cp1251"))
+    doc = decode(raw, OPTS)
+    assert doc.text == "Здравствуйте, нужна арматура"
+    assert any("utf-8" in d for d in doc.defects)
+
+
+def test_unknown_charset_name_with_koi8() -> None:
+    """An unknown charset label (x-unknown) falls back to sniffing (KOI8-R here)."""
+    raw = _msg("Content-Type: text/plain; charset=x-unknown",
+               "Прошу выслать прайс на уголок".encode("koi8-r"))
+    assert decode(raw, OPTS).text == "Прошу выслать прайс на уголок"
+
+
+def test_cp1251_label_on_utf8_bytes() -> None:
+    """A single-byte label on valid UTF-8 bytes: the UTF-8 reading wins."""
+    text, note = decode_bytes("Телефон".encode(), "windows-1251")
+    assert text == "Телефон" and note
+
+
+def test_html_meta_charset() -> None:
+    """An HTML part without a charset parameter uses its <meta charset>."""
+    body = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><b>Имя</b>'
+    raw = _msg("Content-Type: text/html", body.encode("cp1251"))
+    assert "<b>Имя</b>" in (decode(raw, OPTS).html or "")
+
+
+def test_sniff_prefers_real_words() -> None:
+    """KOI8-R and windows-1251 bytes of the same short phrase are each recognised."""
+    phrase = "Заказ с сайта"
+    assert sniff(phrase.encode("koi8-r"))[0] == phrase
+    assert sniff(phrase.encode("cp1251"))[0] == phrase
+
+
+def test_encoded_words_split_character() -> None:
+    """A UTF-8 character split across two encoded words is rejoined."""
+    raw = "Привет".encode()
+    a, b = base64.b64encode(raw[:3]).decode(), base64.b64encode(raw[3:]).decode()
+    assert decode_words(f"=?UTF-8?B?{a}?= =?UTF-8?B?{b}?=") == "Привет"
+
+
+def test_display_names_and_malformed_from() -> None:
+    """Encoded display names decode; a From without closing bracket still yields the address."""
+    raw = _msg(
+        'Reply-To: "=?UTF-8?B?0JjQstCw0L0=?=" <ivan@mail.example>', b"x"
+    ).replace(b"From: Site <noreply@site.example>", "From: Пётр <petr@mail.example".encode())
+    doc = decode(raw, OPTS)
+    assert doc.reply_to[0].name == "Иван" and doc.reply_to[0].addr == "ivan@mail.example"
+    assert doc.from_ is not None and doc.from_.addr == "petr@mail.example"
+
+
+def test_multiline_encoded_subject_and_headers_map() -> None:
+    """A subject folded over several encoded words decodes whole; headers are lower-cased."""
+    raw = _msg(
+        "Subject: =?UTF-8?B?0KDQvtGB0YLQpNC10YDRgNGD0Lw=?=\n =?UTF-8?B?INC30LDRj9Cy0LrQsA==?=\n"
+        "X-Custom: one\nX-Custom: two",
+        b"x",
+    ).replace(b"Subject: Test\r\n", b"", 1)
+    doc = decode(raw, OPTS)
+    assert doc.subject == "РостФеррум заявка"
+    assert doc.headers["x-custom"] == "one"
+    assert doc.header_all["x-custom"] == ("one", "two")
+
+
+def test_nul_bytes_removed_and_noted() -> None:
+    """NUL bytes vanish from the text and a defect says so."""
+    doc = decode(_msg("Content-Type: text/plain; charset=utf-8", "Имя:\x00 Иван".encode()), OPTS)
+    assert doc.text == "Имя: Иван"
+    assert any("NUL" in d for d in doc.defects)
+
+
+def test_base64_errors_are_repaired() -> None:
+    """A base64 body with junk and missing padding still decodes."""
+    enc = base64.b64encode("Имя: Иван Петров".encode()).rstrip(b"=")
+    raw = _msg("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
+               enc[:8] + b"!!\r\n" + enc[8:])
+    assert (decode(raw, OPTS).text or "").startswith("Имя: Иван")
+
+
+def test_email_package_message_roundtrip() -> None:
+    """A message built with the email package decodes its body and RFC 2231 attachment."""
+    m = EmailMessage()
+    m["From"] = "Сайт <noreply@site.example>"
+    m["Subject"] = "Заявка: Иван"
+    m.set_content("Имя: Иван\nТелефон: 89123456789\n")
+    m.add_attachment(PDF, maintype="application", subtype="pdf", filename="Счёт №1.pdf")
+    doc = decode(m.as_bytes(), OPTS)
+    assert doc.subject == "Заявка: Иван"
+    assert doc.text == "Имя: Иван\nТелефон: 89123456789\n"
+    assert [a.filename for a in doc.attachments] == ["Счёт №1.pdf"]
+
+
+# --- flowed ------------------------------------------------------------------------------
+
+
+def test_unflow_delsp_yes() -> None:
+    """delsp=yes deletes the soft-break space; a hard break stays."""
+    assert unflow("Добрый де \nнь!\nВторая", delsp=True) == "Добрый день!\nВторая"
+
+
+def test_unflow_delsp_no_and_signature() -> None:
+    """delsp=no keeps the space; '-- ' is never a soft break; space-stuffing is undone."""
+    assert unflow("one \ntwo\n-- \n From me", delsp=False) == "one two\n-- \nFrom me"
+
+
+def test_unflow_quote_depth_breaks_paragraph() -> None:
+    """A change in quote depth ends a flowed paragraph."""
+    assert unflow("> quoted \nplain", delsp=False) == "> quoted \nplain"
+
+
+# --- errors and classification -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\r\n\r\n  \n", id="blank"),
+        pytest.param(b"\x00\x00", id="nuls"),
+        pytest.param(b"just some text without headers\r\n", id="no-header"),
+        pytest.param(b"%PDF-1.4 binary", id="pdf"),
+    ],
+)
+def test_not_a_message_raises_parse_error(raw: bytes) -> None:
+    """Bytes without a header block raise ParseError with a message saying why."""
+    with pytest.raises(ParseError, match=r"empty|header"):
+        decode(raw, OPTS)
+
+
+def test_mbox_from_line_tolerated() -> None:
+    """A leading mbox 'From ' line is dropped, not taken as the absence of headers."""
+    raw = b"From noreply@site.example Mon Nov 16 10:00:00 2026\n" + _msg("", b"Hello", nl=b"\n")
+    assert decode(raw, OPTS).text == "Hello"
+
+
+@pytest.mark.parametrize(
+    ("headers", "kind"),
+    [
+        ({"from": "MAILER-DAEMON@mx.example (Mail Delivery System)"}, "bounce"),
+        ({"return-path": "<>", "subject": "Delivery Status Notification (Failure)"}, "bounce"),
+        ({"auto-submitted": "auto-replied"}, "auto-reply"),
+        ({"auto-submitted": "no"}, None),
+        ({"x-autorespond": "yes"}, "auto-reply"),
+        ({"precedence": "auto_reply"}, "auto-reply"),
+        ({"subject": "Out of Office: Re: заявка"}, "auto-reply"),
+        ({"subject": "Автоответ: Re: КП"}, "auto-reply"),
+        ({"list-unsubscribe": "<mailto:u@list.example>"}, "bulk mail"),
+        ({"precedence": "bulk"}, "bulk mail"),
+        ({"subject": "Заявка с сайта", "return-path": "<>"}, None),
+        ({"subject": "Новая заявка"}, None),
+    ],
+)
+def test_auto_kind_headers(headers: dict[str, str], kind: str | None) -> None:
+    """Header rules mark bounces, auto-replies and bulk mail, and leave forms alone."""
+    assert auto_kind(headers) == kind
+
+
+def test_auto_kind_structure() -> None:
+    """multipart/report and a delivery-status part mark a bounce."""
+    assert auto_kind({}, content_type="multipart/report", report_type="delivery-status") == "bounce"
+    assert auto_kind({}, part_types={"message/delivery-status"}) == "bounce"
