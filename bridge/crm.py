@@ -1,0 +1,701 @@
+"""Bitrix24 inbound-webhook client: the only module that speaks to the portal.
+
+It sends JSON POSTs, never follows redirects, verifies TLS, paces itself with a
+:class:`~bridge.ratelimit.LeakyBucket` and maps every answer onto the error tree
+(bitrix24-api.md §3, §14.2):
+
+* ``CrmSetupError``     webhook, scope, method, portal moved/deleted, CRM permission;
+* ``CrmTemporary``      not executed (503 QUERY_LIMIT_EXCEEDED, 429, OVERLOAD_LIMIT, refused
+                        connection, DNS failure, connect timeout) - retried here;
+* ``CrmUnknownOutcome`` may have run (read timeout, reset, 500, HTML/502/504, non-JSON) -
+                        retried here only for reads; writes go back to the caller, who looks
+                        the lead up by ``ORIGINATOR_ID`` + ``ORIGIN_ID``;
+* ``CrmRejected``       400 with ``error: ""`` - this request's data was refused.
+
+The webhook secret never appears in an exception, a log line or a repr: the URL is shown as
+``https://HOST/rest/1/***/``, and a logging filter redacts urllib3's own debug lines.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import ipaddress
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+import urllib3.exceptions
+
+from bridge.errors import (
+    ConfigError,
+    CrmError,
+    CrmRejected,
+    CrmSetupError,
+    CrmTemporary,
+    CrmUnknownOutcome,
+)
+from bridge.model import Attachment, Lead
+from bridge.ratelimit import LeakyBucket, backoff_delay
+
+__all__ = [
+    "BatchResult",
+    "Bitrix24Client",
+    "WebhookUrl",
+    "classify_error",
+    "parse_webhook_url",
+    "php_query",
+    "redact",
+    "redact_url",
+]
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEY = "bitrix24.webhook_url"
+BATCH_MAX = 50
+CONNECT_TIMEOUT = 10.0
+
+# ---------------------------------------------------------------------- secrecy
+_SECRET_IN_PATH = re.compile(r"(/rest/\d+/)[^/\s\"'?#]+")
+
+
+def redact(text: str) -> str:
+    """Replace every webhook secret in ``text`` (``/rest/1/<code>``) with ``***``."""
+    return _SECRET_IN_PATH.sub(r"\1***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message so no ``/rest/<user>/<code>/`` secret gets through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is not ours to fix
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = RedactingFilter()
+_FILTERED_LOGGERS = ("urllib3", "urllib3.connectionpool", "urllib3.connection",
+                     "urllib3.response", "urllib3.util.retry", "requests", __name__)
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to urllib3's, requests' and this module's loggers."""
+    for name in _FILTERED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+install_log_redaction()
+
+
+# ---------------------------------------------------------------------- URLs
+@dataclass(frozen=True, slots=True)
+class WebhookUrl:
+    """A parsed inbound-webhook URL. ``code`` is the secret (hidden from repr/str)."""
+
+    base: str = field(repr=False)  # "https://HOST/rest/USER/CODE/"
+    host: str
+    user_id: int
+    code: str = field(repr=False)
+
+    @property
+    def redacted(self) -> str:
+        scheme = self.base.split(":", 1)[0]
+        return f"{scheme}://{self.host}/rest/{self.user_id}/***/"
+
+    def __str__(self) -> str:
+        return self.redacted
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact_url(url: str) -> str:
+    """``https://HOST/rest/1/CODE/...`` -> ``https://HOST/rest/1/***/`` (never the secret)."""
+    try:
+        return parse_webhook_url(url).redacted
+    except ConfigError:
+        parts = urlsplit(str(url).strip())
+        host = parts.hostname or "?"
+        return f"{parts.scheme or 'https'}://{host}/***"
+
+
+def parse_webhook_url(url: str) -> WebhookUrl:
+    """Validate ``https://HOST/rest/<user id>/<code>/`` (``http://`` only to loopback)."""
+    raw = str(url or "").strip()
+    expected = "expected https://HOST/rest/<user id>/<code>/"
+    if not raw:
+        raise ConfigError(f"{CONFIG_KEY}: is empty; {expected}", key=CONFIG_KEY)
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{CONFIG_KEY}: not a URL; {expected}", key=CONFIG_KEY) from None
+    shown = f"{parts.scheme}://{host or '?'}/…"
+    if parts.scheme not in ("https", "http"):
+        raise ConfigError(f"{CONFIG_KEY}: {shown} must start with https://", key=CONFIG_KEY)
+    if not host:
+        raise ConfigError(f"{CONFIG_KEY}: no host; {expected}", key=CONFIG_KEY)
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigError(f"{CONFIG_KEY}: http:// is allowed only to a loopback address "
+                          f"(a local sandbox); use https://{host}/…", key=CONFIG_KEY)
+    if parts.username or parts.password:
+        raise ConfigError(f"{CONFIG_KEY}: must not contain a user name or password",
+                          key=CONFIG_KEY)
+    m = re.fullmatch(r"/rest/(\d+)/([A-Za-z0-9_\-]+)/?", parts.path)
+    if not m or parts.query or parts.fragment:
+        hint = ""
+        if re.fullmatch(r"/rest/[A-Za-z0-9_\-]+/?", parts.path):
+            hint = " (the user id segment is missing)"
+        raise ConfigError(f"{CONFIG_KEY}: {shown} is not a webhook URL{hint}; {expected}",
+                          key=CONFIG_KEY)
+    user_id, code = int(m.group(1)), m.group(2)
+    netloc = host if port is None else f"{host}:{port}"
+    if ":" in host:
+        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
+    return WebhookUrl(base=f"{parts.scheme}://{netloc}/rest/{user_id}/{code}/", host=netloc,
+                      user_id=user_id, code=code)
+
+
+# ---------------------------------------------------------------------- encoding
+def _php_scalar(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value is True:
+        return "1"
+    if value is False:
+        return "0"
+    return str(value)
+
+
+def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _flatten(f"{prefix}[{quote(str(k), safe='')}]", v)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _flatten(f"{prefix}[{i}]", v)
+    else:
+        scalar = _php_scalar(value)
+        if scalar is not None:
+            yield prefix, quote(scalar, safe="")
+
+
+def php_query(params: Mapping[str, Any]) -> str:
+    """Encode ``params`` like PHP's ``http_build_query``, for ``batch`` command strings.
+
+    Nested keys become ``fields[PHONE][0][VALUE]``; every value is percent-encoded (``+`` as
+    ``%2B``, space as ``%20``, ``&``/``=``/``%``/``#`` too); ``None`` is left out and booleans
+    are ``1``/``0`` (send Bitrix flags as ``"Y"``/``"N"``).
+    """
+    pairs: list[str] = []
+    for key, value in params.items():
+        for k, v in _flatten(quote(str(key), safe=""), value):
+            pairs.append(f"{k}={v}")
+    return "&".join(pairs)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def file_values(files: Sequence[Attachment]) -> list[dict[str, list[str]]]:
+    """Files for a multiple ``file`` user field: ``[{"fileData": [name, base64]}, ...]``."""
+    return [{"fileData": [f.filename, _b64(f.data)]} for f in files]
+
+
+# ---------------------------------------------------------------------- errors
+SETUP_CODES = {
+    "INVALID_CREDENTIALS": "webhook rejected: INVALID_CREDENTIALS, check " + CONFIG_KEY,
+    "NO_AUTH_FOUND": "webhook rejected: NO_AUTH_FOUND, check " + CONFIG_KEY,
+    "INSUFFICIENT_SCOPE": "webhook lacks a scope for {method}: insufficient_scope; tick the "
+                          "needed scope (crm, user, disk) on the webhook",
+    "ERROR_METHOD_NOT_FOUND": "method {method} not found: check " + CONFIG_KEY
+                              + " (user id segment) and the portal's modules",
+    "ACCESS_DENIED": "access denied for {method}: {description}",
+    "PORTAL_DELETED": "the portal was deleted or closed: PORTAL_DELETED; check " + CONFIG_KEY,
+    "PAYMENT_REQUIRED": "the portal's subscription has ended: PAYMENT_REQUIRED",
+    "INVALID_REQUEST": "the portal refused the request: {description}; check " + CONFIG_KEY,
+    "WRONG_AUTH_TYPE": "webhook rejected: WRONG_AUTH_TYPE, check " + CONFIG_KEY,
+    "EXPIRED_TOKEN": "webhook rejected: expired_token, check " + CONFIG_KEY,
+    "INVALID_TOKEN": "webhook rejected: invalid_token, check " + CONFIG_KEY,
+    "ERROR_BATCH_METHOD_NOT_ALLOWED": "{method} is not allowed inside batch",
+}
+TEMPORARY_CODES = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT"}
+UNKNOWN_CODES = {"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER", "WRONG_ENCODING"}
+
+
+def classify_error(
+    method: str,
+    code: str,
+    description: str,
+    status: int | None,
+    retry_after: float | None = None,
+) -> CrmError:
+    """Map a Bitrix24 error answer to the error tree: by ``error`` code first, then status."""
+    upper = code.upper()
+    description = redact(description or "")
+    kw: dict[str, Any] = {"code": code, "status": status}
+    if upper in SETUP_CODES:
+        text = SETUP_CODES[upper].format(method=method, description=description or code)
+        return CrmSetupError(text, **kw)
+    if upper == "" and description.strip().rstrip(".").lower() == "access denied":
+        return CrmSetupError(f"{method}: Access denied. The webhook's user lacks CRM "
+                             "permission for leads; grant it in CRM access rights", **kw)
+    if upper in TEMPORARY_CODES:
+        return CrmTemporary(f"{method}: {code}: {description}", retry_after=retry_after, **kw)
+    if upper in UNKNOWN_CODES:
+        return CrmUnknownOutcome(f"{method}: {code}: {description}", **kw)
+    text = f"{method}: {code or 'error'}: {description}" if code else f"{method}: {description}"
+    if code == "":
+        return CrmRejected(text, **kw)
+    if status is not None:
+        if status >= 500:
+            return CrmUnknownOutcome(text, **kw)
+        if status in (401, 403, 404):
+            return CrmSetupError(text, **kw)
+        if status == 429:
+            return CrmTemporary(text, retry_after=retry_after, **kw)
+    return CrmRejected(text, **kw)
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(slots=True)
+class BatchResult:
+    """What one ``batch`` call gave: per command key, a result or an error."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, CrmError] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    nexts: dict[str, int] = field(default_factory=dict)
+
+
+def _as_map(value: Any) -> dict[str, Any]:
+    """PHP quirks: an empty map arrives as ``[]``, a map keyed 0..n-1 as a list."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, list):
+        return {str(i): v for i, v in enumerate(value)}
+    return {}
+
+
+def _batch_key(origin_id: str) -> str:
+    return "L" + hashlib.sha256(origin_id.encode("utf-8")).hexdigest()[:20]
+
+
+# ---------------------------------------------------------------------- client
+class Bitrix24Client:
+    """One portal, one webhook. Thread-safe for sequential use per thread (one Session)."""
+
+    def __init__(
+        self,
+        webhook_url: str,
+        *,
+        timeout: float = 30.0,
+        ca_file: str | None = None,
+        bucket: LeakyBucket | None = None,
+        session: requests.Session | None = None,
+        max_tries: int = 4,
+        user_agent: str = "mailbridge/0.1",
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._url = parse_webhook_url(webhook_url)
+        self.timeout = float(timeout)
+        self.bucket = bucket
+        self.max_tries = max(1, int(max_tries))
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._own_session = session is None
+        self.session = session or requests.Session()
+        self.session.verify = str(ca_file) if ca_file else True
+        self.session.trust_env = False  # no proxies from the environment for the webhook
+        self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
+        self._operating_reset_at: dict[str, float] = {}
+
+    # ------------------------------------------------------------ basics
+    @property
+    def webhook(self) -> WebhookUrl:
+        return self._url
+
+    @property
+    def redacted_url(self) -> str:
+        return self._url.redacted
+
+    def __repr__(self) -> str:
+        return f"Bitrix24Client({self._url.redacted})"
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> Bitrix24Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transport
+    def _send_once(self, method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """One HTTP request; returns the decoded envelope or raises a CrmError."""
+        if self.bucket is not None:
+            self.bucket.acquire()
+        url = self._url.base + method
+        body = json.dumps(params or {}, ensure_ascii=False).encode("utf-8")
+        started = time.monotonic()
+        try:
+            resp = self.session.post(
+                url,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=(CONNECT_TIMEOUT, self.timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            ms = int((time.monotonic() - started) * 1000)
+            err = self._transport_error(method, exc)
+            log.debug("crm.request method=%s status=- ms=%d error=%s", method, ms,
+                     type(err).__name__)
+            raise err from None
+        ms = int((time.monotonic() - started) * 1000)
+        log.debug("crm.request method=%s status=%d ms=%d", method, resp.status_code, ms)
+        return self._decode(method, resp)
+
+    def _transport_error(self, method: str, exc: requests.RequestException) -> CrmError:
+        name = type(exc).__name__
+        reason = self._root_cause(exc)
+        if isinstance(exc, requests.ConnectTimeout):
+            return CrmTemporary(f"{method}: connect timeout to {self._url.host}")
+        if isinstance(exc, requests.exceptions.SSLError):
+            return CrmSetupError(f"{method}: TLS verification of {self._url.host} failed "
+                                 f"({reason}); check bitrix24.ca_file")
+        if isinstance(exc, requests.ReadTimeout):
+            return CrmUnknownOutcome(f"{method}: no answer within {self.timeout:g} s (read "
+                                     "timeout); the call may have run")
+        if isinstance(exc, requests.ConnectionError):
+            inner = exc.args[0] if exc.args else None
+            root = getattr(inner, "reason", inner)
+            if isinstance(root, (urllib3.exceptions.NewConnectionError,
+                                 urllib3.exceptions.NameResolutionError,
+                                 urllib3.exceptions.ConnectTimeoutError)):
+                return CrmTemporary(f"{method}: cannot connect to {self._url.host} ({reason})")
+            return CrmUnknownOutcome(f"{method}: connection lost before the answer ({reason}); "
+                                     "the call may have run")
+        return CrmUnknownOutcome(f"{method}: {name} ({reason}); the call may have run")
+
+    @staticmethod
+    def _root_cause(exc: BaseException) -> str:
+        """A short, secret-free description of the innermost cause."""
+        seen: BaseException = exc
+        inner: Any = exc.args[0] if exc.args else None
+        while isinstance(inner, BaseException):
+            seen = inner
+            nxt = getattr(inner, "reason", None)
+            if not isinstance(nxt, BaseException) and inner.args:
+                nxt = inner.args[-1] if isinstance(inner.args[-1], BaseException) else None
+            inner = nxt
+        text = type(seen).__name__
+        if isinstance(seen, OSError) and seen.strerror:
+            text += f": {seen.strerror}"
+        return redact(text)
+
+    def _decode(self, method: str, resp: requests.Response) -> dict[str, Any]:
+        status = resp.status_code
+        if 300 <= status < 400:
+            location = resp.headers.get("Location", "")
+            new_host = urlsplit(location).netloc or "?"
+            raise CrmSetupError(
+                f"{method}: the portal answered {status} and moved to {new_host}: the portal "
+                f"was renamed; update {CONFIG_KEY} to https://{new_host}/rest/"
+                f"{self._url.user_id}/***/", code="REDIRECT", status=status)
+        try:
+            payload = resp.json()
+        except ValueError:
+            ctype = resp.headers.get("Content-Type", "?").split(";")[0]
+            if status == 413:
+                raise CrmRejected(f"{method}: request too large (HTTP 413)", status=status,
+                                  code="HTTP_413") from None
+            raise CrmUnknownOutcome(f"{method}: HTTP {status} with a non-JSON answer ({ctype});"
+                                    " the call may have run", status=status) from None
+        if (isinstance(payload, dict) and payload.get("error") is not None
+                and ("result" not in payload or status != 200)):
+            code = str(payload.get("error") or "")
+            description = str(payload.get("error_description") or "")
+            retry_after = None
+            if code.upper() == "OPERATION_TIME_LIMIT":
+                reset_at = self._operating_reset_at.get(method)
+                retry_after = max(1.0, reset_at - time.time()) if reset_at else 60.0
+            elif code.upper() == "QUERY_LIMIT_EXCEEDED":
+                retry_after = 1.0 / (self.bucket.rate if self.bucket else 2.0)
+            elif code.upper() == "OVERLOAD_LIMIT":
+                retry_after = 60.0
+            raise classify_error(method, code, description, status, retry_after)
+        if status != 200 or not isinstance(payload, dict) or "result" not in payload:
+            raise CrmUnknownOutcome(f"{method}: unexpected HTTP {status} answer without "
+                                    "result", status=status)
+        t = payload.get("time")
+        if isinstance(t, dict) and t.get("operating_reset_at"):
+            with contextlib.suppress(TypeError, ValueError):
+                self._operating_reset_at[method] = float(t["operating_reset_at"])
+        return payload
+
+    # ------------------------------------------------------------ calls
+    def call_envelope(self, method: str, params: Mapping[str, Any] | None = None, *,
+                      write: bool = False) -> dict[str, Any]:
+        """Call ``method`` and return the whole answer (``result``, ``total``, ``next``, ``time``).
+
+        CrmTemporary is retried up to ``max_tries`` with backoff (honouring ``retry_after``);
+        CrmUnknownOutcome is retried only when ``write`` is False.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, params)
+            except CrmTemporary as err:
+                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+                if err.retry_after is not None:
+                    delay = max(delay, err.retry_after)
+                limited = (err.code or "").upper() == "QUERY_LIMIT_EXCEEDED"
+                if limited and self.bucket is not None:
+                    self.bucket.penalize(delay)  # the portal's bucket is full: everyone waits
+                if attempt >= self.max_tries or delay > self.max_wait:
+                    raise
+                log.warning("crm.retry method=%s attempt=%d reason=%s delay=%.2f", method,
+                            attempt, err.code or "network", delay)
+                if not (limited and self.bucket is not None):
+                    self._sleep(delay)
+            except CrmUnknownOutcome as err:
+                if write or attempt >= self.max_tries:
+                    raise
+                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+                log.warning("crm.retry method=%s attempt=%d reason=%s delay=%.2f", method,
+                            attempt, err.code or f"http_{err.status or 'none'}", delay)
+                self._sleep(delay)
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None, *,
+             write: bool = False) -> Any:
+        """Call ``method`` and return its ``result``."""
+        return self.call_envelope(method, params, write=write)["result"]
+
+    def call_list(self, method: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """All rows of a list method, following ``next``."""
+        rows: list[Any] = []
+        start: int | None = 0
+        base = dict(params or {})
+        while start is not None:
+            env = self.call_envelope(method, {**base, "start": start})
+            page = env.get("result") or []
+            rows.extend(page if isinstance(page, list) else _as_map(page).values())
+            nxt = env.get("next")
+            start = int(nxt) if nxt is not None and page and int(nxt) > start else None
+        return rows
+
+    # ------------------------------------------------------------ leads
+    def _lead_fields(self, fields: Mapping[str, Any], files: Sequence[Attachment],
+                     file_field: str) -> dict[str, Any]:
+        out = dict(fields)
+        if files:
+            if not file_field:
+                raise ValueError("files need a file_field (or use add_timeline_comment)")
+            out[file_field] = file_values(files)
+        return out
+
+    def add_lead(self, fields: Mapping[str, Any], files: Sequence[Attachment] = (),
+                 file_field: str = "") -> int:
+        """Create one lead (files inline in the multiple ``file_field``); returns its id."""
+        params = {"fields": self._lead_fields(fields, files, file_field),
+                  "params": {"REGISTER_SONET_EVENT": "Y"}}
+        result = self.call("crm.lead.add", params, write=True)
+        try:
+            return int(result)
+        except (TypeError, ValueError):
+            raise CrmUnknownOutcome(f"crm.lead.add: unexpected result {type(result).__name__}"
+                                    ) from None
+
+    def find_leads_by_origin(self, origin_ids: Sequence[str],
+                             originator: str = "mailbridge") -> dict[str, int]:
+        """Map each ``ORIGIN_ID`` that has a lead (with this ``ORIGINATOR_ID``) to its lowest id.
+
+        Rows are checked against what was asked, because the portal silently drops filter
+        keys it does not know and would then return every lead.
+        """
+        wanted = list(dict.fromkeys(str(o) for o in origin_ids))
+        found: dict[str, int] = {}
+        ignored = 0
+        for i in range(0, len(wanted), BATCH_MAX):
+            chunk = wanted[i : i + BATCH_MAX]
+            chunk_set = set(chunk)
+            rows = self.call_list("crm.lead.list", {
+                "filter": {"=ORIGINATOR_ID": originator, "@ORIGIN_ID": chunk},
+                "select": ["ID", "ORIGIN_ID", "ORIGINATOR_ID"],
+                "order": {"ID": "ASC"},
+            })
+            for row in rows:
+                if not isinstance(row, dict):
+                    continue
+                origin = row.get("ORIGIN_ID")
+                if row.get("ORIGINATOR_ID") != originator or origin not in chunk_set:
+                    ignored += 1
+                    continue
+                try:
+                    lead_id = int(row["ID"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if origin not in found or lead_id < found[origin]:
+                    found[origin] = lead_id
+        if ignored:
+            log.warning("crm.lookup_mismatch rows=%d hint=portal returned leads the filter "
+                        "excludes", ignored)
+        return found
+
+    def batch(self, commands: Mapping[str, tuple[str, Mapping[str, Any]]], halt: bool = False,
+              *, write: bool = True) -> BatchResult:
+        """Run up to 50 ``(method, params)`` commands in one ``batch`` request.
+
+        A failure of the whole request raises (CrmUnknownOutcome: every command is unknown).
+        Per-command errors land in ``BatchResult.errors``; a command missing from both maps
+        (halted, or never run) gets a CrmUnknownOutcome there too.
+        """
+        if len(commands) > BATCH_MAX:
+            raise ValueError(f"batch takes at most {BATCH_MAX} commands, got {len(commands)}")
+        if not commands:
+            return BatchResult()
+        cmd = {key: f"{m}?{php_query(p)}" if p else m for key, (m, p) in commands.items()}
+        result = self.call("batch", {"halt": 1 if halt else 0, "cmd": cmd}, write=write)
+        if not isinstance(result, dict):
+            raise CrmUnknownOutcome("batch: unexpected answer shape")
+        out = BatchResult(
+            results=_as_map(result.get("result")),
+            totals={k: int(v) for k, v in _as_map(result.get("result_total")).items()},
+            nexts={k: int(v) for k, v in _as_map(result.get("result_next")).items()},
+        )
+        for key, err in _as_map(result.get("result_error")).items():
+            method = commands[key][0] if key in commands else "batch"
+            if isinstance(err, dict):
+                out.errors[key] = classify_error(method, str(err.get("error") or ""),
+                                                 str(err.get("error_description") or ""), None)
+        for key, (method, _) in commands.items():
+            if key not in out.results and key not in out.errors:
+                out.errors[key] = CrmUnknownOutcome(f"{method}: not run inside batch")
+        return out
+
+    def add_leads_batch(self, leads: Sequence[Lead],
+                        file_field: str = "") -> dict[str, int | CrmError]:
+        """Create up to 50 leads with one ``batch`` call (halt=0).
+
+        Returns ``origin_id -> lead id`` or the per-command CrmError (mostly CrmRejected). If
+        the batch request itself fails, that error is raised: after a CrmUnknownOutcome every
+        lead of the batch is unknown and must be looked up by origin.
+        """
+        keys: dict[str, str] = {}
+        commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        for lead in leads:
+            key = _batch_key(lead.origin_id)
+            if key in keys:
+                raise ValueError("add_leads_batch: duplicate origin_id in one batch")
+            keys[key] = lead.origin_id
+            commands[key] = ("crm.lead.add", {
+                "fields": self._lead_fields(lead.fields, lead.files, file_field),
+                "params": {"REGISTER_SONET_EVENT": "Y"},
+            })
+        res = self.batch(commands, halt=False, write=True)
+        out: dict[str, int | CrmError] = {}
+        for key, origin in keys.items():
+            if key in res.errors:
+                out[origin] = res.errors[key]
+                continue
+            try:
+                out[origin] = int(res.results[key])
+            except (TypeError, ValueError):
+                out[origin] = CrmUnknownOutcome("crm.lead.add: unexpected result in batch")
+        return out
+
+    # ------------------------------------------------------------ timeline
+    def add_timeline_comment(self, lead_id: int, text: str,
+                             files: Sequence[Attachment] = ()) -> int:
+        """Add a comment (with files) to the lead's timeline; returns the comment id."""
+        fields: dict[str, Any] = {"ENTITY_ID": int(lead_id), "ENTITY_TYPE": "lead",
+                                  "COMMENT": text}
+        if files:
+            fields["FILES"] = [[f.filename, _b64(f.data)] for f in files]
+        result = self.call("crm.timeline.comment.add", {"fields": fields}, write=True)
+        try:
+            return int(result)
+        except (TypeError, ValueError):
+            raise CrmUnknownOutcome("crm.timeline.comment.add: unexpected result") from None
+
+    def find_timeline_comment(self, lead_id: int, marker: str) -> int | None:
+        """The lowest id of a comment on the lead whose text contains ``marker``."""
+        rows = self.call_list("crm.timeline.comment.list", {
+            "filter": {"ENTITY_ID": int(lead_id), "ENTITY_TYPE": "lead"},
+            "select": ["ID", "ENTITY_ID", "ENTITY_TYPE", "COMMENT"],
+            "order": {"ID": "ASC"},
+        })
+        hits = []
+        for row in rows:
+            if not isinstance(row, dict) or str(row.get("ENTITY_ID")) != str(int(lead_id)):
+                continue
+            if marker in str(row.get("COMMENT") or ""):
+                try:
+                    hits.append(int(row["ID"]))
+                except (KeyError, TypeError, ValueError):
+                    continue
+        return min(hits) if hits else None
+
+    # ------------------------------------------------------------ checks
+    def profile(self) -> dict[str, Any]:
+        """The webhook owner's profile (the cheapest credentials probe)."""
+        result = self.call("profile")
+        return result if isinstance(result, dict) else {}
+
+    def scopes(self) -> set[str]:
+        """The scopes granted to this webhook."""
+        result = self.call("scope")
+        if isinstance(result, dict):
+            return {str(k) for k, v in result.items() if v}
+        return {str(s) for s in result or ()}
+
+    def get_user(self, user_id: int) -> dict[str, Any] | None:
+        """The user record (with ``ACTIVE``), or None when no such user exists."""
+        rows = self.call("user.get", {"filter": {"ID": int(user_id)}})
+        for row in rows or []:
+            if isinstance(row, dict) and str(row.get("ID")) == str(int(user_id)):
+                return row
+        return None
+
+    def lead_fields(self) -> dict[str, Any]:
+        """``crm.lead.fields``: FIELD -> {type, isMultiple, ...} including ``UF_*``."""
+        result = self.call("crm.lead.fields")
+        return result if isinstance(result, dict) else {}
+
+    def source_ids(self) -> set[str]:
+        """The portal's lead sources (``STATUS_ID`` of ``ENTITY_ID=SOURCE``)."""
+        rows = self.call_list("crm.status.list", {"filter": {"ENTITY_ID": "SOURCE"},
+                                                  "order": {"SORT": "ASC"}})
+        return {str(r["STATUS_ID"]) for r in rows
+                if isinstance(r, dict) and r.get("ENTITY_ID") == "SOURCE" and "STATUS_ID" in r}
