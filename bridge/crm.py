@@ -681,10 +681,11 @@ class Bitrix24Client:
         return {str(s) for s in result or ()}
 
     def get_user(self, user_id: int) -> dict[str, Any] | None:
-        """The user record (with ``ACTIVE``), or None when no such user exists."""
-        rows = self.call("user.get", {"filter": {"ID": int(user_id)}})
+        """The user's record if the user exists and is active, else None."""
+        rows = self.call("user.get", {"filter": {"ID": int(user_id), "ACTIVE": True}})
         for row in rows or []:
-            if isinstance(row, dict) and str(row.get("ID")) == str(int(user_id)):
+            if (isinstance(row, dict) and str(row.get("ID")) == str(int(user_id))
+                    and row.get("ACTIVE") in (True, "Y", "1", 1)):
                 return row
         return None
 

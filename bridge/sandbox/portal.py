@@ -275,6 +275,8 @@ class Portal:
             self.renamed_to: str | None = None
             self.deleted = False
             self.crm_access = True
+            # filter keys this portal drops silently although they are lead fields
+            self.unfilterable: set[str] = set()
             self.operating_limit: float | None = d["operating_limit"]
             self.operating: dict[tuple[int, str], deque[tuple[float, float]]] = {}
             self.bucket = Bucket(self.rate, self.burst)
@@ -757,6 +759,8 @@ class Portal:
         return [value]
 
     def _known_lead_field(self, name: str) -> bool:
+        if name in self.unfilterable:
+            return False
         return name in LEAD_FIELDS or name in self.userfields
 
     @staticmethod

@@ -356,7 +356,8 @@ class SandboxServer:
 
     def configure(self, **settings: Any) -> None:
         """Change portal modes: rate/burst, scopes, blocked, deleted, renamed_to,
-        assigned_check, crm_access, operating_limit, file_field (None = remove), users."""
+        assigned_check, crm_access, operating_limit, unfilterable (filter keys to drop),
+        file_field (None = remove; name or {name, type, multiple}), users ([{id, active}])."""
         p = self.portal
         with p.lock:
             if "rate" in settings or "burst" in settings:
@@ -370,6 +371,8 @@ class SandboxServer:
                         "operating_limit"):
                 if key in settings:
                     setattr(p, key, settings[key])
+            if "unfilterable" in settings:
+                p.unfilterable = {str(k).upper() for k in settings["unfilterable"]}
             if "file_field" in settings:
                 spec = settings["file_field"]
                 for name in [n for n, uf in p.userfields.items() if uf.type == "file"]:

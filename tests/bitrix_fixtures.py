@@ -1,0 +1,46 @@
+"""pytest fixtures: a real sandbox Bitrix24 portal on loopback and a client bound to it.
+
+Use them with ``from tests.bitrix_fixtures import crm_client, sandbox  # noqa: F401`` (or
+list this module in ``pytest_plugins`` of the root conftest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bridge.crm import Bitrix24Client
+from bridge.sandbox import SandboxServer
+
+FAST_RATE = 1000.0
+FAST_BURST = 100_000
+
+
+def make_client(server: SandboxServer, **overrides: Any) -> Bitrix24Client:
+    """A client for ``server`` with quick retries (tests must not wait for real backoff)."""
+    kw: dict[str, Any] = {"timeout": 5.0, "max_tries": 4, "backoff_base": 0.005,
+                          "backoff_cap": 0.02, "max_wait": 2.0}
+    kw.update(overrides)
+    return Bitrix24Client(server.webhook_url, **kw)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A started sandbox portal with a bucket too large to matter; stopped afterwards."""
+    server = SandboxServer(rate=FAST_RATE, burst=FAST_BURST).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def crm_client(sandbox: SandboxServer) -> Iterator[Bitrix24Client]:
+    """A Bitrix24Client bound to the ``sandbox`` fixture's webhook URL."""
+    client = make_client(sandbox)
+    try:
+        yield client
+    finally:
+        client.close()
