@@ -15,9 +15,9 @@ unit has ``WatchdogSec=``, the deadline in ``WATCHDOG_USEC`` (for the process in
 Outside systemd (no ``NOTIFY_SOCKET``) every method is a cheap no-op. Socket errors are logged
 once and never raised: a lost notification must never take the bridge down.
 
-``watchdog()`` must be called from the loop that does the work, never from a helper thread that
-pings on its own: the point of the watchdog is that a stuck loop stops pinging and systemd
-restarts the service.
+``watchdog()`` belongs where the work's progress is known: in the loop that does the work, or
+in a heartbeat that first checks that loop is not stuck. A thread that pings unconditionally
+defeats the point, which is that a stuck daemon stops pinging and systemd restarts it.
 """
 
 from __future__ import annotations
