@@ -166,7 +166,8 @@ def _file_field_checks(cfg: Any, crm: Any) -> list[Check]:
                            "attachments.field to its UF_CRM_… name (\"\" = timeline comment)")]
     if str(info.get("type")) != "file":
         return [Check(BAD, f"bitrix24: the lead field {field} has type {info.get('type')!r}, "
-                           "not file: create a field of type File and name it in attachments.field")]
+                           "not file: create a field of type File and name it in "
+                           "attachments.field")]
     if not info.get("isMultiple"):
         return [Check(BAD, f"bitrix24: the lead field {field} is not multiple, so only one file "
                            "would be kept: make it multiple (or create a new multiple File field)")]

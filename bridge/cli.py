@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(p, suppress=True)
     p.add_argument("files", nargs="+", metavar="FILE.eml")
-    p.add_argument("--json", action="store_true", help="one JSON object per file (array if several)")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object per file (array if several)"
+    )
 
     p = sub.add_parser("retry", help="make failed or quarantined messages due again now")
     _common(p, suppress=True)

@@ -18,7 +18,9 @@ MESSAGE_MAX = 20_000
 FULL_TEXT_NAME = "message.txt"
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-_EMAIL_OK = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\u0400-\u04ff.-]+\.[A-Za-z\u0400-\u04ff]{2,}$")
+_EMAIL_OK = re.compile(
+    r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\u0400-\u04ff.-]+\.[A-Za-z\u0400-\u04ff]{2,}$"
+)
 
 _REASONS = {
     "type": "тип файла не разрешён",
@@ -68,7 +70,8 @@ def build_comments(parsed: ParsedForm) -> tuple[str, bool]:
     if parsed.message:
         message = parsed.message
         if len(message) > MESSAGE_MAX:
-            message = message[:MESSAGE_MAX] + f"\n[…сообщение обрезано, полный текст в {FULL_TEXT_NAME}]"
+            note = f"\n[…сообщение обрезано, полный текст в {FULL_TEXT_NAME}]"
+            message = message[:MESSAGE_MAX] + note
             cut = True
         parts.append(message)
     fields: list[str] = []

@@ -24,7 +24,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -90,8 +90,8 @@ class Settings:
     processed_folder: str = ""
     since_days: int = 7
     file_field: str = "UF_CRM_TASK"
-    lead: LeadSettings = LeadSettings()
-    parse: ParseOptions = ParseOptions()
+    lead: LeadSettings = field(default_factory=LeadSettings)
+    parse: ParseOptions = field(default_factory=ParseOptions)
     senders: tuple[str, ...] = ()
     dedupe_window: timedelta = timedelta(minutes=10)
     max_attempts: int = 5
@@ -317,7 +317,7 @@ class Pipeline:
     def _reconcile_first(self, rows: list[Any], report: PollReport) -> list[Any]:
         """Rows that may already have a lead (a crash, a lost answer) are looked up first,
         all in one request per 50."""
-        doubtful = [r for r in rows if r.state == "pushing" or (r.state == "failed" and r.attempts)]
+        doubtful = [r for r in rows if r.state == "pushing" or r.push_started_at is not None]
         if not doubtful:
             return rows
         try:
@@ -506,9 +506,8 @@ class Pipeline:
             report.quarantined += 1
             log.error("message.quarantined id=%s reason=crm_rejected", row.id)
         else:
-            self.ledger.set_failed(
-                row.id, f"rejected by Bitrix24: {exc}"[:500], now + self._delay(row.attempts + 1), now
-            )
+            later = now + self._delay(row.attempts + 1)
+            self.ledger.set_failed(row.id, f"rejected by Bitrix24: {exc}"[:500], later, now)
             log.warning("message.rejected id=%s attempt=%s", row.id, row.attempts + 1)
 
     # -- after the outcome: comments and the mailbox -----------------------------------

@@ -33,7 +33,8 @@ def test_lead_has_every_spec_field() -> None:
         email="ivan@example.ru", message="Нужна арматура",
         extra=(("Компания", "ООО Ромашка"), ("utm_source", "yandex")),
     )
-    lead = build_lead(parsed, LeadSettings(source_description="Сайт", responsible_user_id=7), "mb-1")
+    settings = LeadSettings(source_description="Сайт", responsible_user_id=7)
+    lead = build_lead(parsed, settings, "mb-1")
     f = lead.fields
     assert f["TITLE"] == "Заявка с сайта - Иван Петров"
     assert f["NAME"] == "Иван Петров"

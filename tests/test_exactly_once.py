@@ -1,0 +1,211 @@
+"""Exactly once, whatever fails: faults at the portal, crashes, reconnects, UIDVALIDITY."""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import corpus, run, sandbox, write_config
+from tests.forms import form_email
+from tests.servers.dovecot import ImapAccount, new_account
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+    return new_account(dovecot_server)
+
+
+def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
+    return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
+
+
+def poll_until_done(cfg: Path, tries: int = 12) -> list[int]:
+    """--poll-now until nothing waits (temporary failures retried after their backoff)."""
+    codes = []
+    for _ in range(tries):
+        code, _, _ = run("--config", str(cfg), "--poll-now")
+        codes.append(code)
+        if code == 0:
+            return codes
+        time.sleep(0.3)
+    return codes
+
+
+@pytest.mark.parametrize(
+    ("fault", "opts"),
+    [
+        ("lost_answer", {}),
+        ("error500", {"executed": True}),
+        ("error500", {"executed": False}),
+        ("html502", {"executed": True}),
+        ("html504", {"executed": False}),
+        ("reset", {}),
+        ("limit503", {}),
+        ("op429", {}),
+    ],
+    ids=["lost-answer", "500-after-commit", "500-before", "html502-after", "html504-before",
+         "reset", "503-limit", "429-operating"],
+)
+def test_single_lead_with_files_survives_portal_faults(
+    account, tmp_path: Path, fault: str, opts: dict
+) -> None:
+    """Whatever the portal does to crm.lead.add, 029 ends as one lead with its 7 files once."""
+    account.deliver(corpus("029-rostferrum-all-types-base64"))
+    with sandbox() as sb:
+        sb.portal.inject("crm.lead.add", fault, times=1, **opts)
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        codes = poll_until_done(cfg)
+        assert codes[-1] == 0, codes
+        leads = sb.portal.list_leads()
+        assert len(leads) == 1
+        assert len(sb.portal.lead_files(int(leads[0]["ID"]))) == 7
+        assert account.uids("INBOX") == []
+
+
+def test_lost_batch_answer_leaves_no_duplicate(account, tmp_path: Path) -> None:
+    """A backlog sent in one batch whose answer is lost: each enquiry is one lead."""
+    account.append_many(form_email(i) for i in range(12))
+    with sandbox() as sb:
+        sb.portal.inject("batch", "lost_answer", times=1)
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        codes = poll_until_done(cfg)
+        assert codes[-1] == 0, codes
+        counts = origin_counts(sb)
+        assert len(counts) == 12
+        assert set(counts.values()) == {1}
+        assert sb.portal.stats()["by_method"].get("batch", 0) >= 1
+
+
+def test_slow_answer_past_the_timeout_is_found_not_resent(account, tmp_path: Path) -> None:
+    """A lead whose answer comes after our timeout is looked up, not created again."""
+    account.deliver(corpus("001-cf7-default-ru"))
+    with sandbox() as sb:
+        sb.portal.inject("crm.lead.add", "slow", times=1, seconds=3)
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url, crm_timeout=1)
+        codes = poll_until_done(cfg, tries=20)
+        time.sleep(3.5)  # let the slow request finish on the portal side
+        codes += poll_until_done(cfg)
+        assert codes[-1] == 0, codes
+        assert len(sb.portal.list_leads()) == 1
+
+
+def test_two_concurrent_runs_make_each_lead_once(account, tmp_path: Path) -> None:
+    """Two --poll-now processes on one ledger at once: every enquiry exactly once."""
+    account.append_many(form_email(i) for i in range(20))
+    with sandbox(rate=30.0, burst=5) as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
+                           bitrix_extra="batch = false", rate=30, burst=5)
+        cmd = [sys.executable, "-m", "bridge", "--config", str(cfg), "--poll-now"]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+        for p in procs:
+            p.communicate(timeout=120)
+        assert {p.returncode for p in procs} <= {0}
+        counts = origin_counts(sb)
+        assert len(counts) == 20 and set(counts.values()) == {1}
+
+
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(account, tmp_path: Path) -> None:
+    """The daemon killed with SIGKILL again and again through a backlog: 0 lost, 0 duplicated."""
+    n = 40
+    account.append_many(form_email(i, file_size=2000 if i % 4 == 0 else 0) for i in range(n))
+    rng = random.Random(20261130)
+    with sandbox(rate=25.0, burst=3) as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
+                           imap_extra="idle = false", bitrix_extra="batch = false",
+                           rate=25, burst=3)
+        cmd = [sys.executable, "-m", "bridge", "--config", str(cfg)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for _ in range(8):
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.2, 0.9))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        codes = poll_until_done(cfg, tries=20)
+        assert codes[-1] == 0, codes
+        counts = origin_counts(sb)
+        assert len(counts) == n, f"lost {n - len(counts)}"
+        assert set(counts.values()) == {1}, "duplicated"
+        assert account.uids("INBOX") == []
+        assert len(account.uids("Processed")) == n
+
+
+def test_sigterm_stops_the_daemon_cleanly(account, tmp_path: Path) -> None:
+    """SIGTERM stops the daemon with exit 0 after it processed the waiting mail."""
+    account.deliver(corpus("001-cf7-default-ru"))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not sb.portal.list_leads() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err.decode()
+        assert len(sb.portal.list_leads()) == 1
+
+
+def test_uidvalidity_reset_makes_no_new_leads(account, tmp_path: Path) -> None:
+    """After the folder is rebuilt (new UIDVALIDITY, renumbered UIDs) nothing is re-created."""
+    for i in range(3):
+        account.deliver(form_email(i))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url, processed_folder="")
+        assert run("--config", str(cfg), "--poll-now")[0] == 0
+        assert len(sb.portal.list_leads()) == 3
+        old = account.uidvalidity()
+        account.rebuild_folder()
+        assert account.uidvalidity() != old
+        account.deliver(form_email(99))
+        code, _out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        counts = origin_counts(sb)
+        assert len(counts) == 4 and set(counts.values()) == {1}
+
+
+def test_dovecot_restart_between_polls_is_survived(account, dovecot_server, tmp_path: Path) -> None:
+    """A server restart kills the kept connection; the next pass reconnects and goes on."""
+    account.deliver(form_email(1))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        assert run("--config", str(cfg), "--poll-now")[0] == 0
+        dovecot_server.restart()
+        account.deliver(form_email(2))
+        assert run("--config", str(cfg), "--poll-now")[0] == 0
+        assert len(sb.portal.list_leads()) == 2
+
+
+def test_unreachable_mailbox_exits_75_and_loses_nothing(account, tmp_path: Path) -> None:
+    """A dead IMAP server: exit 75 (try later), and the mail is processed once it is back."""
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        text = cfg.read_text()
+        port = account.server.tls_port
+        cfg.write_text(text.replace(f"port = {port}", "port = 1"))
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 75, err
+        assert "XXXXXXXXXXXXXXXX" not in err
+
+
+def test_dead_portal_exits_75_and_the_mail_waits(account, tmp_path: Path) -> None:
+    """The portal unreachable: exit 75, the mail stays unmarked, a later run creates the lead."""
+    uid = account.deliver(corpus("001-cf7-default-ru"))
+    with sandbox() as sb:
+        url = sb.webhook_url
+    cfg = write_config(tmp_path / "config.toml", account, url)
+    code, _, _ = run("--config", str(cfg), "--poll-now")
+    assert code == 75
+    assert account.uids("INBOX") == [uid]
+    assert "\\Seen" not in account.flags(uid)
