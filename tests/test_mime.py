@@ -157,6 +157,29 @@ def test_cid_logo_is_not_a_file() -> None:
     assert doc.rejected == ()
 
 
+@pytest.mark.parametrize("cte", ["8bit", "base64", "quoted-printable"])
+def test_big_single_part_body_fast_path(cte: str) -> None:
+    """A single-part body past BIG_MESSAGE decodes exactly like a small one."""
+    import quopri
+
+    from bridge.parsing.mime import BIG_MESSAGE
+
+    line = "Арматура А500С d12 — 1,000 т; цена 54000\r\n"
+    text = "Имя: Павел\r\n" + line * (BIG_MESSAGE // len(line.encode()) + 10)
+    data = text.encode()
+    if cte == "base64":
+        body = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    elif cte == "quoted-printable":
+        body = quopri.encodestring(data).replace(b"\n", b"\r\n")
+    else:
+        body = data
+    raw = _msg(f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: {cte}", body)
+    assert len(raw) > BIG_MESSAGE
+    doc = decode(raw, OPTS)
+    assert doc.text == text.replace("\r\n", "\n")
+    assert doc.subject == "Test"
+
+
 def test_lf_only_equals_crlf() -> None:
     """A bare-LF message decodes to the same text as its CRLF form."""
     raw = next(p for p in CASES if p.name.startswith("065")).read_bytes()

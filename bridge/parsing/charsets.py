@@ -172,7 +172,6 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     except UnicodeDecodeError:
         pass
     codec = normalize_charset(declared)
-    utf = _utf8(data)
     if codec is not None:
         if codec == "ascii":
             codec = None  # 8-bit bytes under a us-ascii label: the label is a default, sniff
@@ -182,7 +181,8 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
             except (UnicodeDecodeError, LookupError):
                 text = None
             if text is not None:
-                if utf is not None and not _is_multibyte(codec):
+                utf = None if _is_multibyte(codec) else _utf8(data)
+                if utf is not None:
                     return utf, f"charset {declared} mislabelled, bytes are utf-8"
                 if codec in ("cp1251", "koi8_r") and text:
                     # the two swap case: a KOI8-R body labelled windows-1251 (or back)
@@ -191,6 +191,7 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                     if _score(alt) > _score(text) + max(8.0, 0.2 * len(text)):
                         return alt, f"charset {declared} mislabelled, bytes are {other}"
                 return text, None
+    utf = None if codec == "utf-8" else _utf8(data)  # a failed utf-8 label: don't retry
     if utf is not None:
         note = None if declared is None else f"charset {declared} unusable, bytes are utf-8"
         return utf, note

@@ -12,9 +12,11 @@ noted in ``MailDoc.defects``; only bytes that are no message at all raise ``Pars
 
 from __future__ import annotations
 
+import binascii
 import email.policy
 import email.utils
 import logging
+import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +33,7 @@ from bridge.parsing.doc import Address, MailDoc
 log = logging.getLogger(__name__)
 
 MAX_FORWARD_DEPTH = 3  # message/rfc822 inside message/rfc822 inside ...
+BIG_MESSAGE = 262144  # from this size on, a single-part body is not split into lines
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}[ \t]*:")
 _SIGNATURE_TYPES = frozenset({
     "application/pgp-signature", "application/pkcs7-signature",
@@ -50,7 +53,7 @@ def decode(raw: bytes, options: ParseOptions) -> MailDoc:
         raise ParseError(f"expected bytes, got {type(raw).__name__}")
     data, notes = _prepare(bytes(raw))
     try:
-        msg = BytesParser(policy=email.policy.default).parsebytes(data)
+        msg = _parse(data)
         doc = _decode_message(msg, options, 0, notes)
     except ParseError:
         raise
@@ -62,6 +65,47 @@ def decode(raw: bytes, options: ParseOptions) -> MailDoc:
         except Exception as exc2:
             raise ParseError(f"unreadable message ({type(exc2).__name__})") from exc2
     return doc
+
+
+_SEPARATOR = re.compile(rb"\r?\n\r?\n")
+_RAW_BODY = "_bridge_raw_body"  # attribute holding a single-part body's undecoded bytes
+
+
+def _parse(data: bytes) -> Message:
+    """Parse with the stdlib; a single-part body is kept as bytes, not split into lines.
+
+    The feed parser turns a body into one string per line, about 10x the message size in
+    memory; a huge plain-text form (064, 2 MB) needs only its bytes, decoded once.
+    """
+    parser = BytesParser(policy=email.policy.default)
+    sep = _SEPARATOR.search(data)
+    if sep is None or len(data) < BIG_MESSAGE:
+        return parser.parsebytes(data)
+    head = parser.parsebytes(data[: sep.end()], headersonly=True)
+    if _content_type(head).split("/")[0] in ("multipart", "message"):
+        return parser.parsebytes(data)
+    head.set_payload("")
+    setattr(head, _RAW_BODY, data[sep.end() :])
+    return head
+
+
+def _transfer_decode(part: Message, raw: bytes) -> bytes:
+    """Undo the Content-Transfer-Encoding of a body held as bytes."""
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if cte == "base64":
+        clean = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
+        clean = clean[: len(clean) - len(clean) % 4] if len(clean) % 4 == 1 else clean
+        try:
+            return binascii.a2b_base64(clean + b"=" * (-len(clean) % 4))
+        except (binascii.Error, ValueError):
+            return raw
+    if cte == "quoted-printable":
+        return quopri.decodestring(raw)
+    if cte in ("x-uuencode", "uuencode", "x-uue", "uue"):
+        part.set_payload(raw.decode("ascii", "surrogateescape"))
+        delattr(part, _RAW_BODY)
+        return _payload_bytes(part)
+    return raw
 
 
 def _prepare(data: bytes) -> tuple[bytes, list[str]]:
@@ -319,6 +363,9 @@ def _content_id(part: Message) -> str | None:
 
 
 def _payload_bytes(part: Message) -> bytes:
+    raw = getattr(part, _RAW_BODY, None)
+    if raw is not None:
+        return _transfer_decode(part, raw)
     try:
         data = part.get_payload(decode=True)
     except Exception:
@@ -400,7 +447,10 @@ def _body_text(part: Message, w: _Walk, subtype: str) -> str:
         m = _META_CHARSET.search(data[:8192])
         if m:
             charset = m.group(1).decode("ascii", "replace")
+    if b"\r\n" in data and not (charset or "").lower().startswith(("utf-16", "utf-32")):
+        data = data.replace(b"\r\n", b"\n")  # on bytes: one copy less of a huge body
     text, note = decode_bytes(data, charset)
+    del data
     if note:
         w.notes.append(note)
     if "\r" in text:

@@ -1,0 +1,125 @@
+"""Parsing throughput and memory, run on demand: ``.venv/bin/python bench/parse.py``.
+
+* messages per second over the whole corpus through ``bridge.parsing.parse_message``
+  (``bridge.parsing.mime.decode`` when parse_message does not exist yet);
+* peak memory for the 2 MB case: the tracemalloc peak and the RSS growth, each also as a
+  ratio to the message size.
+
+Options: ``--corpus DIR`` (default /work/shared/corpus), ``--rounds N`` (default 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import importlib
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bridge.errors import ParseError
+from bridge.model import ParseOptions
+
+HUGE = "064-huge-body-2mb.eml"
+
+
+def _parser() -> tuple[str, Callable[[bytes, ParseOptions], object]]:
+    try:
+        fn = getattr(importlib.import_module("bridge.parsing"), "parse_message", None)
+    except ImportError:
+        fn = None
+    if fn is not None:
+        return "parse_message", fn
+    from bridge.parsing.mime import decode
+
+    return "mime.decode", decode
+
+
+def _rss_kib() -> int:
+    """Current resident set size in KiB (from /proc; falls back to the peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def throughput(fn, messages: list[bytes], rounds: int) -> tuple[float, float, int]:
+    """(messages per second, MiB per second, parse errors) over ``rounds`` passes."""
+    opts = ParseOptions()
+    for raw in messages:  # warm-up: imports, regex compilation
+        with contextlib.suppress(ParseError):
+            fn(raw, opts)
+    errors = 0
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for raw in messages:
+            try:
+                fn(raw, opts)
+            except ParseError:
+                errors += 1
+    elapsed = time.perf_counter() - start
+    total = len(messages) * rounds
+    mib = sum(len(m) for m in messages) * rounds / 1048576
+    return total / elapsed, mib / elapsed, errors
+
+
+def memory(fn, raw: bytes) -> tuple[int, int, float]:
+    """(tracemalloc peak bytes, RSS growth bytes, seconds) for one parse of ``raw``."""
+    opts = ParseOptions()
+    gc.collect()
+    rss_before = _rss_kib()
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = fn(raw, opts)
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = _rss_kib()
+    del result
+    return peak, max(0, rss_after - rss_before) * 1024, elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+
+    paths = sorted(args.corpus.glob("*.eml"))
+    if not paths:
+        print(f"no .eml files in {args.corpus}", file=sys.stderr)
+        return 66
+    name, fn = _parser()
+    huge_path = args.corpus / HUGE
+    huge = huge_path.read_bytes() if huge_path.exists() else None
+
+    # Memory first, in a fresh-ish process state, so RSS growth is not hidden by earlier runs.
+    if huge is not None:
+        peak, rss, secs = memory(fn, huge)
+        size = len(huge)
+        print(f"{HUGE}: {size / 1048576:.2f} MiB, parsed in {secs * 1000:.0f} ms")
+        print(f"  tracemalloc peak {peak / 1048576:.1f} MiB = {peak / size:.1f} x message size")
+        print(f"  RSS growth       {rss / 1048576:.1f} MiB = {rss / size:.1f} x message size")
+
+    messages = [p.read_bytes() for p in paths]
+    small = [m for m in messages if len(m) < 1048576]
+    for label, batch in (("whole corpus", messages), ("without the 2 MB case", small)):
+        mps, mibps, errors = throughput(fn, batch, args.rounds)
+        print(
+            f"{name} over {label}: {len(batch)} messages x {args.rounds} rounds: "
+            f"{mps:.0f} msg/s, {mibps:.1f} MiB/s, {errors} parse errors"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
