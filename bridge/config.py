@@ -203,6 +203,8 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line = int(m.group(1)) if m else None
+        if line is None and "end of document" in str(exc):
+            line = max(text.count("\n") + (not text.endswith("\n")), 1)
         raise ConfigError(
             f"{file}: not valid TOML: {exc}; fix the syntax there", line=line
         ) from None
@@ -482,6 +484,12 @@ class _Loader:
                 source, f"expected {shape} without a login, query or fragment, got {shown}"
             )
         if not _WEBHOOK_PATH_RE.match(parts.path):
+            if re.match(r"^/rest/\d+/[A-Za-z0-9_-]+/.", parts.path):
+                raise self.secret_fail(
+                    source,
+                    f"expected {shape}: the URL must end right after the code, but {shown} "
+                    "has more path after it (a method name?); remove it",
+                )
             raise self.secret_fail(source, f"expected {shape}, got {shown}")
         return url if url.endswith("/") else url + "/"
 
