@@ -734,6 +734,8 @@ class DovecotServer:
 
     def deliver_doveadm(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
         """``doveadm save``: local delivery without IMAP (no UID is reported)."""
+        if folder.upper() != "INBOX" and folder not in self.folders(user):
+            self.doveadm("mailbox", "create", "-u", user, folder)
         self.doveadm("save", "-u", user, "-m", folder, input=raw)
 
     def append_many(self, user: str, raws: Iterable[bytes], folder: str = "INBOX") -> list[int]:
