@@ -1,0 +1,129 @@
+"""`mailbridge check` against a real Dovecot and the sandbox, set up wrongly in each way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import run, sandbox, write_config
+from tests.servers.dovecot import ImapAccount, new_account
+
+SECRET = "XXXXXXXXXXXXXXXX"
+
+
+@pytest.fixture
+def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+    return new_account(dovecot_server)
+
+
+def check(cfg: Path) -> tuple[int, str]:
+    code, out, err = run("--config", str(cfg), "check")
+    assert SECRET not in out + err
+    return code, out + err
+
+
+def test_a_good_setup_passes_every_check(account, tmp_path: Path) -> None:
+    """Every line is ✓ and the exit code is 0."""
+    with sandbox() as sb:
+        code, out = check(write_config(tmp_path / "c.toml", account, sb.webhook_url))
+    assert code == 0, out
+    assert "✗" not in out
+    assert "UF_CRM_TASK" in out and "all checks passed" in out
+
+
+def url_with(sb, *, user: str | None = None, code: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    base = sb.webhook_url.rstrip("/").split("/")
+    if user is not None:
+        base[-2] = user
+    if code is not None:
+        base[-1] = code
+    return "/".join(base) + "/"
+
+
+@pytest.mark.parametrize(
+    ("setup", "cause", "fix"),
+    [
+        (lambda sb: ("url", url_with(sb, code="YYYYYYYYYYYYYYYY")), "INVALID_CREDENTIALS",
+         "bitrix24.webhook_url"),
+        (lambda sb: ("url", url_with(sb, user="7")), "INVALID_CREDENTIALS",
+         "bitrix24.webhook_url"),
+        (lambda sb: sb.portal.set_scopes({"user"}), "crm scope", "tick CRM"),
+        (lambda sb: sb.portal.set_scopes({"crm"}), "user scope", "tick Users"),
+        (lambda sb: ("user", 99), "user 99 not found", "responsible_user_id"),
+        (lambda sb: (sb.portal.add_user(5, active=False), ("user", 5))[1], "user 5 not found",
+         "responsible_user_id"),
+        (lambda sb: sb.portal.remove_userfield("UF_CRM_TASK"), "does not exist",
+         "attachments.field"),
+        (lambda sb: sb.portal.set_file_field("UF_CRM_TASK", type="string"), "not file",
+         "attachments.field"),
+        (lambda sb: sb.portal.set_file_field("UF_CRM_TASK", multiple=False), "not multiple",
+         "multiple"),
+        (lambda sb: ("source", "NOPE"), "source 'NOPE' does not exist", "bitrix24.source_id"),
+        (lambda sb: setattr(sb.portal, "renamed_to", "new-name.bitrix24.ru"), "new-name",
+         "webhook_url"),
+    ],
+    ids=["wrong-code", "wrong-user-id", "no-crm-scope", "no-user-scope", "unknown-user",
+         "inactive-user", "no-file-field", "field-not-file", "field-not-multiple",
+         "unknown-source", "renamed-portal"],
+)
+def test_each_wrong_portal_setting_exits_78_naming_cause_and_fix(
+    account, tmp_path: Path, setup, cause: str, fix: str
+) -> None:
+    """Each way the portal side can be wrong gives exit 78, its cause and its fix."""
+    with sandbox() as sb:
+        change = setup(sb)
+        url, user, source = sb.webhook_url, 1, "WEB"
+        if isinstance(change, tuple):
+            kind, value = change
+            url = value if kind == "url" else url
+            user = value if kind == "user" else user
+            source = value if kind == "source" else source
+        cfg = write_config(tmp_path / "c.toml", account, url)
+        text = cfg.read_text().replace("responsible_user_id = 1", f"responsible_user_id = {user}")
+        cfg.write_text(text.replace('source_id = "WEB"', f'source_id = "{source}"'))
+        code, out = check(cfg)
+    assert code == 78, out
+    assert cause in out
+    assert fix in out
+
+
+def test_unreachable_portal_exits_69(account, tmp_path: Path) -> None:
+    """A webhook on a server that is gone: exit 69 (a service could not be reached)."""
+    with sandbox() as sb:
+        url = sb.webhook_url
+    code, out = check(write_config(tmp_path / "c.toml", account, url))
+    assert code == 69, out
+    assert "bitrix24" in out
+
+
+def test_wrong_imap_password_exits_78(account, tmp_path: Path) -> None:
+    """A refused IMAP login is a setup error naming the keys to fix; the password never shows."""
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace(account.password, "wrong-pass-123"))
+        code, out = check(cfg)
+    assert code == 78, out
+    assert "imap.password" in out or "imap.username" in out
+    assert "wrong-pass-123" not in out
+
+
+def test_closed_imap_port_exits_69(account, tmp_path: Path) -> None:
+    """Nothing listening on the IMAP port: exit 69."""
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace(f"port = {account.server.tls_port}", "port = 1"))
+        code, out = check(cfg)
+    assert code == 69, out
+    assert "imap" in out
+
+
+def test_unresolvable_imap_host_exits_69(account, tmp_path: Path) -> None:
+    """A host name that does not resolve: exit 69 naming imap.host."""
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url, security="starttls")
+        cfg.write_text(cfg.read_text().replace('host = "127.0.0.1"',
+                                               'host = "no-such-host.invalid"'))
+        code, out = check(cfg)
+    assert code == 69, out
+    assert "imap.host" in out
