@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -42,10 +43,8 @@ def test_daemon_notifies_ready_and_watchdog_and_creates_the_lead(account, tmp_pa
             deadline = time.monotonic() + 30
             delivered = False
             while time.monotonic() < deadline:
-                try:
+                with contextlib.suppress(TimeoutError):
                     seen.extend(sock.recv(4096).decode().splitlines())
-                except TimeoutError:
-                    pass
                 if "READY=1" in seen and not delivered:
                     account.deliver(corpus("001-cf7-default-ru"))
                     delivered = True
@@ -98,7 +97,7 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
             code, out, err = run("--config", str(cfg), "-v", *argv)
             outputs.append(out + err)
         sb.portal.block_webhooks(True)
-        code, out, err = run("--config", str(cfg), "-v", "check")
+        _code, out, err = run("--config", str(cfg), "-v", "check")
         outputs.append(out + err)
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg), "-v"],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
