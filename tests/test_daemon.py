@@ -94,7 +94,7 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
         cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
         for argv in (["--poll-now"], ["check"], ["status"], ["status", "--json"],
                      ["retry", "--all"], ["--poll-now"]):
-            code, out, err = run("--config", str(cfg), "-v", *argv)
+            _code, out, err = run("--config", str(cfg), "-v", *argv)
             outputs.append(out + err)
         sb.portal.block_webhooks(True)
         _code, out, err = run("--config", str(cfg), "-v", "check")
