@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -219,3 +219,83 @@ def test_stderr_is_journal(tmp_path: Path) -> None:
         assert not stderr_is_journal({"JOURNAL_STREAM": f"{st.st_dev}:1"}, fd=fh.fileno())
         assert not stderr_is_journal({"JOURNAL_STREAM": "garbage"}, fd=fh.fileno())
         assert not stderr_is_journal({}, fd=fh.fileno())
+
+
+def closed_port() -> int:
+    """A loopback TCP port nothing listens on (connections are refused at once)."""
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_daemon_speaks_sd_notify_as_the_unit_expects(
+    tmp_path: Path, notify_socket: tuple[str, socket.socket]
+) -> None:
+    """The real daemon, started as mailbridge.service would start it, reports READY=1, pings the
+    watchdog while its mailbox is unreachable, and on SIGTERM sends STOPPING=1 and exits 0."""
+    import signal
+    import subprocess
+    import sys
+
+    path, sock = notify_socket
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "imap-password").write_text("XXXXXXXXXXXXXXXX\n")
+    (creds / "webhook-url").write_text(f"http://127.0.0.1:{closed_port()}/rest/1/XXXXXXXX/\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[imap]\n"
+        f'host = "127.0.0.1"\nport = {closed_port()}\nsecurity = "plain"\n'
+        'username = "forms@example.com"\nidle = false\npoll_interval = 60\ntimeout = 2\n'
+        "[store]\n"
+        f'path = "{tmp_path / "state" / "bridge.db"}"\n'
+    )
+    (tmp_path / "state").mkdir()
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": path,
+        "WATCHDOG_USEC": "2000000",
+        "CREDENTIALS_DIRECTORY": str(creds),
+        "INVOCATION_ID": "0123456789abcdef",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL"):
+        env.pop(name, None)
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "--config", str(config)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+
+    def collect_until(done: Callable[[], bool]) -> None:
+        """Read datagrams until ``done()``; fail early if the daemon exits (a hang guard)."""
+        sock.settimeout(0.5)
+        for _ in range(120):
+            if done():
+                return
+            try:
+                seen.extend(received(sock))
+            except TimeoutError:
+                if proc.poll() is not None:
+                    break
+        pytest.fail(f"daemon said {seen}; stderr: {proc.communicate()[1][-2000:]}")
+
+    try:
+        collect_until(
+            lambda: "READY=1" in seen and seen.count("WATCHDOG=1") >= 2 and "STATUS=" in str(seen)
+        )
+        proc.send_signal(signal.SIGTERM)
+        collect_until(lambda: "STOPPING=1" in seen)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr[-2000:]
+    assert seen.index("READY=1") < seen.index("STOPPING=1")
+    assert "XXXXXXXX" not in stderr  # the secrets never reach the log
