@@ -315,6 +315,7 @@ WORKLOAD = textwrap.dedent(
     assert requests.get(url, timeout=5).json() == {}
     server.shutdown()
 
+    socket.getaddrinfo("localhost", 993, 0, socket.SOCK_STREAM)
     listener = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(listener.getsockname(), timeout=5)
     peer, _ = listener.accept()
