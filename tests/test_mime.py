@@ -259,6 +259,21 @@ def _one_file(disp: bytes, data: bytes = PDF, ctype: str = "application/octet-st
             'Content-Disposition: attachment; filename="Спецификация.pdf"\r\n'.encode("cp1251"),
             id="raw-cp1251",
         ),
+        pytest.param(
+            b"Content-Disposition: attachment; filename*=windows-1251''%D1%EF%E5%F6%E8%F4%E8"
+            b"%EA%E0%F6%E8%FF.pdf\r\n",
+            id="rfc2231-windows-1251",
+        ),
+        pytest.param(
+            b"Content-Disposition: attachment; filename==?UTF-8?B?0KHQv9C10YbQuNGE0LjQutCw0YbQ"
+            b"uNGPLnBkZg==?=\r\n",
+            id="unquoted-encoded-word",
+        ),
+        pytest.param(
+            b"Content-Disposition: attachment;\r\n filename=\"=?windows-1251?B?0e/l9uj06Org9uj/"
+            b"LnBkZg==?=\"\r\n",
+            id="rfc2047-windows-1251",
+        ),
     ],
 )
 def test_filename_encodings(disp: bytes) -> None:
@@ -459,6 +474,58 @@ def test_display_names_and_malformed_from() -> None:
     doc = decode(raw, OPTS)
     assert doc.reply_to[0].name == "Иван" and doc.reply_to[0].addr == "ivan@mail.example"
     assert doc.from_ is not None and doc.from_.addr == "petr@mail.example"
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "addr"),
+    [
+        pytest.param(b"ivan@mail.example (Ivan Petrov)", "Ivan Petrov", "ivan@mail.example",
+                     id="comment-name"),
+        pytest.param("Иван <ivan@mail.example>".encode("cp1251"), "Иван", "ivan@mail.example",
+                     id="raw-cp1251-name"),
+        pytest.param(b'"Petrov, Ivan" <ivan@mail.example>', "Petrov, Ivan", "ivan@mail.example",
+                     id="comma-in-quotes"),
+        pytest.param(b"Ivan Petrov", "Ivan Petrov", "", id="name-only"),
+        pytest.param(b"=?UTF-8?B?0JjQstCw0L0=?= ivan@mail.example>", "Иван", "ivan@mail.example",
+                     id="unbalanced"),
+    ],
+)
+def test_malformed_from_variants(value: bytes, name: str, addr: str) -> None:
+    """Odd From headers still give the display name and the address."""
+    raw = _msg("", b"x").replace(b"From: Site <noreply@site.example>", b"From: " + value)
+    doc = decode(raw, OPTS)
+    assert doc.from_ is not None
+    assert (doc.from_.name, doc.from_.addr) == (name, addr)
+
+
+def test_date_without_zone_is_aware() -> None:
+    """A Date with the unknown zone -0000 is still timezone-aware; garbage gives None."""
+    doc = decode(_msg("Date: Mon, 16 Nov 2026 10:00:00 -0000", b"x"), OPTS)
+    assert doc.date is not None and doc.date.tzinfo is not None
+    assert decode(_msg("Date: вчера", b"x"), OPTS).date is None
+
+
+def test_eml_file_attachment_is_a_forward() -> None:
+    """An .eml attached as application/octet-stream is read as the forwarded message."""
+    inner = _mixed(
+        _text_part("Имя: Ахмед"),
+        _file_part("application/pdf", b'Content-Disposition: attachment; filename="a.pdf"\r\n',
+                   PDF),
+    )
+    part = _file_part("application/octet-stream",
+                      b'Content-Disposition: attachment; filename="fwd.eml"\r\n', inner)
+    doc = decode(_mixed(_text_part("См. вложение"), part), OPTS)
+    assert doc.attachments == () and doc.rejected == ()
+    assert doc.forwarded is not None
+    assert doc.forwarded.text == "Имя: Ахмед"
+    assert [a.filename for a in doc.forwarded.attachments] == ["a.pdf"]
+
+
+def test_qp_errors_are_kept_verbatim() -> None:
+    """Broken quoted-printable escapes are left as they are, the rest is decoded."""
+    head = "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable"
+    raw = _msg(head, b"=D0=98=D0=BC=D1=8F: =ZZ =D0=98=D0=B2=D0=B0=D0=BD=\r\n=D0=BE=D0=B2")
+    assert decode(raw, OPTS).text == "Имя: =ZZ Иванов"
 
 
 def test_multiline_encoded_subject_and_headers_map() -> None:

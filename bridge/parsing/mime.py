@@ -19,7 +19,7 @@ import logging
 import quopri
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
 
@@ -240,9 +240,11 @@ def _date(value: str | None) -> datetime | None:
         return None
     v = decode_header(value)
     try:
-        return email.utils.parsedate_to_datetime(v)
+        dt = email.utils.parsedate_to_datetime(v)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    # "-0000" (zone unknown) gives a naive datetime; keep every date comparable
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _addresses(value: str | None) -> tuple[Address, ...]:
@@ -266,14 +268,18 @@ def _addresses(value: str | None) -> tuple[Address, ...]:
             out.append(Address(addr_t, ""))
             continue
         out.append(Address(name_t or None, addr_t))
-    if out and any(a.addr and "@" in a.addr for a in out):
+    if out and all(not a.addr or _ADDR.fullmatch(a.addr) for a in out) and any(
+        a.addr for a in out
+    ):
         return tuple(out)
     # getaddresses gave up (unbalanced <, stray quotes, 8-bit): rescue by pattern
     text = decode_words(unfolded)
     found = _ADDR.findall(text)
     if not found:
+        if any("@" in a.addr for a in out):
+            return tuple(out)  # an odd address (<""@host>) is still the one written
         name = text.strip().strip("<>\"' ")
-        return (Address(name or None, ""),) if name else tuple(out)
+        return (Address(name, ""),) if name else ()
     rescued = []
     rest = text
     for addr in found:
@@ -325,8 +331,9 @@ def _filename(part: Message) -> str | None:
         name = None
     if not name:
         name = _param(part, "name")
-    if name and "\ufffd" in str(name):
-        name = _raw_filename(part) or name  # raw 8-bit bytes the stdlib could not decode
+    if not name or "\ufffd" in str(name):
+        # raw 8-bit bytes the stdlib could not decode, or an unquoted encoded word
+        name = _raw_filename(part) or name
     if not name:
         return None
     name = str(name)
@@ -420,7 +427,21 @@ def _walk(part: Message, w: _Walk, *, is_top: bool, in_related: bool) -> None:
             w.notes.append(f"extra inline text/{subtype} part ignored")
         return
     data = _payload_bytes(part)
+    if w.forwarded is None and (filename or "").lower().endswith(".eml"):
+        inner = _parse_attached_eml(data)
+        if inner is not None:  # a forward attached as a plain file (octet-stream .eml)
+            w.forwarded = inner
+            w.notes.append("attached .eml read as a forwarded message")
+            return
     w.files.append((FileCandidate(filename, ctype, data), _content_id(part), in_related))
+
+
+def _parse_attached_eml(data: bytes) -> Message | None:
+    try:
+        prepared, _ = _prepare(data)
+        return _parse(prepared)
+    except Exception:
+        return None
 
 
 def _inner_message(part: Message, w: _Walk) -> Message | None:
@@ -434,7 +455,7 @@ def _inner_message(part: Message, w: _Walk) -> Message | None:
     try:
         data, _ = _prepare(data.replace(b"\x00", b""))
         w.notes.append("encoded message/rfc822 part decoded")
-        return BytesParser(policy=email.policy.default).parsebytes(data)
+        return _parse(data)
     except Exception:
         w.notes.append("attached message unreadable")
         return None
