@@ -1,0 +1,238 @@
+"""bytes -> ParsedForm: decode, classify, extract.
+
+:func:`parse_message` is the whole of parsing as the pipeline sees it. Decoding (MIME,
+charsets, attachments, auto-submitted detection) is :mod:`bridge.parsing.mime`; this module
+decides what kind of mail it is and fills the client's fields:
+
+1. bounces and auto-replies are not forms (``reason`` "bounce" / "auto-reply");
+2. the form fields are read from the forwarded message when there is one;
+3. bulk mail is not a lead unless it is plainly a form notification ("bulk mail");
+4. CMS system notices from the forms' own sender are not forms ("system notice");
+5. an empty form is a form but not a lead ("empty form");
+6. a message with no client field in any known layout is quarantined
+   ("layout not recognised") so a person can look at it;
+7. a spam submission is a form, flagged, not a lead ("spam": see :func:`is_spam`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bridge.errors import ParseError
+from bridge.model import ParsedForm, ParseOptions
+from bridge.parsing.client import (
+    Site,
+    choose_email,
+    choose_name,
+    choose_phones,
+    find_addresses,
+    person_like,
+)
+from bridge.parsing.doc import MailDoc
+from bridge.parsing.fields import Fields, interpret, read_pairs
+from bridge.parsing.htmltext import html_to_text
+
+__all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
+
+_DEFAULT_OPTIONS = ParseOptions()
+
+_EMPTY_FORM = re.compile(
+    r"an empty form was submitted|была отправлена пустая форма|форма была отправлена пустой|"
+    r"empty form submission|пустая форма",
+    re.IGNORECASE,
+)
+# Subjects and phrases of the mails a CMS sends about itself (WordPress core, WooCommerce,
+# 1C-Bitrix, Drupal, Joomla), in English and Russian.
+_NOTICE_SUBJECT = re.compile(
+    r"automatically updated|автоматически обновлены|background update|фоново[ей] обновлени|"
+    r"has updated to wordpress|обновл[её]н до (?:wordpress|версии)|update (?:failed|available)|"
+    r"доступн\w* обновлени|new release|новы[ея] верси|password reset|сброс пароля|"
+    r"password changed|пароль (?:был )?изм[её]н|смен[аы] пароля|восстановлени[ея] пароля|"
+    r"new user registration|регистрация нового пользователя|новый пользователь|"
+    r"зарегистрировался новый пользователь|регистрационная информация|login details|"
+    r"данные для входа|account details|данные (?:учетной|учётной) записи|"
+    r"please moderate|проверьте комментарий|ожидает (?:одобрения|проверки)|"
+    r"^\[[^\]]+\] (?:comment|комментарий):|new comment|новый комментарий|"
+    r"admin email change|email changed|адрес (?:e-?mail|электронной почты) (?:был )?изм[её]н|"
+    r"technical issue|техническ\w* (?:проблем|ошибк)|recovery mode|режим восстановления|"
+    r"confirm action|подтвердите действие|personal data (?:export|erasure)|"
+    r"low (?:in )?stock|out of stock|мало на складе|нет в наличии|закончил\w* на складе|"
+    r"backorder|подтверждение регистрации|confirm your (?:registration|email)",
+    re.IGNORECASE,
+)
+_NOTICE_BODY = re.compile(
+    r"no further action is needed on your part|никаких действий от вас не требуется|"
+    r"were automatically updated|были автоматически обновлены|"
+    r"someone has requested a password reset|кто-то запросил сброс пароля|"
+    r"new user registration on your site|новый пользователь зарегистрировался на (?:вашем )?сайте",
+    re.IGNORECASE,
+)
+_BITRIX_SYSTEM_EVENTS = re.compile(
+    r"^(?:USER_(?:INFO|PASS_REQUEST|PASS_CHANGED|INVITE|CODE_REQUEST)|NEW_USER(?:_CONFIRM)?|"
+    r"MAIN_MAIL_CONFIRM_CODE|BLOG_\w+|FORUM_\w+|SONET_\w+|VOTE_\w+|EMAIL_CONFIRM\w*)$",
+    re.IGNORECASE,
+)
+_LINK = re.compile(r"https?://|\bwww\.|\[url\b|\[link\b|<a\s+href", re.IGNORECASE)
+_OPENCART_SUBJECT = re.compile(r"^(?:enquiry|запрос|вопрос|сообщение от|message from)\s+(.+)$",
+                               re.IGNORECASE)
+
+
+def parse_message(raw: bytes, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedForm:
+    """Parse one raw message; raises only ParseError (unreadable bytes)."""
+    from bridge.parsing.mime import decode  # the decoder is a sibling module
+
+    doc = decode(raw, options)
+    try:
+        return parse_doc(doc, options)
+    except ParseError:
+        raise
+    except Exception as exc:  # a bug in a layout rule must not stop the mailbox
+        raise ParseError(f"field extraction failed: {type(exc).__name__}") from exc
+
+
+def _base(doc: MailDoc, **kw: object) -> ParsedForm:
+    return ParsedForm(
+        message_id=doc.message_id,
+        subject=doc.subject,
+        sender=doc.from_.addr if doc.from_ else None,
+        date=doc.date,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _body_text(doc: MailDoc) -> str:
+    parts = []
+    if doc.text:
+        parts.append(doc.text)
+    if doc.html:
+        parts.append(html_to_text(doc.html))
+    return "\n".join(parts)
+
+
+def _is_system_notice(doc: MailDoc, body: str) -> bool:
+    event = doc.headers.get("x-event-name", "").strip()
+    if event and _BITRIX_SYSTEM_EVENTS.match(event):
+        return True
+    if _NOTICE_SUBJECT.search(doc.subject or ""):
+        return True
+    return bool(_NOTICE_BODY.search(body[:20000]))
+
+
+def is_spam(message: str | None, name: str | None, has_phone: bool,
+            options: ParseOptions) -> bool:
+    """Conservative spam rule: never with a valid phone; many links, BBCode or a spam word."""
+    if has_phone:
+        return False
+    text = f"{name or ''}\n{message or ''}"
+    links = len(_LINK.findall(text))
+    bbcode = "[url" in text.lower() or "[link" in text.lower()
+    folded = text.casefold()
+    word = any(w.strip() and w.casefold() in folded for w in options.spam_words)
+    return links > options.spam_max_links or bbcode or word
+
+
+def _unwrap(doc: MailDoc) -> tuple[MailDoc, list[MailDoc]]:
+    """The innermost forwarded message, and the forwarding messages around it."""
+    outer: list[MailDoc] = []
+    work = doc
+    while work.forwarded is not None and len(outer) < 5:
+        outer.append(work)
+        work = work.forwarded
+    return work, outer
+
+
+def _plainly_form(fields: Fields) -> bool:
+    kinds = 0
+    kinds += bool(fields.full_name() or fields.sender_name)
+    kinds += bool(fields.phone_values)
+    kinds += bool(fields.email_values or fields.sender_email)
+    kinds += bool(fields.message)
+    return kinds >= 2 and bool(fields.phone_values or fields.email_values or fields.sender_email)
+
+
+def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedForm:
+    """Classify and extract one decoded message (see the module docstring)."""
+    if doc.auto_kind in ("bounce", "auto-reply"):
+        return _base(doc, is_form=False, create_lead=False, reason=doc.auto_kind)
+
+    work, forwarders = _unwrap(doc)
+    reading = read_pairs(work.text, work.html, options)
+    fields = interpret(reading.pairs, options)
+    fwd = reading.forward
+
+    # Who is who: recipients and robot senders are the site; forwarders are excluded.
+    recipients = [a.addr for d in (doc, *forwarders, work) for a in d.to if a.addr]
+    for key in ("delivered-to", "x-original-to"):
+        if doc.headers.get(key):
+            recipients.extend(find_addresses(doc.headers[key]))
+    froms = [(d.from_.name, d.from_.addr) for d in (doc, *forwarders, work) if d.from_]
+    site = Site.build(recipients, froms, options)
+    forwarded = bool(forwarders) or fwd is not None
+    if forwarded:
+        for d in (doc, *forwarders):
+            if d.from_ and d.from_.addr:
+                site.excluded.add(d.from_.addr.lower())
+            site.excluded.update(a.addr.lower() for a in d.reply_to if a.addr)
+    if fwd is not None:
+        from_name, from_addr = fwd.from_name, fwd.from_addr
+        reply_to = [(None, fwd.reply_to)] if fwd.reply_to else []
+    else:
+        from_name = work.from_.name if work.from_ else None
+        from_addr = work.from_.addr if work.from_ else None
+        reply_to = [(a.name, a.addr) for a in work.reply_to]
+    if from_addr and site.is_site(from_addr) and from_name:
+        site.names.add(" ".join(from_name.split()).casefold())
+    from_is_client = bool(from_addr) and site.client_address(from_addr) and not (
+        from_name and not person_like(from_name, site) and _looks_robot_name(from_name)
+    )
+
+    body = reading.body or _body_text(work)
+    if doc.auto_kind == "bulk mail" and not _plainly_form(fields):
+        return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
+    if _is_system_notice(work, body) and not _plainly_form(fields):
+        return _base(doc, is_form=False, create_lead=False, reason="system notice")
+
+    message = fields.message
+    name = choose_name(fields, reply_to, from_name, from_is_client, site)
+    opencart = False
+    if fields.client_values == 0 and not _EMPTY_FORM.search(body):
+        m = _OPENCART_SUBJECT.match((work.subject or "").strip())
+        if m and from_name and " ".join(m.group(1).split()) == " ".join(from_name.split()) \
+                and person_like(from_name, Site()) and body.strip():
+            opencart = True
+            name = " ".join(from_name.split())
+            message = body.strip()
+            fields.message = message
+    email, invalid = choose_email(
+        fields, [a for _, a in reply_to if a], from_addr, from_is_client, message or "", site
+    )
+    phones = choose_phones(fields, options)
+    attachments = tuple(work.attachments)  # a forward's files are the inner message's
+    common = dict(
+        name=name,
+        phone=phones[0].e164 if phones else None,
+        other_phones=tuple(p.e164 for p in phones[1:]),
+        phone_extension=phones[0].extension if phones else None,
+        email=email,
+        invalid_email=invalid,
+        message=message,
+        extra=tuple(fields.extra),
+        lead_fields=tuple(fields.lead_fields),
+        attachments=attachments,
+        rejected_attachments=tuple(work.rejected),
+    )
+    if _EMPTY_FORM.search(body) or (
+        fields.client_labels and not fields.client_values and not fields.other_values
+    ):
+        return _base(doc, is_form=True, create_lead=False, reason="empty form", **common)
+    if fields.client_values == 0 and not opencart:
+        return _base(doc, is_form=False, create_lead=False, quarantine=True,
+                     reason="layout not recognised", **common)
+    if is_spam(message, name, bool(phones), options):
+        return _base(doc, is_form=True, create_lead=False, spam=True, reason="spam", **common)
+    return _base(doc, is_form=True, create_lead=True, **common)
+
+
+def _looks_robot_name(name: str) -> bool:
+    return bool(re.search(r"wordpress|robot|робот|no-?reply|daemon|forms?\b|уведомлен",
+                          name, re.IGNORECASE))

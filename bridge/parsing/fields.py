@@ -1,0 +1,565 @@
+"""Form fields out of a notification's text or HTML: the layouts, and what the pairs mean.
+
+Every layout reader turns a body into ``(label, value)`` pairs; :func:`read_pairs` runs
+them all over the HTML and the text part, keeps the one that finds the most client fields
+(HTML first on a tie: PHPMailer's automatic text part glues table cells together) and adds
+what other readers of the same body found elsewhere (a Marquiz mail mixes "question line,
+answer line" with ``Label: value``). :func:`interpret` then maps labels to client fields.
+
+Layouts (see corpus/README.md):
+
+* ``table``: HTML table rows (cell pairs, label row + value row, Gravity Forms, WPForms);
+* ``colon``: ``Label: value`` lines; a value continues on the next lines (a label alone
+  on its line takes the following lines as its value) until the next label, a separator
+  or a platform footer;
+* ``dashes``: WPForms plain text ``--- Label ---`` then the value;
+* ``stars``: 1C-Bitrix form module: title line, a ``*****`` line, the value;
+* ``lines``: a label line then the value line(s) (Yandex Forms, a table flattened by a
+  Gmail forward, Formspree ``key:`` then value, Marquiz question then answer).
+
+Inline forwards (Gmail ``---------- Forwarded message ---------``, Thunderbird/Yandex
+``-------- Пересылаемое сообщение --------``, Outlook ``From:/Sent:`` blocks) are cut down
+to the forwarded part by :func:`strip_forward` before any layout reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from urllib.parse import unquote_plus
+
+from bridge.model import ParseOptions
+from bridge.parsing.htmltext import html_to_text, table_pairs
+from bridge.parsing.labels import (
+    CLIENT_KINDS,
+    is_empty_value,
+    is_known_label,
+    label_kind,
+    lead_field_for,
+    normalize_label,
+)
+
+Pair = tuple[str, str]
+
+# ---------------------------------------------------------------------------- footers
+
+_FOOTERS = re.compile(
+    r"^(?:--|—|[-=_*~#]{3,}|"
+    r"это (?:сообщение|письмо) (?:было )?(?:отправлено|сформировано|создано|сгенерировано)|"
+    r"(?:сообщение|письмо) (?:было )?(?:сгенерировано|отправлено|сформировано) автоматически|"
+    r"this (?:e-?mail|message) (?:was|has been) (?:sent|generated)|"
+    r"отправлено (?:с сайта|с помощью|через|из формы)|письмо отправлено с сайта|"
+    r"sent (?:from|via|with|using|by) |submitted (?:via|through) |powered by\b|"
+    r"you can see all submissions|see all submissions|все ответы\b|"
+    r"(?:please )?do not reply|не отвечайте на (?:это|данное) письмо|"
+    r"пожалуйста, не отвечайте|unsubscribe|отписаться)",
+    re.IGNORECASE,
+)
+
+
+def is_footer(line: str) -> bool:
+    """A separator, signature delimiter or platform footer line: it ends a value."""
+    return bool(_FOOTERS.match(line.strip())) if line.strip() else False
+
+
+# ---------------------------------------------------------------------------- forwards
+
+_FWD_MARK = re.compile(
+    r"^[ \t>]*(?:-{2,}|_{2,})\s*(?:forwarded message|forwarded e-?mail|original message|"
+    r"пересылаемое сообщение|пересланное сообщение|исходное сообщение|"
+    r"начало переадресованного сообщения|переадресованное сообщение|"
+    r"begin forwarded message)\s*:?\s*-*\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FWD_END = re.compile(
+    r"^[ \t>]*-{2,}\s*(?:конец пересылаемого сообщения|end (?:of )?forwarded message)\s*-*\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OUTLOOK_RULE = re.compile(r"^[ \t]*_{10,}[ \t]*\n(?=[ \t]*(?:from|от)\s*:)",
+                           re.IGNORECASE | re.MULTILINE)
+_FWD_HEADER = re.compile(
+    r"^[ \t>]*(?P<key>from|date|subject|to|cc|bcc|sent|reply-to|от|от кого|дата|тема|кому|"
+    r"копия|отправлено|ответить|ответ на)\s*:\s*(?P<value>.*)$",
+    re.IGNORECASE,
+)
+_YANDEX_FWD_LINE = re.compile(
+    r"^\s*\d{1,2}\.\d{1,2}\.\d{2,4},?\s+\d{1,2}:\d{2},?\s+(.*<[^>]+>)\s*:\s*$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """The forwarded part of an inline forward, and its original From/Reply-To."""
+
+    text: str
+    from_addr: str | None
+    from_name: str | None
+    reply_to: str | None
+
+
+def strip_forward(text: str) -> Forward | None:
+    """The forwarded message inside an inline forward, or None when the text is not one."""
+    marks = list(_FWD_MARK.finditer(text)) or list(_OUTLOOK_RULE.finditer(text))
+    if not marks:
+        return None
+    rest = text[marks[-1].end():]
+    end = _FWD_END.search(rest)
+    if end:
+        rest = rest[: end.start()]
+    lines = rest.split("\n")
+    i = 0
+    headers: dict[str, str] = {}
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    while i < len(lines):
+        line = lines[i]
+        m = _FWD_HEADER.match(line)
+        y = _YANDEX_FWD_LINE.match(line)
+        if m:
+            headers.setdefault(m.group("key").casefold(), m.group("value").strip())
+        elif y:
+            headers.setdefault("from", y.group(1))
+        elif not line.strip():
+            if headers:
+                break
+        else:
+            break
+        i += 1
+    body = "\n".join(lines[i:]).strip("\n")
+    sender = headers.get("from") or headers.get("от") or headers.get("от кого") or ""
+    name, addr = parseaddr(sender.replace("\t", " "))
+    reply = headers.get("reply-to") or headers.get("ответить") or headers.get("ответ на") or ""
+    return Forward(
+        text=body,
+        from_addr=addr or None,
+        from_name=name or None,
+        reply_to=parseaddr(reply)[1] or None,
+    )
+
+
+# ---------------------------------------------------------------------------- labels in text
+
+_COLON = re.compile(
+    r"^[ \t]*(?P<label>[^\s:：][^:：\n]{0,79}?)[ \t]*[:：](?P<sep>[ \t]*)(?P<value>.*)$"
+)
+_BAD_LABEL = re.compile(r"[@<>\[\]={}|\\]|://|^\W")
+
+
+def _label_ok(label: str, options: ParseOptions) -> bool:
+    if is_known_label(label, options):
+        return True
+    if _BAD_LABEL.search(label) or len(label) > 50 or len(label.split()) > 7:
+        return False
+    if sum(ch.isdigit() for ch in label) > 2:
+        return False
+    return label[0].isalpha() or label[0] == "_"
+
+
+def colon_match(line: str, options: ParseOptions) -> tuple[str, str] | None:
+    """``(label, value)`` when the line reads ``Label: value`` (value may be empty)."""
+    m = _COLON.match(line)
+    if not m:
+        return None
+    label, sep, value = m.group("label").strip(), m.group("sep"), m.group("value")
+    if value.startswith("//") or not label:
+        return None
+    if not _label_ok(label, options):
+        return None
+    if not sep and value and not is_known_label(label, options):
+        return None  # "14:05", "ref:abc": a colon inside a value, not a label
+    return label, value.strip()
+
+
+def _bare_label(line: str, options: ParseOptions) -> str | None:
+    """A line that is only a label: a known label, ``key:``, or a question."""
+    s = line.strip()
+    if not s or len(s) > 150:
+        return None
+    core = s.rstrip("*").rstrip()
+    if core.endswith((":", "：")):
+        inner = core[:-1].strip()
+        if inner and ":" not in inner and _label_ok(inner, options):
+            return inner
+        return None
+    if is_known_label(core, options) and label_kind(core, options) != "meta":
+        return core
+    if core.endswith("?") and ": " not in core and not re.search(r"https?://|@", core):
+        return core
+    return None
+
+
+def _paragraph_label(line: str, options: ParseOptions) -> str | None:
+    """A short heading-like line that opens a two-line "label / value" paragraph."""
+    s = line.strip()
+    if not s or len(s) > 50 or len(s.split()) > 6 or s.endswith((".", "!", ",", ";")):
+        return None
+    if ": " in s or "\t" in s or not _label_ok(s, options):
+        return None
+    return s
+
+
+# ---------------------------------------------------------------------------- layouts
+
+
+@dataclass(slots=True)
+class _Open:
+    label: str
+    kind: str
+    lines: list[str]
+    block: bool  # the value started on the line after the label
+
+    def content(self) -> bool:
+        return any(x.strip() for x in self.lines)
+
+
+def _close(cur: _Open | None, pairs: list[Pair]) -> None:
+    if cur is None:
+        return
+    lines = list(cur.lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    pairs.append((cur.label, "\n".join(lines).strip()))
+
+
+def _inside(cur: _Open, prev_blank: bool) -> bool:
+    """Whether an unknown ``Word: text`` line belongs to the open block value."""
+    if cur.kind == "message":
+        return True
+    return cur.content() and not prev_blank
+
+
+def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """``Label: value`` lines, multi-line values included."""
+    pairs: list[Pair] = []
+    cur: _Open | None = None
+    prev_blank = True
+    for line in text.split("\n"):
+        stripped = line.strip()
+        blank = not stripped
+        if not blank and is_footer(stripped):
+            _close(cur, pairs)
+            cur = None
+            prev_blank = False
+            continue
+        found = None if blank else colon_match(line, options)
+        if found is not None and cur is not None and cur.block and _inside(cur, prev_blank) \
+                and not is_known_label(found[0], options):
+            found = None  # "Звоните: 8 912 …" inside a message block
+        if found is not None:
+            _close(cur, pairs)
+            label, value = found
+            cur = _Open(label, label_kind(label, options), [value] if value else [], not value)
+        elif cur is not None:
+            if blank:
+                cur.lines.append("")
+            elif prev_blank and cur.content() and not (cur.block or cur.kind == "message"):
+                _close(cur, pairs)
+                cur = None
+            else:
+                cur.lines.append(line.rstrip())
+        prev_blank = blank
+    _close(cur, pairs)
+    return pairs
+
+
+_DASHED = re.compile(r"^\s*-{2,}\s*(?P<label>[^-\s].*?)\s*-{2,}\s*$")
+
+
+def dashes_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """WPForms plain text: ``--- Label ---``, a blank line, the value."""
+    pairs: list[Pair] = []
+    cur: _Open | None = None
+    for line in text.split("\n"):
+        m = _DASHED.match(line)
+        if m and re.search(r"\w", m.group("label")):
+            _close(cur, pairs)
+            cur = _Open(m.group("label"), "", [], True)
+        elif cur is not None:
+            if line.strip() and is_footer(line):
+                _close(cur, pairs)
+                cur = None
+            else:
+                cur.lines.append(line.rstrip())
+    _close(cur, pairs)
+    return pairs
+
+
+_STARS = re.compile(r"^\s*\*{5,}\s*$")
+
+
+def stars_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """1C-Bitrix form module: question title, a ``*****`` line, then the answer."""
+    lines = text.split("\n")
+    marks = [i for i, line in enumerate(lines) if _STARS.match(line)]
+    pairs: list[Pair] = []
+    for n, i in enumerate(marks):
+        j = i - 1
+        while j >= 0 and not lines[j].strip():
+            j -= 1
+        if j < 0:
+            continue
+        label = lines[j].strip()
+        stop = len(lines)
+        if n + 1 < len(marks):
+            stop = marks[n + 1] - 1
+            while stop > i and not lines[stop].strip():
+                stop -= 1
+        value: list[str] = []
+        for line in lines[i + 1 : stop]:
+            if line.strip() and is_footer(line):
+                break
+            value.append(line.rstrip())
+        pairs.append((label, "\n".join(value).strip()))
+    return pairs
+
+
+def lines_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """A label on its own line, the value on the next line(s), fields apart by blank lines."""
+    lines = text.split("\n")
+    pairs: list[Pair] = []
+    cur: _Open | None = None
+    n = len(lines)
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s:
+            _close(cur, pairs)
+            cur = None
+            continue
+        if is_footer(s):
+            _close(cur, pairs)
+            cur = None
+            continue
+        if cur is not None and not cur.lines:
+            # the first line after a label is its value, unless it is a known label itself
+            label = _bare_label(s, options)
+            if label is None or not is_known_label(label, options):
+                cur.lines.append(line.rstrip())
+                continue
+        label = _bare_label(s, options)
+        if label is None and (i == 0 or not lines[i - 1].strip()):
+            nxt = lines[i + 1].strip() if i + 1 < n else ""
+            if nxt and not is_footer(nxt):
+                label = _paragraph_label(s, options)
+        if label is not None:
+            _close(cur, pairs)
+            cur = _Open(label, "", [], True)
+        elif cur is not None:
+            cur.lines.append(line.rstrip())
+    _close(cur, pairs)
+    return [(k, v) for k, v in pairs if v]
+
+
+def tab_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """Table rows rendered as ``Label<TAB>value`` lines (a forwarded or rendered table)."""
+    pairs: list[Pair] = []
+    for line in text.split("\n"):
+        cells = [c.strip() for c in line.split("\t") if c.strip()]
+        if len(cells) == 2 and "\t" in line and _label_ok(cells[0].rstrip(":*"), options):
+            pairs.append((cells[0], cells[1]))
+    return pairs
+
+
+_TEXT_LAYOUTS = (
+    ("colon", colon_pairs),
+    ("tabs", tab_pairs),
+    ("dashes", dashes_pairs),
+    ("stars", stars_pairs),
+    ("lines", lines_pairs),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The pairs one layout reader found, and where."""
+
+    name: str
+    source: str  # "html" or "text"
+    pairs: tuple[Pair, ...]
+
+
+def score(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> int:
+    """How well a layout reading looks like a form: client fields found, then pair count."""
+    kinds: set[str] = set()
+    for label, value in pairs:
+        if is_empty_value(value):
+            continue
+        kind = label_kind(label, options)
+        if kind in ("first_name", "middle_name", "last_name"):
+            kind = "name"
+        if kind == "sender":
+            kinds.update(("name", "email"))
+        elif kind in CLIENT_KINDS:
+            kinds.add(kind)
+    known = sum(1 for label, _ in pairs if is_known_label(label, options))
+    return len(kinds) * 100 + min(known, 30) * 2 + min(len(pairs), 30)
+
+
+def _readings(source: str, text: str, html: str | None, options: ParseOptions) -> list[Layout]:
+    out: list[Layout] = []
+    if html is not None:
+        out.append(Layout("table", source, tuple(table_pairs(html))))
+    for name, reader in _TEXT_LAYOUTS:
+        out.append(Layout(name, source, tuple(reader(text, options))))
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tuple[Pair, ...]:
+    """Add pairs found by other readers of the same body, where the primary saw nothing."""
+    pairs = list(primary.pairs)
+    seen_labels = {normalize_label(k) for k, _ in pairs}
+    covered = " \n ".join(_norm(k) + " " + _norm(v) for k, v in pairs)
+    for other in others:
+        if other is primary or other.source != primary.source:
+            continue
+        if score(other.pairs, options) < 100 and other.name != "lines":
+            continue
+        for label, value in other.pairs:
+            key = normalize_label(label)
+            if key in seen_labels or is_empty_value(value):
+                continue
+            if _norm(label) in covered or _norm(value) in covered:
+                continue
+            pairs.append((label, value))
+            seen_labels.add(key)
+    return tuple(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The chosen pairs plus the rendered body they came from."""
+
+    pairs: tuple[Pair, ...]
+    body: str  # the text the pairs were read from (forward part only, HTML rendered)
+    layout: str
+    forward: Forward | None
+
+
+def read_pairs(text: str | None, html: str | None, options: ParseOptions) -> Reading:
+    """Run every layout reader over the HTML and the text part and keep the best reading."""
+    bodies: list[tuple[str, str, str | None, Forward | None]] = []
+    if html and html.strip():
+        rendered = html_to_text(html)
+        fwd = strip_forward(rendered)
+        bodies.append(("html", fwd.text if fwd else rendered, None if fwd else html, fwd))
+    if text and text.strip():
+        plain = text.replace("\r\n", "\n").replace("\r", "\n")
+        fwd = strip_forward(plain)
+        bodies.append(("text", fwd.text if fwd else plain, None, fwd))
+    best: tuple[int, Layout, list[Layout], str, Forward | None] | None = None
+    for source, body, raw_html, fwd in bodies:
+        readings = _readings(source, body, raw_html, options)
+        for layout in readings:
+            s = score(layout.pairs, options)
+            if best is None or s > best[0]:
+                best = (s, layout, readings, body, fwd)
+    if best is None:
+        return Reading((), "", "none", None)
+    _, layout, readings, body, fwd = best
+    return Reading(_merge(layout, readings, options), body, layout.name, fwd)
+
+
+# ---------------------------------------------------------------------------- meaning
+
+_UTM = re.compile(r"\b(utm_(?:source|medium|campaign|term|content))=([^&,;\s]+)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Fields:
+    """What the pairs say, before the name/e-mail/phone policy picks the client's values."""
+
+    name: str | None = None
+    name_parts: list[str] = field(default_factory=list)
+    sender_name: str | None = None
+    sender_email: str | None = None
+    phone_values: list[str] = field(default_factory=list)
+    email_values: list[str] = field(default_factory=list)
+    message: str | None = None
+    extra: list[Pair] = field(default_factory=list)
+    lead_fields: list[Pair] = field(default_factory=list)
+    client_labels: int = 0  # client labels seen, even with empty values
+    client_values: int = 0  # client labels with a value
+    other_values: int = 0  # non-client, non-meta labels with a value
+
+    def full_name(self) -> str | None:
+        if self.name:
+            return self.name
+        if self.name_parts:
+            return " ".join(self.name_parts)
+        return None
+
+
+def display_label(label: str) -> str:
+    """The label as printed, without the trailing ``:``/``*`` decoration."""
+    return " ".join(label.split()).rstrip(":*： ").strip() or label.strip()
+
+
+def clean_value(value: str) -> str | None:
+    """The value without NULs and surrounding blanks; None for the empty markers."""
+    text = value.replace("\x00", "").strip()
+    lines = [line.rstrip() for line in text.split("\n")]
+    text = "\n".join(lines).strip()
+    return None if is_empty_value(text) else text
+
+
+def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fields:
+    """Sort the pairs into client fields, extra fields and lead fields."""
+    out = Fields()
+    extra_seen: set[str] = set()
+
+    def add_extra(label: str, value: str) -> None:
+        key = display_label(label)
+        if key.casefold() not in extra_seen:
+            extra_seen.add(key.casefold())
+            out.extra.append((key, value))
+
+    for label, raw in pairs:
+        kind = label_kind(label, options)
+        value = clean_value(raw)
+        if kind in CLIENT_KINDS:
+            out.client_labels += 1
+            if value is not None:
+                out.client_values += 1
+        elif kind != "meta" and value is not None:
+            out.other_values += 1
+        if value is None:
+            continue
+        lead_field = lead_field_for(label, options)
+        if lead_field:
+            out.lead_fields.append((lead_field, value))
+            if kind not in CLIENT_KINDS:
+                add_extra(label, value)
+        if kind == "name":
+            if out.name is None:
+                out.name = " ".join(value.split())
+            else:
+                add_extra(label, value)
+        elif kind in ("first_name", "middle_name", "last_name"):
+            out.name_parts.append(" ".join(value.split()))
+        elif kind == "phone":
+            out.phone_values.append(value)
+        elif kind == "email":
+            out.email_values.append(value)
+        elif kind == "message":
+            if out.message is None:
+                out.message = value
+            else:
+                add_extra(label, value)
+        elif kind == "sender":
+            name, addr = parseaddr(" ".join(value.split()))
+            if "@" not in addr:
+                name, addr = value, ""
+            out.sender_name = out.sender_name or (name.strip() or None)
+            out.sender_email = out.sender_email or (addr or None)
+        elif kind != "meta":
+            add_extra(label, value)
+    for _, value in list(out.extra):
+        for key, val in _UTM.findall(value):
+            add_extra(key.lower(), unquote_plus(val))
+    return out

@@ -1,0 +1,196 @@
+"""Form labels: which printed label means which client field.
+
+Labels are compared after :func:`normalize_label` (case-folded, ``ё`` -> ``е``, trailing
+``:``/``*``/spaces dropped, inner whitespace collapsed). The built-in synonym lists follow
+``corpus/README.md`` ("Label synonyms") plus the variants common Russian and English form
+builders print; ``ParseOptions.label_synonyms`` adds more per site.
+
+Kinds returned by :func:`label_kind`:
+
+``name``, ``first_name``, ``middle_name``, ``last_name``, ``phone``, ``email``, ``message``
+    client fields;
+``sender``
+    ``Name <address>`` in one field (Contact Form 7's default ``From:`` / ``От:`` line);
+``meta``
+    technical lines printed by the platform (date, time, IP, user agent, "Powered by"),
+    never client data;
+``extra``
+    anything else: kept as printed, in ``ParsedForm.extra``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bridge.model import ParseOptions
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_label(label: str) -> str:
+    """Case-fold a printed label and drop decoration (``'Ваше имя*:'`` -> ``'ваше имя'``)."""
+    text = label.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е")
+    text = _SPACES.sub(" ", text).strip()
+    text = text.rstrip(":*：").strip()
+    text = text.lstrip("*").strip()
+    return text.casefold()
+
+
+def _norm_set(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize_label(w) for w in words)
+
+
+NAME = _norm_set((
+    "Имя", "Ваше имя", "ФИО", "Ф.И.О.", "Ф.И.О", "Ф. И. О.", "Ваше ФИО", "Ваши ФИО",
+    "Контактное лицо", "Как к вам обращаться", "Как к вам обращаться?", "Как вас зовут",
+    "Как вас зовут?", "Представьтесь", "Автор", "Имя и фамилия", "Фамилия и имя",
+    "Фамилия Имя Отчество", "Фамилия, имя, отчество", "Имя Фамилия", "Ваше имя и фамилия",
+    "Имя клиента", "Клиент", "Заказчик (ФИО)", "Покупатель", "Имя покупателя", "Получатель",
+    "Name", "Your Name", "Full name", "Fullname", "Contact name", "Contact person",
+    "Customer", "Customer name", "Client name", "your-name", "your_name", "yourname",
+    "fio", "fullname", "full_name", "contact_name", "Nombre", "Vorname und Nachname",
+))
+FIRST_NAME = _norm_set((
+    "First Name", "First_name", "firstname", "fname", "Given name", "Vorname",
+    "Имя (имя)", "Ваше имя (имя)",
+))
+MIDDLE_NAME = _norm_set(("Отчество", "Middle name", "middle_name", "Second name"))
+LAST_NAME = _norm_set((
+    "Last Name", "Last_name", "lastname", "lname", "Surname", "Family name", "Nachname",
+    "Фамилия", "Ваша фамилия",
+))
+PHONE = _norm_set((
+    "Телефон", "Ваш телефон", "Тел", "Тел.", "Мобильный", "Мобильный телефон", "Моб.",
+    "Моб. телефон", "Сотовый", "Номер телефона", "Ваш номер телефона", "Ваш номер",
+    "Контактный телефон", "Телефон для связи", "Номер для связи", "WhatsApp",
+    "Phone", "Tel", "Tel.", "Telephone", "Phone number", "Your phone", "Your Phone Number",
+    "Mobile", "Mobile phone", "Cell", "Telefon", "Telefonnummer",
+    "phone", "tel", "your-phone", "your-tel", "your_phone", "phone_number", "telephone",
+))
+EMAIL = _norm_set((
+    "E-mail", "Email", "e-mail", "E-mail адрес", "Адрес e-mail", "Эл. почта", "Эл.почта",
+    "Электронная почта", "Ваша электронная почта", "Адрес электронной почты", "Почта",
+    "Ваша почта", "Ваш e-mail", "Ваш email", "Ваш E-mail", "E-mail автора", "Емейл", "Имейл",
+    "Your Email", "Your E-mail", "Email address", "E-mail address", "Mail",
+    "your-email", "your_email", "_replyto", "_reply_to", "reply_to", "email_address",
+))
+MESSAGE = _norm_set((
+    "Сообщение", "Ваше сообщение", "Комментарий", "Комментарии", "Ваш комментарий",
+    "Текст сообщения", "Текст", "Текст обращения", "Обращение", "Вопрос", "Ваш вопрос",
+    "Задайте вопрос", "Пожелания", "Примечание", "Описание", "Описание задачи",
+    "Комментарий к заявке", "Комментарий к заказу", "Сообщение / вопрос",
+    "Message", "Your Message", "Comments", "Comment", "Message Body", "Enquiry", "Inquiry",
+    "Your enquiry", "Your inquiry", "Your question", "Question", "Questions", "Notes",
+    "Note", "Nachricht",
+    "text", "message", "comment", "your-message", "your_message", "msg", "body", "question",
+))
+SENDER = _norm_set(("От", "От кого", "Отправитель", "From", "Sender"))
+META = _norm_set((
+    "Дата", "Время", "Дата и время", "Дата отправки", "Время отправки", "Date", "Time",
+    "Submitted", "Submitted on", "Submitted by", "Submitted values are", "Sent on",
+    "User Agent", "User-Agent", "Агент пользователя", "Браузер", "Browser",
+    "Remote IP", "IP", "IP-адрес", "IP адрес", "IP address", "Удаленный IP", "Удалённый IP",
+    "Powered by", "Работает на", "Создано с помощью",
+    "Request details", "Additional information", "Block ID", "Cookies", "Все ответы",
+    "Ответы на вопросы", "Контакты", "UTM-метки", "Данные формы", "Submitted values",
+    "Result", "Результат", "Посмотреть", "View", "Пользователь", "Дополнительная информация",
+    "Информация о заявке", "Данные заявки", "Детали заявки",
+))
+
+
+def _extras(options: ParseOptions) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for kind, words in options.label_synonyms:
+        for word in words:
+            table[normalize_label(word)] = kind
+    return table
+
+
+_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("name", NAME), ("first_name", FIRST_NAME), ("middle_name", MIDDLE_NAME),
+    ("last_name", LAST_NAME), ("phone", PHONE), ("email", EMAIL), ("message", MESSAGE),
+    ("sender", SENDER), ("meta", META),
+)
+CLIENT_KINDS = frozenset({"name", "first_name", "middle_name", "last_name", "phone",
+                          "email", "message", "sender"})
+
+
+def label_kind(label: str, options: ParseOptions | None = None) -> str:
+    """Which field a printed label means (see the module docstring); ``extra`` if unknown."""
+    key = normalize_label(label)
+    if options is not None and options.label_synonyms:
+        configured = _extras(options).get(key)
+        if configured:
+            return configured
+    for kind, words in _KINDS:
+        if key in words:
+            return kind
+    return _fuzzy_kind(key)
+
+
+def _fuzzy_kind(key: str) -> str:
+    """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
+    if len(key) > 40:
+        return "extra"
+    if re.search(r"телефон|\bphone\b|мобильн|whats ?app", key) and "время" not in key:
+        return "phone"
+    if re.search(r"e-?mail|эл\.? ?почт|электронн\w* почт", key):
+        return "email"
+    if re.search(r"^(ваше |ваши )?(фио|имя)\b", key) and "компан" not in key:
+        return "name"
+    return "extra"
+
+
+def is_known_label(label: str, options: ParseOptions | None = None) -> bool:
+    """True for labels of the built-in or configured lists (any kind but plain ``extra``)."""
+    return label_kind(label, options) != "extra" or normalize_label(label) in KNOWN_EXTRAS
+
+
+def lead_field_for(label: str, options: ParseOptions) -> str | None:
+    """The lead field a configured label maps to (``ParseOptions.label_fields``), or None."""
+    key = normalize_label(label)
+    for form_label, lead_field in options.label_fields:
+        if normalize_label(form_label) == key:
+            return lead_field
+    return None
+
+
+KNOWN_EXTRAS = _norm_set((
+    "Компания", "Организация", "Название компании", "Название организации", "Company",
+    "Company name", "Organization", "Organisation", "ИНН", "Должность", "Position",
+    "Товар", "Продукция", "Продукт", "Product", "Услуга", "Service", "Количество", "Quantity",
+    "Страница", "Адрес страницы", "Page URL", "Page", "URL", "Referer", "Referrer",
+    "Источник", "Source", "utm_source", "utm_medium", "utm_campaign", "utm_term",
+    "utm_content", "Форма", "Form", "Form Name", "Название формы", "Город", "City", "Регион",
+    "Адрес", "Address", "Тема", "Subject", "Файл", "File", "Attachment", "Вложение",
+    "Transaction ID", "Order", "Заказ", "Сумма", "Payment Amount", "Amount", "Доставка",
+    "Способ оплаты", "Payment method", "Способ связи", "Удобное время для звонка",
+))
+
+EMPTY_VALUES = frozenset({
+    "(пусто)", "(empty)", "-", "—", "–", "--", "(не заполнено)", "(не указано)",
+    "не указано", "не указан", "(not set)", "(none)", "n/a", "undefined", "null",
+})
+
+
+def is_empty_value(value: str | None) -> bool:
+    """True for an absent value or a plugin's empty marker such as WPForms' '(пусто)'."""
+    if value is None:
+        return True
+    text = value.strip()
+    return not text or text.casefold() in EMPTY_VALUES
+
+
+# Robot display names: never a client's name.
+ROBOT_NAMES = _norm_set((
+    "WordPress", "Tilda", "Tilda Publishing", "Flexbe", "Marquiz", "Jivo", "JivoSite",
+    "Wix", "Wix Forms", "Netlify", "Webflow", "Formspree", "Яндекс Формы", "Yandex Forms",
+    "Яндекс.Формы", "LPgenerator", "Битрикс", "Bitrix", "1C-Bitrix", "Битрикс24", "Bitrix24",
+    "Admin", "Administrator", "Администратор", "Robot", "Робот", "noreply", "no-reply",
+    "Mailer-Daemon", "Mail Delivery System", "Mail Delivery Subsystem", "Postmaster",
+    "Support", "Поддержка", "Сайт", "Website", "Site", "Форма", "Form", "Contact Form",
+    "Contact Form 7", "WPForms", "Elementor", "Gravity Forms", "Ninja Forms", "Drupal",
+    "Joomla", "MODX", "OpenCart", "Google Forms", "Webform", "Interkassa", "Уведомления",
+    "Notifications", "Notification",
+))
