@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -249,7 +248,7 @@ def test_non_root_variant_runs_as_nobody() -> None:
     runuser = shutil.which("runuser")
     if runuser is None:
         pytest.fail("runuser (util-linux) is needed for this test")
-    work = Path(tempfile.mkdtemp(dir=fast_tmpdir().parent, prefix="dc-nobody-"))
+    work = fast_tmpdir(prefix="dc-nobody-")
     os.chmod(work, 0o777)
     script = (
         "import sys\n"

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bridge.config import ImapConfig
 from bridge.errors import ConfigError, MailboxRejected, MailboxUnavailable
 from bridge.mailbox import ImapMailbox, check_imap, is_loopback
 from tests.servers import dovecot
@@ -478,3 +479,74 @@ def test_check_imap_names_the_failing_step(
     assert words in last.detail
     assert all(r.ok for r in results[:-1])
     assert "nope-nope" not in last.detail
+
+
+# ---- a server that answers one FETCH badly --------------------------------------------
+
+
+class ScriptedImap(threading.Thread):
+    """A tiny loopback IMAP server whose FETCH answer for one UID cannot be parsed.
+
+    Dovecot never sends a broken FETCH, so this plays the misbehaving server (field notes
+    §9.11) over a real socket; imapclient itself is untouched.
+    """
+
+    CAPS = b"IMAP4rev1 IDLE UIDPLUS MOVE"
+
+    def __init__(self, bodies: dict[int, bytes], broken: int) -> None:
+        super().__init__(daemon=True)
+        self.bodies, self.broken = bodies, broken
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+
+    def run(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn, conn.makefile("rb") as rfile:
+            conn.sendall(b"* OK [CAPABILITY " + self.CAPS + b"] ready\r\n")
+            for line in rfile:
+                tag, _, rest = line.rstrip(b"\r\n").partition(b" ")
+                cmd = rest.split(b" ")[0].upper()
+                if cmd == b"CAPABILITY":
+                    conn.sendall(b"* CAPABILITY " + self.CAPS + b"\r\n" + tag + b" OK done\r\n")
+                elif cmd == b"LOGIN":
+                    conn.sendall(tag + b" OK [CAPABILITY " + self.CAPS + b"] in\r\n")
+                elif cmd == b"SELECT":
+                    conn.sendall(b"* 3 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 4] n\r\n"
+                                 + tag + b" OK [READ-WRITE] done\r\n")
+                elif cmd == b"UID" and rest.split(b" ")[1].upper() == b"FETCH":
+                    out = b""
+                    for uid in parse_set(rest.split(b" ")[2].decode()):
+                        body = self.bodies[uid]
+                        junk = b" JUNK" if uid == self.broken else b""  # odd item count
+                        out += (b"* %d FETCH (UID %d INTERNALDATE \"30-Nov-2026 10:00:00 +0000\""
+                                b" BODY[] {%d}\r\n%s%s)\r\n" % (uid, uid, len(body), body, junk))
+                    conn.sendall(out + tag + b" OK done\r\n")
+                elif cmd == b"LOGOUT":
+                    conn.sendall(b"* BYE bye\r\n" + tag + b" OK done\r\n")
+                    return
+                else:
+                    conn.sendall(tag + b" BAD unknown\r\n")
+
+
+def parse_set(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        a, _, b = part.partition(":")
+        out += range(int(a), int(b or a) + 1)
+    return out
+
+
+def test_unparsable_fetch_answer_skips_only_that_message() -> None:
+    """One message with a broken FETCH answer is skipped and recorded; the others come."""
+    bodies = {1: b"Subject: a\r\n\r\none\r\n", 2: b"Subject: b\r\n\r\ntwo\r\n",
+              3: b"Subject: c\r\n\r\nthree\r\n"}
+    server = ScriptedImap(bodies, broken=2)
+    server.start()
+    cfg = ImapConfig(host="127.0.0.1", port=server.port, security="plain", username="u",
+                     password="secret-pw", timeout=5)
+    with ImapMailbox(cfg) as box:
+        assert box.select("INBOX") == 7
+        got = list(box.fetch([1, 2, 3]))
+    assert [(m.key.uid, m.raw) for m in got] == [(1, bodies[1]), (3, bodies[3])]
+    assert [uid for uid, _ in box.skipped] == [2]
+    server.join(5)
