@@ -54,7 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
 from bridge.errors import StoreError
 from bridge.model import MessageKey
@@ -366,12 +366,14 @@ class Ledger:
             return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
     def _migrate(self) -> None:
+        migrations = MIGRATIONS  # read at call time, so a test can append one
+        latest = len(migrations)
         with self._writer.connect() as conn, conn.begin():
             version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-            if version > SCHEMA_VERSION:
+            if version > latest:
                 raise StoreError(
                     f"ledger {self.path} has schema version {version}, newer than this "
-                    f"mailbridge knows ({SCHEMA_VERSION}); upgrade mailbridge"
+                    f"mailbridge knows ({latest}); upgrade mailbridge"
                 )
             if version == 0:
                 foreign = conn.exec_driver_sql(
@@ -383,8 +385,8 @@ class Ledger:
                         f"ledger {self.path} is an SQLite file of another program (it has a "
                         f"table {foreign!r}); point store.path at a new file"
                     )
-            for number in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[number]:
+            for number in range(version, latest):
+                for statement in migrations[number]:
                     conn.exec_driver_sql(statement)
                 conn.exec_driver_sql(f"PRAGMA user_version = {number + 1}")
                 log.info("ledger migrated path=%s version=%s", self.path, number + 1)
@@ -397,7 +399,7 @@ class Ledger:
             with self._engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StoreError(f"ledger {self.path}: {_cause(exc)}") from exc
+            raise self._translate(exc) from exc
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -405,10 +407,18 @@ class Ledger:
         try:
             with self._writer.connect() as conn, conn.begin():
                 yield conn
-        except IntegrityError as exc:
-            raise StoreError(f"ledger {self.path}: {_cause(exc)}") from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"ledger {self.path}: {_cause(exc)}") from exc
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: SQLAlchemyError) -> Exception:
+        # a caller's bug (a naive datetime) stays a ValueError; the database's trouble is ours
+        if (
+            isinstance(exc, StatementError)
+            and not isinstance(exc, DBAPIError)
+            and isinstance(exc.orig, ValueError)
+        ):
+            return exc.orig
+        return StoreError(f"ledger {self.path}: {_cause(exc)}")
 
     # ---- folders
 
