@@ -98,8 +98,16 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
+    def _record(self, status: int) -> None:
+        """Log the request before the answer leaves, so a client never sees an unlogged call."""
+        rec = getattr(self, "_rec", None)
+        if rec is not None:
+            self._rec = None
+            self.server.portal.record(rec[0], status, rec[1], rec[2])
+
     def _send(self, status: int, body: bytes, content_type: str,
               headers: dict[str, str] | None = None) -> None:
+        self._record(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -118,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, page.encode(), "text/html")
 
     def _drop(self, rst: bool) -> None:
+        self._record(0)
         self.close_connection = True
         if rst:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -139,12 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(404)
             return
         if portal.renamed_to:
-            target = f"https://{portal.renamed_to}{self.path}"
-            self.send_response(302)
-            self.send_header("Location", target)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            portal.record("", 302, "/rest/…", None)
+            self._rec = ("", "/rest/…", None)
+            self._send(302, b"", "text/html",
+                       {"Location": f"https://{portal.renamed_to}{self.path}"})
             return
         segments = [s for s in url.path[len("/rest/") :].split("/") if s]
         name = segments[-1].lower() if segments else ""
@@ -153,8 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
                 name = name[: -len(suffix)]
         shown = "/rest/" + ("/".join([segments[0], "***", *segments[2:]])
                             if len(segments) >= 3 else "/".join(segments))
-        fault_name: str | None = None
-        status = 200
+        self._rec = (name, shown, None)
         try:
             if name not in METHODS or len(segments) == 2 or len(segments) > 3:
                 raise ApiError(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")
@@ -167,18 +172,16 @@ class _Handler(BaseHTTPRequestHandler):
             code = segments[1]
             params = request_params(url.query, self.headers.get("Content-Type", ""), body)
             fault = portal.take_fault(name)
-            fault_name = fault["fault"] if fault else None
-            status = self._run(portal, fault, user_id, code, name, params)
+            if fault:
+                self._rec = (name, shown, fault["fault"])
+            self._run(portal, fault, user_id, code, name, params)
         except ApiError as err:
-            status = err.status
             self._json(err.status, err.body())
         except _Drop as drop:
-            status = 0
             self._drop(drop.rst)
-        portal.record(name, status, shown, fault_name)
 
     def _run(self, portal: Portal, fault: dict[str, Any] | None, user_id: int, code: str,
-             name: str, params: dict[str, Any]) -> int:
+             name: str, params: dict[str, Any]) -> None:
         kind = fault["fault"] if fault else None
         executed = bool(fault.get("executed", kind in ("lost_answer", "slow"))) if fault else True
         if kind == "reset":
@@ -202,14 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "error500":
             raise ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         if kind in ("html502", "html504"):
-            status = int(kind[4:])
-            self._html(status)
-            return status
+            self._html(int(kind[4:]))
+            return
         if error is not None:
             raise error
         assert envelope is not None
         self._json(200, envelope)
-        return 200
 
     # ------------------------------------------------------------- control
     def _control(self, what: str, body: bytes) -> None:
