@@ -11,9 +11,11 @@ Options: ``--corpus DIR`` (default /work/shared/corpus), ``--rounds N`` (default
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import gc
 import importlib
+import multiprocessing
 import resource
 import sys
 import time
@@ -29,16 +31,19 @@ from bridge.model import ParseOptions
 HUGE = "064-huge-body-2mb.eml"
 
 
-def _parser() -> tuple[str, Callable[[bytes, ParseOptions], object]]:
+def _parsers() -> list[tuple[str, Callable[[bytes, ParseOptions], object]]]:
+    """parse_message (when it exists) and, to show the split, mime.decode alone."""
+    from bridge.parsing.mime import decode
+
     try:
         fn = getattr(importlib.import_module("bridge.parsing"), "parse_message", None)
     except ImportError:
         fn = None
+    found: list[tuple[str, Callable[[bytes, ParseOptions], object]]] = []
     if fn is not None:
-        return "parse_message", fn
-    from bridge.parsing.mime import decode
-
-    return "mime.decode", decode
+        found.append(("parse_message", fn))
+    found.append(("mime.decode", decode))
+    return found
 
 
 def _rss_kib() -> int:
@@ -88,6 +93,17 @@ def memory(fn, raw: bytes) -> tuple[int, int, float]:
     return peak, max(0, rss_after - rss_before) * 1024, elapsed
 
 
+def _memory_child(name: str, raw: bytes) -> tuple[int, int, float]:
+    return memory(dict(_parsers())[name], raw)
+
+
+def _memory_in_child(name: str, raw: bytes) -> tuple[int, int, float]:
+    """Measure in a fresh forked process, so one parser's heap does not hide another's RSS."""
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(_memory_child, name, raw).result()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
@@ -98,26 +114,26 @@ def main() -> int:
     if not paths:
         print(f"no .eml files in {args.corpus}", file=sys.stderr)
         return 66
-    name, fn = _parser()
     huge_path = args.corpus / HUGE
     huge = huge_path.read_bytes() if huge_path.exists() else None
-
-    # Memory first, in a fresh-ish process state, so RSS growth is not hidden by earlier runs.
-    if huge is not None:
-        peak, rss, secs = memory(fn, huge)
-        size = len(huge)
-        print(f"{HUGE}: {size / 1048576:.2f} MiB, parsed in {secs * 1000:.0f} ms")
-        print(f"  tracemalloc peak {peak / 1048576:.1f} MiB = {peak / size:.1f} x message size")
-        print(f"  RSS growth       {rss / 1048576:.1f} MiB = {rss / size:.1f} x message size")
-
     messages = [p.read_bytes() for p in paths]
     small = [m for m in messages if len(m) < 1048576]
-    for label, batch in (("whole corpus", messages), ("without the 2 MB case", small)):
-        mps, mibps, errors = throughput(fn, batch, args.rounds)
-        print(
-            f"{name} over {label}: {len(batch)} messages x {args.rounds} rounds: "
-            f"{mps:.0f} msg/s, {mibps:.1f} MiB/s, {errors} parse errors"
-        )
+
+    for name, fn in _parsers():
+        print(f"== {name}")
+        if huge is not None:
+            peak, rss, secs = _memory_in_child(name, huge)
+            size = len(huge)
+            print(f"{HUGE}: {size / 1048576:.2f} MiB, parsed in {secs * 1000:.0f} ms"
+                  " (under tracemalloc)")
+            print(f"  tracemalloc peak {peak / 1048576:.1f} MiB = {peak / size:.1f} x message size")
+            print(f"  RSS growth       {rss / 1048576:.1f} MiB = {rss / size:.1f} x message size")
+        for label, batch in (("whole corpus", messages), ("without the 2 MB case", small)):
+            mps, mibps, errors = throughput(fn, batch, args.rounds)
+            print(
+                f"{label}: {len(batch)} messages x {args.rounds} rounds: "
+                f"{mps:.0f} msg/s, {mibps:.1f} MiB/s, {errors} parse errors"
+            )
     return 0
 
 
