@@ -142,12 +142,10 @@ def _unwrap(doc: MailDoc) -> tuple[MailDoc, list[MailDoc]]:
 
 
 def _plainly_form(fields: Fields) -> bool:
-    kinds = 0
-    kinds += bool(fields.full_name() or fields.sender_name)
-    kinds += bool(fields.phone_values)
-    kinds += bool(fields.email_values or fields.sender_email)
-    kinds += bool(fields.message)
-    return kinds >= 2 and bool(fields.phone_values or fields.email_values or fields.sender_email)
+    """A name or message field plus a phone or e-mail field: a form, whatever the headers."""
+    who = bool(fields.full_name() or fields.sender_name or fields.message)
+    reach = bool(fields.phone_values or fields.email_values or fields.sender_email)
+    return who and reach
 
 
 def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedForm:

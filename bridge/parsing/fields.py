@@ -51,7 +51,9 @@ _FOOTERS = re.compile(
     r"this (?:e-?mail|message) (?:was|has been) (?:sent|generated)|"
     r"отправлено (?:с сайта|с помощью|через|из формы)|письмо отправлено с сайта|"
     r"sent (?:from|via|with|using|by) |submitted (?:via|through) |powered by\b|"
-    r"you can see all submissions|see all submissions|все ответы\b|"
+    r"you can see all submissions|see all submissions|view (?:all )?submissions?|все ответы\b|"
+    r"submitted (?:at |on )?\d|mark as spam|отметить как спам|manage (?:your )?forms?\b|"
+    r"go to (?:your )?dashboard|перейти в (?:личный кабинет|панель)|"
     r"(?:please )?do not reply|не отвечайте на (?:это|данное) письмо|"
     r"пожалуйста, не отвечайте|unsubscribe|отписаться)",
     re.IGNORECASE,
@@ -98,12 +100,24 @@ class Forward:
     reply_to: str | None
 
 
+_OUTLOOK_BLOCK = re.compile(
+    r"^[ \t]*(?:from|от)[ \t]*:.*\n(?:[ \t]*(?:sent|отправлено|date|дата|to|кому|cc|копия)"
+    r"[ \t]*:.*\n){2,4}[ \t]*(?:subject|тема)[ \t]*:.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def strip_forward(text: str) -> Forward | None:
     """The forwarded message inside an inline forward, or None when the text is not one."""
     marks = list(_FWD_MARK.finditer(text)) or list(_OUTLOOK_RULE.finditer(text))
-    if not marks:
-        return None
-    rest = text[marks[-1].end():]
+    if marks:
+        rest = text[marks[-1].end():]
+    else:
+        block = _OUTLOOK_BLOCK.search(text)
+        if block is None or not re.search(r"^[ \t]*(?:sent|отправлено)[ \t]*:", block.group(0),
+                                          re.IGNORECASE | re.MULTILINE):
+            return None
+        rest = text[block.start():]
     end = _FWD_END.search(rest)
     if end:
         rest = rest[: end.start()]
@@ -156,10 +170,30 @@ def _label_ok(label: str, options: ParseOptions) -> bool:
     return label[0].isalpha() or label[0] == "_"
 
 
+_DASH_PAIR = re.compile(
+    r"^[ \t]*(?P<label>[^-–—:\s][^-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+(?P<value>\S.*)$"
+)
+_ORDER_LINE = re.compile(
+    r"^[ \t]*(?P<label>order|заказ|заявка|request|submission)[ \t]*(?:#|№|no\.?|n)[ \t]*"
+    r"(?P<value>[\w-]{1,40})[ \t]*$",
+    re.IGNORECASE,
+)
+
+
 def colon_match(line: str, options: ParseOptions) -> tuple[str, str] | None:
-    """``(label, value)`` when the line reads ``Label: value`` (value may be empty)."""
+    """``(label, value)`` when the line reads ``Label: value`` (value may be empty).
+
+    Also ``Label - value`` for known labels (1C-Bitrix form module metadata, old scripts)
+    and ``Order #123`` / ``Заказ №123`` title lines (Tilda cart, shops).
+    """
     m = _COLON.match(line)
     if not m:
+        d = _DASH_PAIR.match(line)
+        if d and is_known_label(d.group("label"), options):
+            return d.group("label").strip(), d.group("value").strip()
+        o = _ORDER_LINE.match(line)
+        if o:
+            return o.group("label").strip().capitalize(), o.group("value")
         return None
     label, sep, value = m.group("label").strip(), m.group("sep"), m.group("value")
     if value.startswith("//") or not label:
@@ -400,8 +434,11 @@ def score(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> int:
 def _readings(source: str, text: str, html: str | None, options: ParseOptions) -> list[Layout]:
     out: list[Layout] = []
     if html is not None:
-        out.append(Layout("table", source, tuple(table_pairs(html))))
+        known = lambda label: is_known_label(label, options)  # noqa: E731
+        out.append(Layout("table", source, tuple(table_pairs(html, known))))
     for name, reader in _TEXT_LAYOUTS:
+        if name == "tabs" and html is not None:
+            continue  # the table reader sees the same rows with their markup
         out.append(Layout(name, source, tuple(reader(text, options))))
     return out
 
@@ -416,7 +453,7 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
     seen_labels = {normalize_label(k) for k, _ in pairs}
     covered = " \n ".join(_norm(k) + " " + _norm(v) for k, v in pairs)
     for other in others:
-        if other is primary or other.source != primary.source:
+        if other is primary or other.source != primary.source or other.name == "tabs":
             continue
         if score(other.pairs, options) < 100 and other.name != "lines":
             continue

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
 
@@ -137,8 +138,13 @@ def _direct_cells(row: Tag) -> list[Tag]:
     return [c for c in row.find_all(("td", "th"), recursive=False)]
 
 
-def table_pairs(html: str) -> list[tuple[str, str]]:
-    """Label/value pairs from the innermost table rows of the HTML, in document order."""
+def table_pairs(html: str, is_label: Callable[[str], bool] = lambda _: False,
+                ) -> list[tuple[str, str]]:
+    """Label/value pairs from the innermost table rows (and <dl> lists), in document order.
+
+    ``is_label`` tells a known label; it lets a caption row over label/value rows be told
+    from column titles over a row of values.
+    """
     if not html or "<t" not in html.lower():
         return []
     soup = _soup(html)
@@ -154,7 +160,10 @@ def table_pairs(html: str) -> list[tuple[str, str]]:
         texts = [fragment_text(c) for c in cells]
         filled = [(c, t) for c, t in zip(cells, texts, strict=True) if t]
         if header is not None:
-            if len(texts) == len(header) and len(filled) >= 1:
+            # column titles over one row of values; a caption over label/value rows is not
+            if len(texts) == len(header) and len(filled) >= 1 and (
+                len(header) > 2 or not is_label(texts[0])
+            ):
                 pairs.extend((h, t) for h, t in zip(header, texts, strict=True) if h)
                 header = None
                 continue
@@ -162,8 +171,8 @@ def table_pairs(html: str) -> list[tuple[str, str]]:
         if not filled:
             continue
         if len(filled) >= 2:
-            if len(filled) >= 3 and all(c.name == "th" for c, _ in filled):
-                header = [t for t in texts]
+            if all(c.name == "th" for c, _ in filled):
+                header = list(texts)  # a caption row ("Поле | Значение") or column titles
                 pending = None
                 continue
             pairs.append((filled[0][1], "\n".join(t for _, t in filled[1:])))
@@ -177,6 +186,14 @@ def table_pairs(html: str) -> list[tuple[str, str]]:
             pending = text
         else:
             pending = None
+    for dl in soup.find_all("dl"):
+        label = None
+        for item in dl.find_all(("dt", "dd"), recursive=False):
+            if item.name == "dt":
+                label = fragment_text(item)
+            elif label:
+                pairs.append((label, fragment_text(item)))
+                label = None
     return pairs
 
 
