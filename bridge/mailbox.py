@@ -50,6 +50,7 @@ SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
 FETCH_ITEMS = ("BODY.PEEK[]", "INTERNALDATE")
 _TEMPORARY_CODES = ("UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT")  # RFC 5530
+_MAX_HANGUPS = 5  # BYEs to FETCH in one fetch() call before we call the server broken
 _EARLY = 0.05  # idle_check returning this much before its timeout with nothing = EOF
 
 
@@ -121,6 +122,8 @@ class ImapMailbox:
         self._prefix = ""
         self._known_folders: set[str] = set()
         self.skipped: list[tuple[int, str]] = []  # (uid, why) fetch could not read
+        self._selected_folder_before_drop = cfg.folder
+        self._hangups = 0
         quiet_protocol_log()
 
     # ---- helpers ---------------------------------------------------------------------
@@ -144,6 +147,8 @@ class ImapMailbox:
     def _drop(self) -> None:
         """Forget a broken connection (socket closed, no LOGOUT)."""
         client, self._client = self._client, None
+        if self._selected is not None:
+            self._selected_folder_before_drop = self._selected
         self._selected = None
         if client is not None:
             try:
@@ -203,17 +208,20 @@ class ImapMailbox:
             )
             if cfg.security == "starttls":
                 client.starttls(self._ctx)
-        except BaseException as exc:
+        except Exception as exc:
             if client is not None:
                 try:
                     client.shutdown()
                 except Exception:
                     log.debug("imap.shutdown_failed")
-            raise self._map_connect_error(exc) from exc
+            mapped = self._map_connect_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
         client.normalise_times = False  # keep INTERNALDATE's time zone
         self._client = client
 
-    def _map_connect_error(self, exc: BaseException) -> BaseException:
+    def _map_connect_error(self, exc: Exception) -> MailboxError | None:
         cfg = self.cfg
         if isinstance(exc, ssl.SSLCertVerificationError):
             reason = exc.verify_message or str(exc)
@@ -246,7 +254,7 @@ class ImapMailbox:
             return self._unavailable("cannot resolve host", exc)
         if isinstance(exc, OSError | IMAPClientError):
             return self._unavailable("connection failed", exc)
-        return exc
+        return None  # a bug, not the network: let it through
 
     def login(self) -> None:
         """LOGIN with the configured account. MailboxRejected when the server refuses it."""
@@ -427,16 +435,21 @@ class ImapMailbox:
     def fetch(self, uids: Sequence[int], chunk: int = 25) -> Iterator[RawMessage]:
         """Yield each message (``BODY.PEEK[]``, INTERNALDATE) in UID order, ``chunk`` at a time.
 
-        Vanished UIDs are not yielded. A message whose FETCH answer cannot be parsed is
-        skipped (logged, and kept in ``self.skipped``) and the others still come.
+        Vanished UIDs are not yielded. A message the server cannot deliver (a NO, or a BYE
+        that ends the session, as Dovecot does for an unreadable file) or whose answer
+        cannot be parsed is skipped, logged and kept in ``self.skipped`` as ``(uid,
+        reason)``; the others still come (after a reconnect when the server hung up). A
+        temporary NO ([UNAVAILABLE] ...), a lost connection, or a server that keeps hanging
+        up raises MailboxUnavailable.
         """
-        client = self._selected_client()
+        self._selected_client()
         folder, uidvalidity = self._selected, self._uidvalidity or 0
         assert folder is not None
         ordered = sorted(set(int(u) for u in uids))
-        for i in range(0, len(ordered), max(1, chunk)):
-            part = ordered[i : i + max(1, chunk)]
-            for uid, item in self._fetch_part(client, part):
+        step = max(1, chunk)
+        self._hangups = 0
+        for i in range(0, len(ordered), step):
+            for uid, item in self._fetch_part(ordered[i : i + step]):
                 raw = item.get(b"BODY[]")
                 if not isinstance(raw, bytes):
                     self._skip(uid, "no BODY[] in the FETCH answer")
@@ -448,24 +461,52 @@ class ImapMailbox:
                     internaldate=when if isinstance(when, datetime) else None,
                 )
 
-    def _fetch_part(self, client: IMAPClient, part: list[int]) -> list[tuple[int, dict]]:
+    def _fetch_part(self, part: list[int]) -> list[tuple[int, dict]]:
+        """FETCH ``part``; when the server cannot answer it, split it so that only the bad
+        message is skipped."""
+        client = self._require()
         try:
-            got = self._call("FETCH", client.fetch, part, list(FETCH_ITEMS), raw=True)
-        except ProtocolError:
-            if len(part) == 1:
-                self._skip(part[0], "unparsable FETCH answer")
-                return []
-            out: list[tuple[int, dict]] = []
-            for uid in part:  # find the bad one; the others still come
-                out += self._fetch_part(client, [uid])
-            return out
-        except IMAPClientError as exc:
-            raise self._unavailable("FETCH failed", exc) from exc
+            got = client.fetch(part, list(FETCH_ITEMS))
+        except IMAPClientAbortError as exc:
+            text = self._scrub(_text(exc))
+            self._drop()
+            if "socket error" in text or self._hangups >= _MAX_HANGUPS:
+                raise self._unavailable("FETCH failed, connection lost", text) from exc
+            self._hangups += 1  # the server said BYE to this FETCH: reconnect, isolate
+            self._reselect()
+            return self._split(part, f"the server hung up on FETCH ({text})")
+        except OSError as exc:
+            self._drop()
+            raise self._unavailable("FETCH failed, connection lost", exc) from exc
+        except IMAPClientError as exc:  # ProtocolError (unparsable) or a NO/BAD answer
+            text = self._scrub(_text(exc))
+            if not isinstance(exc, ProtocolError) and _codes(text) in _TEMPORARY_CODES:
+                raise self._unavailable("FETCH failed", text) from exc
+            why = "unparsable FETCH answer" if isinstance(exc, ProtocolError) else text
+            return self._split(part, why)
         return [(uid, got[uid]) for uid in part if uid in got]
+
+    def _split(self, part: list[int], why: str) -> list[tuple[int, dict]]:
+        if len(part) == 1:
+            self._skip(part[0], why)
+            return []
+        out: list[tuple[int, dict]] = []
+        for uid in part:  # one at a time: the others still come
+            out += self._fetch_part([uid])
+        return out
+
+    def _reselect(self) -> None:
+        """Reconnect and select the same folder; MailboxUnavailable if UIDVALIDITY moved."""
+        folder, old = self._selected_folder_before_drop, self._uidvalidity
+        self.connect()
+        if self.select(folder) != old:
+            raise MailboxUnavailable(
+                f"imap {self.where}: UIDVALIDITY of {folder!r} changed during FETCH"
+            )
 
     def _skip(self, uid: int, why: str) -> None:
         self.skipped.append((uid, why))
-        log.warning("imap.fetch_skipped uid=%s reason=%s", uid, why.replace(" ", "_"))
+        log.warning("imap.fetch_skipped uid=%s reason=%r", uid, why)
 
     # ---- after the outcome -----------------------------------------------------------
 

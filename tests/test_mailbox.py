@@ -249,6 +249,22 @@ def test_fetch_skips_message_expunged_meanwhile(imap_account: ImapAccount) -> No
     assert got == [uids[0], uids[2]]
 
 
+def test_fetch_survives_a_message_the_server_cannot_read(imap_account: ImapAccount) -> None:
+    """Dovecot hangs up (BYE) on a FETCH of an unreadable file: that one is skipped, the
+    others still come after a reconnect, and no session is left behind."""
+    uids = imap_account.append_many([sample_message(subject=f"r{i}") for i in range(5)])
+    maildir = imap_account.server.root / "mail" / imap_account.user / "Maildir"
+    files = sorted([*maildir.glob("new/*"), *maildir.glob("cur/*")])
+    files[1].chmod(0)  # the imap process (nobody, or the test user) cannot read it
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        got = [m.key.uid for m in box.fetch(uids, chunk=3)]
+        assert [uid for uid, _ in box.skipped] == [uids[1]]
+        assert "hung up" in box.skipped[0][1]
+    assert got == [uids[0], *uids[2:]]
+    assert imap_account.server.wait_who(imap_account.user, 0) == 0
+
+
 # ---- finishing ------------------------------------------------------------------------
 
 
