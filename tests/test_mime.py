@@ -548,6 +548,20 @@ def test_nul_bytes_removed_and_noted() -> None:
     assert any("NUL" in d for d in doc.defects)
 
 
+def test_nul_in_headers_removed_binary_attachment_kept() -> None:
+    """NULs go from headers and text, but an 8-bit attachment keeps its exact bytes."""
+    data = PDF + b"\x00\x01\x00binary"
+    part = (
+        b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: binary\r\n"
+        b'Content-Disposition: attachment; filename="a.pdf"\r\n\r\n' + data
+    )
+    raw = _mixed(_text_part("Имя:\x00 Иван"), part).replace(b"Subject: Test", b"Subj\x00ect: Test")
+    doc = decode(b"\x00" + raw, OPTS)
+    assert doc.subject == "Test"
+    assert doc.text == "Имя: Иван"
+    assert [a.data for a in doc.attachments] == [data]
+
+
 def test_base64_errors_are_repaired() -> None:
     """A base64 body with junk and missing padding still decodes."""
     enc = base64.b64encode("Имя: Иван Петров".encode()).rstrip(b"=")

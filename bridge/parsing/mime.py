@@ -109,11 +109,19 @@ def _transfer_decode(part: Message, raw: bytes) -> bytes:
 
 
 def _prepare(data: bytes) -> tuple[bytes, list[str]]:
-    """Strip NULs, leading blank lines and an mbox "From " line; insist on a header block."""
+    """Strip header NULs, leading blank lines and an mbox "From " line; need a header block.
+
+    NUL bytes are removed from the header block here and from text bodies later, but not
+    from the body bytes: a binary attachment keeps its exact content.
+    """
     notes: list[str] = []
     if b"\x00" in data:
-        data = data.replace(b"\x00", b"")
-        notes.append("NUL bytes removed")
+        sep = _SEPARATOR.search(data.lstrip(b"\x00"))
+        data = data.lstrip(b"\x00")
+        cut = sep.end() if sep else len(data)
+        if b"\x00" in data[:cut]:
+            data = data[:cut].replace(b"\x00", b"") + data[cut:]
+            notes.append("NUL bytes removed from headers")
     if not data.strip():
         raise ParseError("empty message")
     if data[:1] in (b"\r", b"\n", b" ", b"\t"):
@@ -453,7 +461,7 @@ def _inner_message(part: Message, w: _Walk) -> Message | None:
     if not data.strip():
         return None
     try:
-        data, _ = _prepare(data.replace(b"\x00", b""))
+        data, _ = _prepare(data)
         w.notes.append("encoded message/rfc822 part decoded")
         return _parse(data)
     except Exception:
