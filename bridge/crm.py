@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 CONFIG_KEY = "bitrix24.webhook_url"
 BATCH_MAX = 50
 CONNECT_TIMEOUT = 10.0
+_NOT_JSON = object()
 
 # ---------------------------------------------------------------------- secrecy
 _SECRET_IN_PATH = re.compile(r"(/rest/\d+/)[^/\s\"'?#]+")
@@ -367,6 +368,7 @@ class Bitrix24Client:
         url = self._url.base + method
         body = json.dumps(params or {}, ensure_ascii=False).encode("utf-8")
         started = time.monotonic()
+        failure: CrmError | None = None
         try:
             resp = self.session.post(
                 url,
@@ -376,12 +378,14 @@ class Bitrix24Client:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            ms = int((time.monotonic() - started) * 1000)
-            err = self._transport_error(method, exc)
-            log.debug("crm.request method=%s status=- ms=%d error=%s", method, ms,
-                     type(err).__name__)
-            raise err from None
+            failure = self._transport_error(method, exc)
         ms = int((time.monotonic() - started) * 1000)
+        if failure is not None:
+            # Raised outside the except block: the requests exception (whose text holds the
+            # URL with the secret) must not ride along as __context__ either.
+            log.debug("crm.request method=%s status=- ms=%d error=%s", method, ms,
+                      type(failure).__name__)
+            raise failure
         log.debug("crm.request method=%s status=%d ms=%d", method, resp.status_code, ms)
         return self._decode(method, resp)
 
@@ -432,15 +436,16 @@ class Bitrix24Client:
                 f"{method}: the portal answered {status} and moved to {new_host}: the portal "
                 f"was renamed; update {CONFIG_KEY} to https://{new_host}/rest/"
                 f"{self._url.user_id}/***/", code="REDIRECT", status=status)
-        try:
+        payload: Any = _NOT_JSON
+        with contextlib.suppress(ValueError):
             payload = resp.json()
-        except ValueError:
+        if payload is _NOT_JSON:
             ctype = resp.headers.get("Content-Type", "?").split(";")[0]
             if status == 413:
                 raise CrmRejected(f"{method}: request too large (HTTP 413)", status=status,
-                                  code="HTTP_413") from None
+                                  code="HTTP_413")
             raise CrmUnknownOutcome(f"{method}: HTTP {status} with a non-JSON answer ({ctype});"
-                                    " the call may have run", status=status) from None
+                                    " the call may have run", status=status)
         if (isinstance(payload, dict) and payload.get("error") is not None
                 and ("result" not in payload or status != 200)):
             code = str(payload.get("error") or "")

@@ -117,6 +117,7 @@ def test_secret_never_in_exceptions_or_logs(secret_sandbox, caplog):
     sb.stop()
     attempt(lambda: make_client(sb, max_tries=1).profile())
     assert len(errors) == 8, errors
+    assert all(e.__context__ is None and e.__cause__ is None for e in errors)
     assert "/rest/1/***/" in caplog.text  # urllib3's debug lines were there, redacted
     for text in [caplog.text, repr(client), repr(wrong), str(port)] + [
         "".join(traceback.format_exception(e)) + repr(e) for e in errors
@@ -140,16 +141,20 @@ def test_request_log_line_format(crm_client, caplog):
     ({"deleted": True}, "lead", CrmSetupError, "PORTAL_DELETED"),
     ({"crm_access": False}, "lead", CrmSetupError, "Access denied"),
     ({}, "unknown", CrmSetupError, "not found"),
+    ({}, "app", CrmSetupError, "Application context required"),
     ({}, "bad_email", CrmRejected, "E-mail"),
+    ({"overloaded": True}, "profile", CrmTemporary, "OVERLOAD_LIMIT"),
 ])
 def test_error_mapping_setup_and_rejected(sandbox, setup, call, cls, text):
-    """Setup problems raise CrmSetupError with a fix; data problems raise CrmRejected."""
+    """Setup problems raise CrmSetupError with a fix, data problems CrmRejected, overload
+    CrmTemporary."""
     sandbox.configure(**setup)
     client = make_client(sandbox)
     actions = {
         "profile": client.profile,
         "lead": lambda: client.add_lead(lead_fields("o1")),
         "unknown": lambda: client.call("crm.lead.nosuch"),
+        "app": lambda: client.call("app.info"),
         "bad_email": lambda: client.add_lead({"EMAIL": [{"VALUE": "no at sign"}]}),
     }
     with pytest.raises(cls) as info:

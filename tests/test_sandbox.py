@@ -173,6 +173,14 @@ def test_portal_deleted_blocked_webhook_renamed(sandbox):
     assert sandbox.portal.lead_add_calls == 0
 
 
+def test_overload_and_application_context_errors(sandbox):
+    """A blocked portal answers 503 OVERLOAD_LIMIT; app-context methods 403 ACCESS_DENIED."""
+    assert err(post(sandbox, "app.info"))[:2] == (403, "ACCESS_DENIED")
+    sandbox.configure(overloaded=True)
+    assert err(post(sandbox, "profile")) == (503, "OVERLOAD_LIMIT",
+                                             "REST API is blocked due to overload")
+
+
 def test_operating_time_limit(sandbox):
     """With a tiny operating limit the next call of that method answers 429."""
     sandbox.configure(operating_limit=0.0)

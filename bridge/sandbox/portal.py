@@ -274,6 +274,7 @@ class Portal:
             self.assigned_check = d["assigned_check"]  # "any" | "reject_unknown"
             self.renamed_to: str | None = None
             self.deleted = False
+            self.overloaded = False  # REST blocked by support: 503 OVERLOAD_LIMIT
             self.crm_access = True
             # filter keys this portal drops silently although they are lead fields
             self.unfilterable: set[str] = set()
@@ -427,6 +428,8 @@ class Portal:
         with self.lock:
             if self.deleted:
                 raise ApiError(403, "PORTAL_DELETED", "Portal was deleted")
+            if self.overloaded:
+                raise ApiError(503, "OVERLOAD_LIMIT", "REST API is blocked due to overload")
             if not self.bucket.admit(time.monotonic()):
                 raise ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             hook = self.webhooks.get((user_id, code))
@@ -835,6 +838,11 @@ def _user_record(user: User) -> dict[str, Any]:
     return {"ID": str(user.id), "XML_ID": None, "ACTIVE": user.active, "NAME": user.name,
             "LAST_NAME": user.last_name, "SECOND_NAME": "", "EMAIL": user.email,
             "UF_DEPARTMENT": [1], "USER_TYPE": "employee"}
+
+
+@method("app.info", "basic")
+def _app_info(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    raise ApiError(403, "ACCESS_DENIED", "Access denied! Application context required")
 
 
 @method("user.get", "user")

@@ -356,7 +356,7 @@ class SandboxServer:
         self.portal.inject(method, fault, times, **opts)
 
     def configure(self, **settings: Any) -> None:
-        """Change portal modes: rate/burst, scopes, blocked, deleted, renamed_to,
+        """Change portal modes: rate/burst, scopes, blocked, deleted, overloaded, renamed_to,
         assigned_check, crm_access, operating_limit, unfilterable (filter keys to drop),
         file_field (None = remove; name or {name, type, multiple}), users ([{id, active}])."""
         p = self.portal
@@ -368,7 +368,7 @@ class SandboxServer:
                 p.set_scopes(settings["scopes"])
             if "blocked" in settings:
                 p.block_webhooks(bool(settings["blocked"]))
-            for key in ("deleted", "renamed_to", "assigned_check", "crm_access",
+            for key in ("deleted", "overloaded", "renamed_to", "assigned_check", "crm_access",
                         "operating_limit"):
                 if key in settings:
                     setattr(p, key, settings[key])
