@@ -505,6 +505,14 @@ def test_date_without_zone_is_aware() -> None:
     assert decode(_msg("Date: вчера", b"x"), OPTS).date is None
 
 
+def test_missing_date_falls_back_to_received() -> None:
+    """Without a Date header the newest Received timestamp is the date, noted in defects."""
+    doc = _case("058")
+    assert doc.date is not None and doc.date.isoformat() == "2026-11-18T09:10:00+05:00"
+    assert "no usable Date header, date taken from Received" in doc.defects
+    assert decode(_msg("", b"x"), OPTS).date is None
+
+
 def test_eml_file_attachment_is_a_forward() -> None:
     """An .eml attached as application/octet-stream is read as the forwarded message."""
     inner = _mixed(

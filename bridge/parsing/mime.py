@@ -193,7 +193,7 @@ def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list
     return MailDoc(
         message_id=_message_id(raw_headers.get("message-id")),
         subject=headers.get("subject", ""),
-        date=_date(raw_headers.get("date")),
+        date=_date(raw_headers.get("date")) or _received_date(header_all, w.notes),
         from_=_first(_addresses(raw_headers.get("from"))),
         reply_to=_addresses(raw_headers.get("reply-to")),
         to=_addresses(raw_headers.get("to")),
@@ -253,6 +253,17 @@ def _date(value: str | None) -> datetime | None:
         return None
     # "-0000" (zone unknown) gives a naive datetime; keep every date comparable
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _received_date(header_all: dict[str, tuple[str, ...]], notes: list[str]) -> datetime | None:
+    """Without a usable Date: the newest Received timestamp (what the mailbox saw)."""
+    for value in header_all.get("received", ()):
+        _, sep, stamp = value.rpartition(";")
+        found = _date(stamp) if sep else None
+        if found is not None:
+            notes.append("no usable Date header, date taken from Received")
+            return found
+    return None
 
 
 def _addresses(value: str | None) -> tuple[Address, ...]:
