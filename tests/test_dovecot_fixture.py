@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -48,14 +49,24 @@ def settings(text: str) -> list[str]:
     return [s.strip() for s in text.splitlines() if s.strip() and not s.strip().startswith("#")]
 
 
-def listening_ports(pid: int) -> set[int]:
-    """TCP ports in LISTEN state owned by any process of ``pid``'s group (from ss -ltnp)."""
-    pids = {p for p, _ in group_members(pid)}
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+def listening_ports(pgid: int) -> set[int]:
+    """TCP ports in LISTEN state whose socket belongs to a process of group ``pgid``
+    (what ``ss -ltnp`` shows, read from /proc so iproute2 is not needed)."""
+    inodes = set()
+    for pid, _ in group_members(pgid):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
     ports = set()
-    for line in out.splitlines():
-        if any(f"pid={p}," in line for p in pids):
-            ports.add(int(line.split()[3].rsplit(":", 1)[1]))
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in list(f)[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and cols[9] in inodes:  # 0A = LISTEN
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
     return ports
 
 
