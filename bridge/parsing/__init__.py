@@ -47,7 +47,7 @@ _NOTICE_SUBJECT = re.compile(
     r"automatically updated|автоматически обновлены|background update|фоново[ей] обновлени|"
     r"has updated to wordpress|обновл[её]н до (?:wordpress|версии)|update (?:failed|available)|"
     r"доступн\w* обновлени|new release|новы[ея] верси|password reset|сброс пароля|"
-    r"password changed|пароль (?:был )?изм[её]н|смен[аы] пароля|восстановлени[ея] пароля|"
+    r"password changed|пароль (?:был )?изм[её]н|смен\w* пароля|восстановлени\w* пароля|"
     r"new user registration|регистрация нового пользователя|новый пользователь|"
     r"зарегистрировался новый пользователь|регистрационная информация|login details|"
     r"данные для входа|account details|данные (?:учетной|учётной) записи|"
@@ -109,13 +109,19 @@ def _body_text(doc: MailDoc) -> str:
     return "\n".join(parts)
 
 
-def _is_system_notice(doc: MailDoc, body: str) -> bool:
+def _system_notice(doc: MailDoc, body: str) -> str | None:
+    """``"event"`` for a CMS notice told by its event header (1C-Bitrix), ``"wording"``
+    when its subject or text reads like one, None for anything else.
+
+    The wording alone never outweighs form fields: a client may well type "сброс пароля"
+    into a form's subject field.
+    """
     event = doc.headers.get("x-event-name", "").strip()
     if event and _BITRIX_SYSTEM_EVENTS.match(event):
-        return True
-    if _NOTICE_SUBJECT.search(doc.subject or ""):
-        return True
-    return bool(_NOTICE_BODY.search(body[:20000]))
+        return "event"
+    if _NOTICE_SUBJECT.search(doc.subject or "") or _NOTICE_BODY.search(body[:20000]):
+        return "wording"
+    return None
 
 
 def is_spam(message: str | None, name: str | None, has_phone: bool,
@@ -187,7 +193,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     body = reading.body or _body_text(work)
     if doc.auto_kind == "bulk mail" and not _plainly_form(fields):
         return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
-    if _is_system_notice(work, body) and not _plainly_form(fields):
+    notice = _system_notice(work, body)
+    if notice == "event" or (notice == "wording" and not _plainly_form(fields)):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
     message = fields.message

@@ -211,6 +211,8 @@ def _bare_label(line: str, options: ParseOptions) -> str | None:
     if not s or len(s) > 150:
         return None
     core = s.rstrip("*").rstrip()
+    if ": " in core or "\t" in core:
+        return None
     if core.endswith((":", "：")):
         inner = core[:-1].strip()
         if inner and ":" not in inner and _label_ok(inner, options):

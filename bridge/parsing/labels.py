@@ -131,7 +131,7 @@ def label_kind(label: str, options: ParseOptions | None = None) -> str:
 
 def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
-    if len(key) > 40:
+    if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
         return "extra"
     if re.search(r"телефон|\bphone\b|мобильн|whats ?app", key) and "время" not in key:
         return "phone"
