@@ -1,0 +1,153 @@
+"""New-enquiry latency: the daemon (IMAP IDLE) against a real Dovecot and the sandbox.
+
+    .venv/bin/python bench/latency.py [--count 20] [--spacing 1.5]
+
+Starts ``python -m bridge --config X`` (``imap.idle = true``, ``poll_interval = 60``, so
+only IDLE can explain a fast lead), waits for one warm-up message to become a lead, then
+APPENDs ``--count`` form e-mails one at a time, ``--spacing`` seconds apart, over one
+IMAP connection kept open. For each it measures from the moment APPEND returned to the
+moment the lead is in the sandbox (its lead count, polled every ``--poll-ms``), and splits
+that at the daemon's ``message.received`` log line (IDLE wake-up + fetch, then parse + push).
+Prints min, p50, p95 and max beside Dovecot's 500 ms IDLE floor (Dovecot holds EXISTS
+back for 500 ms after a change: dovecot-notes.md), then SIGTERMs the daemon and reports how
+long it took to stop. Target from the issue: p95 <= 1.0 s on loopback. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    SandboxServer,
+    banner,
+    bench_config,
+    dovecot,
+    form_email,
+    new_account,
+    percentile,
+    sandbox,
+    start_cli,
+    workdir,
+)
+
+IDLE_FLOOR = 0.5  # Dovecot's NOTIFY_DELAY_MSECS
+
+
+def wait_leads(sb: SandboxServer, count: int, timeout: float, poll: float) -> float | None:
+    """Poll the sandbox until it holds ``count`` leads; the perf_counter then, or None."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        if sb.portal.stats()["leads"] >= count:
+            return time.perf_counter()
+        if time.perf_counter() > deadline:
+            return None
+        time.sleep(poll)
+
+
+def first_after(times: list[float], t: float) -> float | None:
+    later = [x for x in times if x >= t]
+    return min(later) if later else None
+
+
+def line(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name:<34} (no samples)"
+    return (f"{name:<34} min {min(values) * 1000:6.0f}  p50 {percentile(values, 50) * 1000:6.0f}"
+            f"  p95 {percentile(values, 95) * 1000:6.0f}  max {max(values) * 1000:6.0f} ms")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=20, help="measured e-mails (default 20)")
+    ap.add_argument("--spacing", type=float, default=1.5,
+                    help="seconds from one lead to the next APPEND (default 1.5)")
+    ap.add_argument("--poll-ms", type=float, default=5.0,
+                    help="sandbox polling interval in ms (default 5)")
+    ap.add_argument("--rate", type=float, default=2.0, help="portal drain rate/s (default 2)")
+    ap.add_argument("--burst", type=int, default=50, help="portal bucket size (default 50)")
+    ap.add_argument("--timeout", type=float, default=30.0,
+                    help="give up on one lead after this many s (default 30)")
+    args = ap.parse_args()
+    poll = args.poll_ms / 1000
+
+    banner("append-to-lead latency (daemon subprocess with IDLE, real Dovecot, sandbox)")
+    print(f"portal: rate {args.rate:g}/s, burst {args.burst}; poll_interval = 60 s (so a lead "
+          f"within a second can only come from IDLE); sandbox polled every {args.poll_ms:g} ms")
+    total: list[float] = []
+    wake: list[float] = []
+    push: list[float] = []
+    missing = 0
+    with dovecot() as server, workdir("bench-latency-") as tmp, \
+            sandbox(args.rate, args.burst) as sb:
+        account = new_account(server)
+        cfg = bench_config(tmp / "config.toml", account, sb.webhook_url, rate=args.rate,
+                           burst=args.burst, idle=True, poll_interval=60)
+        child = start_cli(cfg, out_dir=tmp)
+        imap = account.client()
+        try:
+            # warm-up: the daemon's start-up and first IDLE, not part of the figures
+            time.sleep(0.2)
+            t_start = time.perf_counter()
+            imap.append("INBOX", form_email(0))
+            appended = time.perf_counter()
+            seen = wait_leads(sb, 1, 60.0, poll)
+            if seen is None:
+                print("the warm-up message never became a lead; daemon stderr:\n"
+                      + child.stderr_so_far()[-3000:])
+                return 1
+            print(f"warm-up: first lead {seen - child.started:.2f} s after the daemon was "
+                  f"spawned (APPEND at {appended - child.started:.2f} s; "
+                  f"start-up included), {seen - t_start:.2f} s after the bench sent it")
+            for i in range(1, args.count + 1):
+                time.sleep(args.spacing)
+                imap.append("INBOX", form_email(i))
+                t0 = time.perf_counter()
+                done = wait_leads(sb, i + 1, args.timeout, poll)
+                if done is None:
+                    missing += 1
+                    print(f"#{i}: no lead within {args.timeout:g} s")
+                    continue
+                total.append(done - t0)
+                base = child.started
+                received = first_after(
+                    [base + t for t, ln in list(child.lines) if " message.received " in ln], t0)
+                if received is not None and received <= done:
+                    wake.append(received - t0)
+                    push.append(done - received)
+                print(f"#{i:>2}: {total[-1] * 1000:6.0f} ms"
+                      + (f"  (received after {(received - t0) * 1000:5.0f} ms)"
+                         if received is not None else ""))
+        finally:
+            imap.logout()
+            t_stop = time.perf_counter()
+            child.signal(signal.SIGTERM)
+            run = child.wait(60.0)
+            stop_s = time.perf_counter() - t_stop
+        stats = sb.portal.stats()
+
+    print("\n== summary (APPEND returned -> lead in the sandbox)")
+    print(line("append -> lead", total))
+    print(line("  append -> message.received", wake))
+    print(line("  message.received -> lead", push))
+    if total:
+        print(f"Dovecot IDLE floor {IDLE_FLOOR * 1000:.0f} ms: p50 is "
+              f"{percentile(total, 50) / IDLE_FLOOR:.2f}x the floor, "
+              f"{(percentile(total, 50) - IDLE_FLOOR) * 1000:.0f} ms above it; "
+              f"p95 {percentile(total, 95):.3f} s (target <= 1.0 s)")
+    print(f"leads {stats['leads']} of {args.count + 1}; missed {missing}; requests "
+          f"{stats['requests']} {stats['by_method']}; 503s {stats['count_503']}")
+    print(f"daemon: SIGTERM -> exit {run.code} in {stop_s:.2f} s (SPEC: within 10 s); "
+          f"peak RSS {run.maxrss_mib:.1f} MiB")
+    if run.code != 0 or missing:
+        print("daemon stderr tail:\n" + run.tail(20))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
