@@ -259,8 +259,12 @@ class ImapMailbox:
     def login(self) -> None:
         """LOGIN with the configured account. MailboxRejected when the server refuses it."""
         client = self._require()
+        user, password = self.cfg.username, self.cfg.password
         try:
-            client.login(self.cfg.username, self.cfg.password)
+            if user.isascii() and password.isascii():
+                client.login(user, password)
+            else:  # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8
+                client.plain_login(user, password)
         except LoginError as exc:
             cause = exc.__context__
             self._drop()

@@ -114,6 +114,18 @@ def test_wrong_password_is_rejected_without_the_password(
     assert not box.connected
 
 
+def test_non_ascii_password_logs_in(dovecot_server: DovecotServer) -> None:
+    """A password LOGIN cannot carry (Cyrillic) goes through AUTHENTICATE PLAIN as UTF-8."""
+    user = f"cyr{time.monotonic_ns()}"
+    dovecot_server.add_user(user, "пароль-Ёж-42")
+    account = ImapAccount(server=dovecot_server, user=user, password="пароль-Ёж-42")
+    with opened(account, "ssl") as box:
+        assert box.select("INBOX") > 0
+    with pytest.raises(MailboxRejected) as err:
+        ImapMailbox(account.config("ssl", password="пароль-не-тот")).connect()
+    assert "пароль" not in str(err.value)
+
+
 def test_password_never_logged(
     imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:

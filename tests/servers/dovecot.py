@@ -707,8 +707,12 @@ class DovecotServer:
             c = IMAPClient(HOST, self._tls_port, ssl=True, ssl_context=ctx, timeout=10)
         else:
             c = IMAPClient(HOST, self._port, ssl=False, timeout=10)
+        password = self.users[user]
         try:
-            c.login(user, self.users[user])
+            if password.isascii():
+                c.login(user, password)
+            else:  # LOGIN is ASCII-only
+                c.plain_login(user, password)
         except BaseException:
             with contextlib.suppress(Exception):
                 c.shutdown()
