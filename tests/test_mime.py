@@ -452,11 +452,20 @@ def test_html_meta_charset() -> None:
     assert "<b>Имя</b>" in (decode(raw, OPTS).html or "")
 
 
-def test_sniff_prefers_real_words() -> None:
-    """KOI8-R and windows-1251 bytes of the same short phrase are each recognised."""
-    phrase = "Заказ с сайта"
-    assert sniff(phrase.encode("koi8-r"))[0] == phrase
-    assert sniff(phrase.encode("cp1251"))[0] == phrase
+@pytest.mark.parametrize(
+    "phrase",
+    ["Заказ с сайта", "ЗАЯВКА С САЙТА", "ФИО: Щукин Ю.Ю.", "съёмка, объём", "Re: Запрос КП"],
+)
+@pytest.mark.parametrize("charset", ["koi8-r", "cp1251"])
+def test_sniff_prefers_real_words(phrase: str, charset: str) -> None:
+    """KOI8-R and windows-1251 bytes of short phrases (also all capitals) are told apart."""
+    assert sniff(phrase.encode(charset))[0] == phrase
+
+
+@pytest.mark.parametrize("phrase", ["Grüße aus München", "Très bien, merci. À bientôt!"])
+def test_sniff_western_text_is_not_read_as_cyrillic(phrase: str) -> None:
+    """Western cp1252 text is not turned into Cyrillic mojibake."""
+    assert sniff(phrase.encode("cp1252"))[0] == phrase
 
 
 def test_encoded_words_split_character() -> None:
