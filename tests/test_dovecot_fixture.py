@@ -30,8 +30,6 @@ from tests.servers.dovecot import (
 )
 
 pytestmark = pytest.mark.imap
-dovecot_server = dovecot.dovecot_server  # the fixtures, used by name below
-imap_account = dovecot.imap_account
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -15,7 +15,6 @@ import pytest
 from bridge.config import ImapConfig
 from bridge.errors import ConfigError, MailboxRejected, MailboxUnavailable
 from bridge.mailbox import ImapMailbox, check_imap, is_loopback
-from tests.servers import dovecot
 from tests.servers.dovecot import (
     DovecotServer,
     ImapAccount,
@@ -24,9 +23,6 @@ from tests.servers.dovecot import (
     running_server,
     sample_message,
 )
-
-dovecot_server = dovecot.dovecot_server  # the fixtures, used by name below
-imap_account = dovecot.imap_account
 
 pytestmark = pytest.mark.imap
 
