@@ -1,0 +1,186 @@
+"""Peak memory of a ``--poll-now`` subprocess.
+
+    .venv/bin/python bench/memory.py [--small 1000] [--large 20] [--large-mb 10]
+
+Cases, each a fresh mailbox and ledger, the sandbox at a high rate (1000/s, burst 1000) so
+the CRM limit does not stretch the run:
+
+* reference: ``python -m bridge --help`` and a ``--poll-now`` that finds nothing new
+  (the interpreter plus imports);
+* ``--small`` form e-mails without attachments (default 1,000);
+* ``--large`` form e-mails with one ``--large-mb`` MiB PDF each (default 20 x 10 MiB;
+  ``attachments.max_size_mb = 11`` lets them through).
+
+The peak is the child's ``ru_maxrss`` from ``wait4`` (the kernel's high-water mark, the
+same figure as VmHWM). A sampler reads ``/proc/PID/status`` every 20 ms as well, to say in
+which phase (intake, push, mailbox update; from the timed log lines) the peak came.
+Target from the issue: <= 150 MB with 10 MB attachments. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    CliRun,
+    DovecotServer,
+    banner,
+    bench_config,
+    dovecot,
+    form_email,
+    new_account,
+    run_cli,
+    sandbox,
+    start_cli,
+    workdir,
+)
+
+MIB = 1024 * 1024
+RATE, BURST = 1000.0, 1000
+
+
+class Sampler:
+    """VmRSS of a process every ``period`` s, as (seconds since ``origin``, KiB)."""
+
+    def __init__(self, pid: int, origin: float, period: float = 0.02) -> None:
+        self.pid, self.origin, self.period = pid, origin, period
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        path = Path(f"/proc/{self.pid}/status")
+        while not self._stop.is_set():
+            try:
+                for ln in path.read_text().splitlines():
+                    if ln.startswith("VmRSS:"):
+                        self.samples.append((time.perf_counter() - self.origin,
+                                             int(ln.split()[1])))
+                        break
+            except (OSError, ValueError):
+                return
+            self._stop.wait(self.period)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def phase_of(t: float, run: CliRun) -> str:
+    received = run.events("message.received")
+    created = run.events("lead.created")
+    if run.lines and t < run.lines[0][0]:
+        return "start-up"
+    if received and t <= max(received) + 0.05:
+        return "intake (fetch + ledger)"
+    if created and t <= max(created) + 0.05:
+        return "parse + push"
+    return "mailbox update / exit"
+
+
+def measure(server: DovecotServer, label: str, raws: list[bytes], tmp: Path, *,
+            max_size_mb: float | None, timeout: float,
+            ) -> tuple[CliRun, list[tuple[float, int]], dict[str, Any]]:
+    account = new_account(server)
+    count = len(account.append_many(raws))
+    run_dir = tmp / label
+    run_dir.mkdir()
+    with sandbox(RATE, BURST) as sb:
+        cfg = bench_config(run_dir / "config.toml", account, sb.webhook_url, rate=RATE,
+                           burst=BURST, max_size_mb=max_size_mb)
+        child = start_cli(cfg, "--poll-now", out_dir=run_dir)
+        sampler = Sampler(child.pid, child.started)
+        run = child.wait(timeout)
+        sampler.stop()
+        stats = sb.portal.stats()
+        files = sum(len(sb.portal.lead_files(int(lead["ID"])))
+                    for lead in sb.portal.list_leads())
+    stats = {**stats, "messages": count, "files": files}
+    return run, sampler.samples, stats
+
+
+def report(label: str, run: CliRun, samples: list[tuple[float, int]], stats: dict[str, Any],
+           mail_mib: float, ref_mib: float) -> None:
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "(no summary)"
+    print(f"\n-- {label}")
+    print(f"exit {run.code}{' (KILLED at the timeout)' if run.timed_out else ''}; {summary}")
+    print(f"wall {run.wall:.1f} s; leads {stats['leads']} of {stats['messages']}, files stored "
+          f"{stats['files']}, requests {stats['requests']}, 503s {stats['count_503']}")
+    print(f"peak RSS (wait4 ru_maxrss)  {run.maxrss_mib:7.1f} MiB   = {ref_mib:.1f} MiB idle "
+          f"reference + {run.maxrss_mib - ref_mib:.1f} MiB; mail in the mailbox {mail_mib:.1f} MiB")
+    if samples:
+        t_peak, kib = max(samples, key=lambda s: s[1])
+        print(f"sampled VmRSS peak          {kib / 1024:7.1f} MiB at {t_peak:.2f} s, during "
+              f"{phase_of(t_peak, run)}")
+        by_phase: dict[str, int] = {}
+        for t, k in samples:
+            ph = phase_of(t, run)
+            by_phase[ph] = max(by_phase.get(ph, 0), k)
+        print("   max VmRSS by phase: " + ", ".join(f"{p} {k / 1024:.0f} MiB"
+                                                   for p, k in by_phase.items()))
+    if run.code != 0 or stats["leads"] != stats["messages"]:
+        print("stderr tail:\n" + run.tail(15))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--small", type=int, default=1000,
+                    help="small e-mails, no attachment (default 1000; 0 = skip)")
+    ap.add_argument("--large", type=int, default=20,
+                    help="e-mails with a large attachment (default 20; 0 = skip)")
+    ap.add_argument("--large-mb", type=float, default=10.0,
+                    help="attachment size in MiB (default 10)")
+    ap.add_argument("--timeout", type=float, default=900.0, help="kill a run after this many s")
+    args = ap.parse_args()
+
+    banner("peak RSS of --poll-now (subprocess, real Dovecot, sandbox at 1000/s)")
+    with dovecot() as server, workdir("bench-memory-") as tmp:
+        help_run = run_cli(None, "--help", out_dir=tmp)
+        account = new_account(server)
+        ref_dir = tmp / "empty"
+        ref_dir.mkdir()
+        with sandbox(RATE, BURST) as sb:
+            cfg = bench_config(ref_dir / "config.toml", account, sb.webhook_url, rate=RATE,
+                               burst=BURST)
+            empty = run_cli(cfg, "--poll-now", out_dir=ref_dir)
+        print(f"reference: `python -m bridge --help` {help_run.maxrss_mib:.1f} MiB; "
+              f"`--poll-now` with an empty mailbox {empty.maxrss_mib:.1f} MiB "
+              f"(exit {empty.code}, {empty.wall:.2f} s)")
+        ref = empty.maxrss_mib
+        results = []
+        if args.small:
+            raws = [form_email(i) for i in range(args.small)]
+            mail = sum(len(r) for r in raws) / MIB
+            run, samples, stats = measure(server, "small", raws, tmp, max_size_mb=None,
+                                          timeout=args.timeout)
+            report(f"{args.small} small e-mails (no attachment)", run, samples, stats, mail, ref)
+            results.append((f"{args.small} small", run))
+        if args.large:
+            size = int(args.large_mb * MIB)
+            raws = [form_email(i, file_size=size) for i in range(args.large)]
+            mail = sum(len(r) for r in raws) / MIB
+            run, samples, stats = measure(server, "large", raws, tmp,
+                                          max_size_mb=max(11.0, args.large_mb + 1),
+                                          timeout=args.timeout)
+            report(f"{args.large} e-mails with a {args.large_mb:g} MiB PDF each", run, samples,
+                   stats, mail, ref)
+            results.append((f"{args.large} x {args.large_mb:g} MiB", run))
+
+    print("\n== summary (peak RSS, wait4 ru_maxrss)")
+    print(f"reference (empty --poll-now): {ref:.1f} MiB")
+    for label, run in results:
+        print(f"{label:<16} {run.maxrss_mib:7.1f} MiB  ({run.maxrss_mib * MIB / 1e6:.1f} MB; "
+              f"target <= 150 MB with 10 MB attachments); exit {run.code}, {run.wall:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
