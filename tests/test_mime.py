@@ -439,6 +439,24 @@ def test_unknown_charset_name_with_koi8() -> None:
     assert decode(raw, OPTS).text == "Прошу выслать прайс на уголок"
 
 
+@pytest.mark.parametrize(
+    ("real", "label"),
+    [("cp1251", "iso-8859-1"), ("cp1251", "koi8-r"), ("koi8-r", "windows-1251")],
+)
+def test_single_byte_mislabel_is_corrected(real: str, label: str) -> None:
+    """A Russian body under a wrong single-byte label is read in the charset it really is."""
+    text = "Здравствуйте! Сколько стоит лист г/к 3 мм? Нужно 40 листов, счёт на ООО."
+    got, note = decode_bytes(text.encode(real), label)
+    assert got == text
+    assert note and "mislabelled" in note
+
+
+def test_correct_western_label_is_kept() -> None:
+    """Real Latin-1 text under its own label is not 'corrected' into Cyrillic."""
+    text = "Très bien, merci. À bientôt! Grüße aus München"
+    assert decode_bytes(text.encode("latin-1"), "iso-8859-1") == (text, None)
+
+
 def test_cp1251_label_on_utf8_bytes() -> None:
     """A single-byte label on valid UTF-8 bytes: the UTF-8 reading wins."""
     text, note = decode_bytes("Телефон".encode(), "windows-1251")

@@ -14,6 +14,7 @@ import base64
 import binascii
 import codecs
 import logging
+import math
 import re
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,7 @@ _NEUTRAL = set(" \t\r\n.,:;!?-()\"'/@+0123456789«»—–№%*#=_&<>[]{}|\\~`$^
 def _letter_score(ch: str) -> float:
     low = ch.lower()
     if low in _FREQ:
-        f = _FREQ[low]
-        return 1.0 if f >= 2.0 else (0.3 if f >= 0.9 else -0.6)
+        return max(-0.8, min(1.3, 0.3 + math.log10(_FREQ[low])))
     if "a" <= low <= "z":
         return 1.0
     if ch in _UKR:
@@ -127,7 +127,9 @@ def _score(text: str) -> float:
             prev_lower = ch.islower()
         if cyr and lat:
             score -= 3.0  # "GrьЯe": Latin and Cyrillic mixed inside one word
-        if len(word) > 1 and not (word.islower() or word.isupper() or word.istitle()):
+        if word.islower() or word.istitle():
+            score += 0.5
+        elif len(word) > 1 and not word.isupper():
             score -= 2.0  # "ыСЙХМ": no real word is shaped like that
     for ch in text:
         if ch in _NEUTRAL or ch.isalpha():
@@ -140,28 +142,49 @@ def _score(text: str) -> float:
     return score
 
 
+def _sample(data: bytes, limit: int = 32768) -> bytes:
+    """Up to ``limit`` bytes of the lines that carry 8-bit bytes (the ones that decide)."""
+    if len(data) <= limit:
+        return data
+    picked: list[bytes] = []
+    size = 0
+    for line in data.split(b"\n"):
+        if max(line, default=0) >= 0x80:
+            picked.append(line)
+            size += len(line) + 1
+            if size >= limit:
+                break
+    return b"\n".join(picked) or data[:limit]
+
+
+def _rank(sample: bytes, candidates: tuple[str, ...]) -> list[tuple[float, str]]:
+    """Candidates that decode ``sample`` strictly, best score first (ties: list order)."""
+    ranked = []
+    for i, cand in enumerate(candidates):
+        try:
+            t = sample.decode(cand)
+        except UnicodeDecodeError:
+            continue
+        ranked.append((_score(t), -i, cand))
+    ranked.sort(reverse=True)
+    return [(sc, cand) for sc, _, cand in ranked]
+
+
 def sniff(data: bytes) -> tuple[str, str]:
     """Best guess for undeclared 8-bit bytes: (text, codec name)."""
     text = _utf8(data)
     if text is not None:
         return text, "utf-8"
-    best: tuple[float, str, str] | None = None
-    for cand in SNIFF_CANDIDATES:
-        try:
-            t = data.decode(cand)
-        except UnicodeDecodeError:
-            continue
-        s = _score(t)
-        if best is None or s > best[0]:
-            best = (s, t, cand)
-    if len(data) >= 64 and best is not None and best[2] == "cp1252":
+    ranked = _rank(_sample(data), SNIFF_CANDIDATES)
+    if not ranked:
+        return data.decode("cp1251", errors="replace"), "cp1251"
+    best = ranked[0][1]
+    if len(data) >= 64 and best == "cp1252":
         # Probably not Cyrillic at all; let charset-normalizer pick among Western charsets.
         guess = _normalizer_guess(data, ("cp1252", "iso8859_15", "cp1250", "iso8859_2"))
         if guess is not None:
             return guess
-    if best is None:
-        return data.decode("cp1251", errors="replace"), "cp1251"
-    return best[1], best[2]
+    return data.decode(best, errors="replace"), best
 
 
 def _normalizer_guess(data: bytes, candidates: tuple[str, ...]) -> tuple[str, str] | None:
@@ -178,6 +201,31 @@ def _normalizer_guess(data: bytes, candidates: tuple[str, ...]) -> tuple[str, st
         return data.decode(match.encoding), match.encoding
     except (UnicodeDecodeError, LookupError):
         return None
+
+
+# Single-byte labels that are often wrong: a cp1251 site whose script says iso-8859-1,
+# a KOI8-R template labelled windows-1251. Every byte decodes, so only content can tell.
+_CONFUSABLE = frozenset({"cp1251", "koi8-r", "koi8_r", "cp866", "iso8859-1", "latin-1",
+                         "iso8859_1", "cp1252", "iso8859-15", "iso8859_15", "iso8859-5",
+                         "iso8859_5", "mac-cyrillic", "mac_cyrillic", "koi8-u", "koi8_u"})
+
+
+def _better_single_byte(data: bytes, declared_codec: str) -> str | None:
+    """Another single-byte charset when it reads ``data`` clearly better than the label."""
+    sample = _sample(data)
+    try:
+        own = _score(sample.decode(declared_codec))
+    except (UnicodeDecodeError, LookupError):
+        return None
+    others = tuple(c for c in SNIFF_CANDIDATES if codecs.lookup(c).name != declared_codec)
+    ranked = _rank(sample, others)
+    if not ranked:
+        return None
+    score, cand = ranked[0]
+    letters = sum(1 for b in sample if b >= 0x80)
+    if score > own + max(3.0, 0.25 * letters):
+        return cand
+    return None
 
 
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
@@ -206,11 +254,10 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                 utf = None if _is_multibyte(codec) else _utf8(data)
                 if utf is not None:
                     return utf, f"charset {declared} mislabelled, bytes are utf-8"
-                if codec in ("cp1251", "koi8_r") and text:
-                    # the two swap case: a KOI8-R body labelled windows-1251 (or back)
-                    other = "koi8_r" if codec == "cp1251" else "cp1251"
-                    alt = data.decode(other, errors="replace")
-                    if _score(alt) > _score(text) + max(8.0, 0.2 * len(text)):
+                if codec in _CONFUSABLE:
+                    other = _better_single_byte(data, codec)
+                    if other is not None:
+                        alt = data.decode(other, errors="replace")
                         return alt, f"charset {declared} mislabelled, bytes are {other}"
                 return text, None
     utf = None if codec == "utf-8" else _utf8(data)  # a failed utf-8 label: don't retry
