@@ -371,6 +371,11 @@ def lines_pairs(text: str, options: ParseOptions) -> list[Pair]:
         if cur is not None and not cur.lines:
             # the first line after a label is its value, unless it is a known label itself
             label = _bare_label(s, options)
+            pair = colon_match(s, options)
+            if pair is not None and pair[1] and is_known_label(pair[0], options):
+                _close(cur, pairs)  # a 'Label: value' line belongs to the colon layout
+                cur = None
+                continue
             if label is None or not is_known_label(label, options):
                 cur.lines.append(line.rstrip())
                 continue
@@ -456,8 +461,6 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
     covered = " \n ".join(_norm(k) + " " + _norm(v) for k, v in pairs)
     for other in others:
         if other is primary or other.source != primary.source or other.name == "tabs":
-            continue
-        if score(other.pairs, options) < 100 and other.name != "lines":
             continue
         for label, value in other.pairs:
             key = normalize_label(label)

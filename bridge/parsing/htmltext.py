@@ -145,7 +145,8 @@ def table_pairs(html: str, is_label: Callable[[str], bool] = lambda _: False,
     ``is_label`` tells a known label; it lets a caption row over label/value rows be told
     from column titles over a row of values.
     """
-    if not html or "<t" not in html.lower():
+    low = html.lower() if html else ""
+    if "<tr" not in low and "<dl" not in low:
         return []
     soup = _soup(html)
     for tag in soup.find_all(_DROP):

@@ -32,8 +32,7 @@ def normalize_label(label: str) -> str:
     """Case-fold a printed label and drop decoration (``'Ваше имя*:'`` -> ``'ваше имя'``)."""
     text = label.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е")
     text = _SPACES.sub(" ", text).strip()
-    text = text.rstrip(":*：").strip()
-    text = text.lstrip("*").strip()
+    text = text.rstrip(":*：. ").lstrip("* ")
     return text.casefold()
 
 
@@ -80,6 +79,7 @@ MESSAGE = _norm_set((
     "Текст сообщения", "Текст", "Текст обращения", "Обращение", "Вопрос", "Ваш вопрос",
     "Задайте вопрос", "Пожелания", "Примечание", "Описание", "Описание задачи",
     "Комментарий к заявке", "Комментарий к заказу", "Сообщение / вопрос",
+    "Comment or Message", "Комментарий или сообщение", "Your comment", "Additional comments",
     "Message", "Your Message", "Comments", "Comment", "Message Body", "Enquiry", "Inquiry",
     "Your enquiry", "Your inquiry", "Your question", "Question", "Questions", "Notes",
     "Note", "Nachricht",
@@ -139,6 +139,9 @@ def _fuzzy_kind(key: str) -> str:
         return "email"
     if re.search(r"^(ваше |ваши )?(фио|имя)\b", key) and "компан" not in key:
         return "name"
+    if re.search(r"\b(message|comments?|enquiry|inquiry)\b|^(ваш[еа]? )?(сообщение|комментари)",
+                 key):
+        return "message"
     return "extra"
 
 
