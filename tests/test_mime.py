@@ -675,6 +675,12 @@ def test_mbox_from_line_tolerated() -> None:
         ({"list-unsubscribe": "<mailto:u@list.example>"}, "bulk mail"),
         ({"precedence": "bulk"}, "bulk mail"),
         ({"subject": "Заявка с сайта", "return-path": "<>"}, None),
+        ({"from": "postmaster@site.example", "subject": "Заявка с сайта"}, None),
+        ({"from": "postmaster@mx.example", "subject": "Undelivered Mail Returned"}, "bounce"),
+        ({"from": "Mail Delivery Subsystem <x@mx.example>"}, "bounce"),
+        ({"x-failed-recipients": "a@b.example"}, "bounce"),
+        ({"auto-submitted": "auto-generated"}, "auto-reply"),
+        ({"list-id": "<news.site.example>"}, "bulk mail"),
         ({"subject": "Новая заявка"}, None),
     ],
 )

@@ -13,8 +13,11 @@ BOUNCE = "bounce"
 AUTO_REPLY = "auto-reply"
 BULK = "bulk mail"
 
-_DAEMON = re.compile(r"(^|[<\s\"(])(mailer-daemon|postmaster|mail delivery (system|subsystem))\b",
+_DAEMON = re.compile(r"(^|[<\s\"(])(mailer-daemon|mail delivery (system|subsystem))\b",
                      re.IGNORECASE)
+# postmaster@ also sends ordinary mail on small hosting (even form notifications): it marks
+# a bounce only together with a bounce subject
+_POSTMASTER = re.compile(r"(^|[<\s\"(])postmaster@", re.IGNORECASE)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered mail|delivery status notification|delivery (has )?failed|"
     r"failure notice|returned mail|mail delivery failed|non[- ]?delivery|"
@@ -60,9 +63,9 @@ def auto_kind(
         return BOUNCE
     if "x-failed-recipients" in h:
         return BOUNCE
-    if _DAEMON.search(sender) or _DAEMON.search(" " + sender):
+    if _DAEMON.search(sender):
         return BOUNCE
-    if null_sender and (
+    if (null_sender or _POSTMASTER.search(sender)) and (
         _BOUNCE_SUBJECT.search(subject) or "text/rfc822-headers" in types
     ):
         return BOUNCE
