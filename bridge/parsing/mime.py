@@ -91,7 +91,7 @@ def _parse(data: bytes) -> Message:
 
 def _transfer_decode(part: Message, raw: bytes) -> bytes:
     """Undo the Content-Transfer-Encoding of a body held as bytes."""
-    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    cte = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
     if cte == "base64":
         clean = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
         clean = clean[: len(clean) - len(clean) % 4] if len(clean) % 4 == 1 else clean
@@ -381,11 +381,19 @@ def _raw_filename(part: Message) -> str | None:
     return decode_words(raw) if raw else None
 
 
+def _raw_header(part: Message, name: str) -> str | None:
+    """A header's raw value, without the stdlib header registry (which can raise)."""
+    for hname, value in part.raw_items():
+        if hname.lower() == name:
+            return decode_header(str(value))
+    return None
+
+
 def _content_id(part: Message) -> str | None:
-    value = part.get("content-id") if "content-id" in part else None
+    value = _raw_header(part, "content-id")
     if not value:
         return None
-    return str(value).strip().strip("<>").strip().lower() or None
+    return value.strip().strip("<>").strip().lower() or None
 
 
 def _payload_bytes(part: Message) -> bytes:
