@@ -25,6 +25,7 @@ import ipaddress
 import json
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
 
 from bridge.errors import (
     ConfigError,
@@ -305,6 +307,24 @@ def _batch_key(origin_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- client
+class _ExtraCaAdapter(HTTPAdapter):
+    """TLS that trusts the system's CAs *and* an extra bundle (``bitrix24.ca_file``)."""
+
+    def __init__(self, ca_file: str) -> None:
+        try:
+            ctx = ssl.create_default_context()
+            ctx.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"bitrix24.ca_file: cannot load {ca_file}: {exc}",
+                              key="bitrix24.ca_file") from None
+        self._ctx = ctx
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["ssl_context"] = self._ctx
+        return super().init_poolmanager(*args, **kwargs)
+
+
 class Bitrix24Client:
     """One portal, one webhook. Thread-safe for sequential use per thread (one Session)."""
 
@@ -333,7 +353,10 @@ class Bitrix24Client:
         self._sleep = sleep
         self._own_session = session is None
         self.session = session or requests.Session()
-        self.session.verify = str(ca_file) if ca_file else True
+        self.session.verify = True  # verification is never off
+        if ca_file:
+            self.session.mount(self._url.base.split("/rest/", 1)[0] + "/",
+                               _ExtraCaAdapter(str(ca_file)))
         self.session.trust_env = False  # no proxies from the environment for the webhook
         self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self._operating_reset_at: dict[str, float] = {}

@@ -468,3 +468,36 @@ def test_backoff_delay_is_exponential_with_full_jitter():
     assert backoff_delay(3, 0.5, 30.0, rng=lambda: 0.0) == 0.0
     assert backoff_delay(3, 0.5, 30.0, rng=lambda: 0.5) == 1.0
     assert backoff_delay(0, 0.5, 30.0) == 0.0
+
+
+# ================================================================== TLS
+@pytest.fixture
+def tls_sandbox(tmp_path):
+    """A sandbox speaking HTTPS with a self-signed certificate for 127.0.0.1."""
+    from tests.servers.dovecot import make_certificate
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_certificate(cert, key)
+    with SandboxServer(certfile=str(cert), keyfile=str(key), rate=1000.0, burst=1000) as sb:
+        yield sb, cert
+
+
+def test_tls_is_verified_and_ca_file_adds_trust(tls_sandbox):
+    """A private certificate is refused (CrmSetupError) unless bitrix24.ca_file names its CA."""
+    sb, cert = tls_sandbox
+    assert sb.webhook_url.startswith("https://127.0.0.1:")
+    with pytest.raises(CrmSetupError) as info:
+        make_client(sb, max_tries=1).profile()
+    assert "bitrix24.ca_file" in str(info.value)
+    assert make_client(sb, ca_file=str(cert)).add_lead(lead_fields("tls"), [PNG],
+                                                       "UF_CRM_TASK") == 1
+    assert sb.portal.lead_files(1) == [(PNG.filename, PNG.data)]
+
+
+def test_unreadable_ca_file_is_a_config_error(sandbox, tmp_path):
+    """A ca_file that is not a certificate bundle is a ConfigError naming bitrix24.ca_file."""
+    bad = tmp_path / "not-a-ca.pem"
+    bad.write_text("nothing here")
+    with pytest.raises(ConfigError) as info:
+        make_client(sandbox, ca_file=str(bad))
+    assert info.value.key == "bitrix24.ca_file"

@@ -13,6 +13,7 @@ import email.policy
 import hashlib
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -293,8 +294,12 @@ class SandboxServer:
         file_field_multiple: bool = True,
         assigned_check: str = "any",
         operating_limit: float | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
     ) -> None:
         self.host = host
+        self.certfile = certfile  # with a certificate the sandbox speaks HTTPS
+        self.keyfile = keyfile
         self.port = port
         self.user_id = user_id
         self.code = code
@@ -310,6 +315,10 @@ class SandboxServer:
         httpd = _HTTPServer((self.host, self.port), _Handler)
         httpd.portal = self.portal
         httpd.owner = self
+        if self.certfile:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.certfile, self.keyfile)
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -333,12 +342,13 @@ class SandboxServer:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"SandboxServer(http://{self.host}:{self.port}/rest/{self.user_id}/***/)"
+        return f"SandboxServer({self.base_url}/rest/{self.user_id}/***/)"
 
     # ------------------------------------------------------------ addresses
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.certfile else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def webhook_url(self) -> str:
