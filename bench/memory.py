@@ -37,6 +37,7 @@ from common import (
     form_email,
     new_account,
     run_cli,
+    run_python,
     sandbox,
     start_cli,
     workdir,
@@ -130,6 +131,89 @@ def report(label: str, run: CliRun, samples: list[tuple[float, int]], stats: dic
         print("stderr tail:\n" + run.tail(15))
 
 
+def _vm(field: str) -> float:
+    for ln in Path("/proc/self/status").read_text().splitlines():
+        if ln.startswith(field + ":"):
+            return int(ln.split()[1]) / 1024
+    return float("nan")
+
+
+def steps_child(config_path: str) -> int:
+    """Run in a fresh interpreter: one large message through the bridge's own steps, each
+    under tracemalloc (Python allocations; the peak during the step and what it keeps)."""
+    import json
+    import tracemalloc
+
+    from bridge.config import load
+    from bridge.crm import file_values
+    from bridge.leads import LeadSettings, build_lead
+    from bridge.mailbox import ImapMailbox
+    from bridge.parsing import parse_message
+
+    cfg = load(config_path)
+    mailbox = ImapMailbox(cfg.imap)
+    mailbox.connect()
+    mailbox.select(cfg.imap.folder)
+    uids = mailbox.search_new(None, None)
+    tracemalloc.start()
+    rows: list[tuple[str, float, float, float, float]] = []
+    size = 0.0
+
+    def step(name: str, fn):  # type: ignore[no-untyped-def]
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        out = fn()
+        now, peak = tracemalloc.get_traced_memory()
+        rows.append((name, (peak - before) / MIB, (now - before) / MIB, _vm("VmRSS"),
+                     _vm("VmHWM")))
+        return out
+
+    msgs = step(f"ImapMailbox.fetch([uid]) (chunk of {len(uids[:1])})",
+                lambda: list(mailbox.fetch(uids[:1])))
+    raw = msgs[0].raw
+    size = len(raw) / MIB
+    del msgs
+    parsed = step("parse_message(raw)", lambda: parse_message(raw, cfg.parse_options()))
+    lead = step("build_lead(parsed)", lambda: build_lead(parsed, LeadSettings(), "bench"))
+    field = cfg.attachments.field
+
+    def body() -> bytes:  # what Bitrix24Client.add_lead -> _send_once serialises
+        fields = dict(lead.fields)
+        fields[field] = file_values(lead.files)
+        params = {"fields": fields, "params": {"REGISTER_SONET_EVENT": "Y"}}
+        return json.dumps(params, ensure_ascii=False).encode("utf-8")
+
+    step("crm.add_lead request body (file_values + json.dumps + encode)", body)
+    mailbox.close()
+    print(json.dumps({"size_mib": size, "rows": rows}))
+    return 0
+
+
+def steps_profile(server: DovecotServer, tmp: Path, mib: float) -> None:
+    """One ``mib`` MiB attachment message through fetch, parse, lead, request body."""
+    import json
+
+    account = new_account(server)
+    account.deliver(form_email(0, file_size=int(mib * MIB)))
+    run_dir = tmp / "steps"
+    run_dir.mkdir()
+    nowhere = "http://127.0.0.1:9/rest/1/XXXXXXXXXXXXXXXX/"  # the profile sends nothing
+    cfg = bench_config(run_dir / "config.toml", account, nowhere, max_size_mb=max(11.0, mib + 1))
+    child = run_python([__file__, "--steps-child", str(cfg)], out_dir=run_dir, timeout=120)
+    if child.code != 0:
+        print("step profile failed:\n" + child.tail(15))
+        return
+    data = json.loads(child.stdout.strip().splitlines()[-1])
+    size = data["size_mib"]
+    print(f"\n-- where the memory goes: one {mib:g} MiB attachment ({size:.1f} MiB message), "
+          "step by step in a fresh interpreter (tracemalloc: Python allocations only)")
+    print(f"   {'step':<62} {'peak':>9} {'kept':>9}  {'x msg':>6}  {'VmRSS':>7} {'VmHWM':>7}")
+    for name, peak, kept, rss, hwm in data["rows"]:
+        print(f"   {name:<62} {peak:7.1f}Mi {kept:7.1f}Mi  {peak / size:6.1f}  {rss:5.0f}Mi "
+              f"{hwm:5.0f}Mi")
+    print(f"   peak RSS of that interpreter: {child.maxrss_mib:.1f} MiB")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--small", type=int, default=1000,
@@ -139,7 +223,12 @@ def main() -> int:
     ap.add_argument("--large-mb", type=float, default=10.0,
                     help="attachment size in MiB (default 10)")
     ap.add_argument("--timeout", type=float, default=900.0, help="kill a run after this many s")
+    ap.add_argument("--no-steps", action="store_true",
+                    help="skip the step-by-step profile of one large message")
+    ap.add_argument("--steps-child", metavar="CONFIG", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.steps_child:
+        return steps_child(args.steps_child)
 
     banner("peak RSS of --poll-now (subprocess, real Dovecot, sandbox at 1000/s)")
     with dovecot() as server, workdir("bench-memory-") as tmp:
@@ -173,6 +262,8 @@ def main() -> int:
             report(f"{args.large} e-mails with a {args.large_mb:g} MiB PDF each", run, samples,
                    stats, mail, ref)
             results.append((f"{args.large} x {args.large_mb:g} MiB", run))
+        if not args.no_steps:
+            steps_profile(server, tmp, args.large_mb)
 
     print("\n== summary (peak RSS, wait4 ru_maxrss)")
     print(f"reference (empty --poll-now): {ref:.1f} MiB")
