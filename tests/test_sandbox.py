@@ -65,6 +65,17 @@ def test_url_forms_suffix_case_get_and_post(sandbox):
         assert r.json()["result"]["ID"] == "1"
 
 
+def test_xml_suffix_answers_xml(sandbox):
+    """The .xml suffix switches the answer to XML with a <response> root and <item>s."""
+    import xml.etree.ElementTree as ET
+
+    r = requests.get(sandbox.webhook_url + "scope.xml", timeout=5)
+    assert r.headers["Content-Type"].startswith("text/xml")
+    root = ET.fromstring(r.content)
+    assert root.tag == "response"
+    assert [i.text for i in root.find("result")] == ["crm", "disk", "user"]
+
+
 def test_envelope_has_time_block(sandbox):
     """Success answers carry result and the time block with the operating keys."""
     body = post(sandbox, "crm.lead.add", {"fields": {"TITLE": "t"}}).json()

@@ -12,11 +12,13 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import re
 import socket
 import ssl
 import struct
 import threading
 import time
+import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +37,32 @@ _NGINX = """<html>
 </html>
 """
 _REASONS = {502: "Bad Gateway", 504: "Gateway Time-out", 404: "Not Found"}
+
+
+def _xml_value(parent: ET.Element, value: Any) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            child = ET.SubElement(parent, key if re.fullmatch(r"[A-Za-z_][\w.-]*", key)
+                                  else "item")
+            _xml_value(child, v)
+    elif isinstance(value, list):
+        for v in value:
+            _xml_value(ET.SubElement(parent, "item"), v)
+    elif value is True:
+        parent.text = "true"
+    elif value is False or value is None:
+        parent.text = ""
+    else:
+        parent.text = str(value)
+
+
+def to_xml(payload: Any) -> bytes:
+    """The ``.xml`` answer form: a ``<response>`` root, ``<item>`` for numeric keys."""
+    root = ET.Element("response")
+    _xml_value(root, payload)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8"
+                                                                   ).split(b"?>", 1)[-1]
 
 
 class _Drop(Exception):
@@ -119,6 +147,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        if getattr(self, "_xml", False):
+            self._send(status, to_xml(payload), "text/xml; charset=utf-8", headers)
+            return
         body = json.dumps(payload).encode()
         self._send(status, body, "application/json; charset=utf-8", headers)
 
@@ -155,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         segments = [s for s in url.path[len("/rest/") :].split("/") if s]
         name = segments[-1].lower() if segments else ""
+        self._xml = name.endswith(".xml")
         for suffix in (".json", ".xml"):
             if name.endswith(suffix):
                 name = name[: -len(suffix)]
