@@ -179,11 +179,10 @@ def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list
     forwarded = None
     if w.forwarded is not None and kind != BOUNCE:
         if depth < MAX_FORWARD_DEPTH:
-            inner_notes: list[str] = []
             try:
-                forwarded = _decode_message(w.forwarded, options, depth + 1, inner_notes)
-            except ParseError:
-                w.notes.append("forwarded message unreadable")
+                forwarded = _decode_message(w.forwarded, options, depth + 1, [])
+            except Exception as exc:  # the outer message stays readable without it
+                w.notes.append(f"forwarded message unreadable ({type(exc).__name__})")
         else:
             w.notes.append("forwarded messages nested too deep")
     for d in _collect_defects(msg):
