@@ -143,8 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ConfigError as exc:
-        where = f" (line {exc.line})" if getattr(exc, "line", None) else ""
-        _err(f"configuration error: {exc}{where}")
+        text = str(exc)
+        line = getattr(exc, "line", None)
+        where = f" (line {line})" if line and f"line {line}" not in text else ""
+        _err(f"configuration error: {text}{where}")
         return EX_CONFIG
     except (MailboxRejected, CrmSetupError) as exc:
         _err(f"setup error: {exc}")

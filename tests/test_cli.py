@@ -88,7 +88,7 @@ def test_every_command_has_help() -> None:
 def test_config_may_stand_after_the_subcommand(tmp_path: Path) -> None:
     """`status --config PATH` works like `--config PATH status`."""
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[imap]\nport = \"abc\"\n")
+    cfg.write_text("[imap]\nhost = \"x\"\nusername = \"u\"\npassword = \"p\"\nport = \"abc\"\n")
     code, _, err = run("status", "--config", str(cfg))
     assert code == 78 and "imap.port" in err
 

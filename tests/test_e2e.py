@@ -104,7 +104,7 @@ def test_double_click_makes_one_lead_and_a_comment(account, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ("[imap]\nport = \"abc\"\n", "imap.port"),
+        ("[imap]\nhost = \"x\"\nusername = \"u\"\npassword = \"p\"\nport = \"abc\"\n", "imap.port"),
         ("[imap]\nhost = \"x\"\nusername = \"u\"\npassword = \"p\"\ncolour = 1\n", "imap.colour"),
     ],
     ids=["bad-type", "unknown-key"],
