@@ -463,12 +463,7 @@ class Bitrix24Client:
         with contextlib.suppress(ValueError):
             payload = resp.json()
         if payload is _NOT_JSON:
-            ctype = resp.headers.get("Content-Type", "?").split(";")[0]
-            if status == 413:
-                raise CrmRejected(f"{method}: request too large (HTTP 413)", status=status,
-                                  code="HTTP_413")
-            raise CrmUnknownOutcome(f"{method}: HTTP {status} with a non-JSON answer ({ctype});"
-                                    " the call may have run", status=status)
+            raise self._non_json_error(method, resp)
         if (isinstance(payload, dict) and payload.get("error") is not None
                 and ("result" not in payload or status != 200)):
             code = str(payload.get("error") or "")
@@ -490,6 +485,25 @@ class Bitrix24Client:
             with contextlib.suppress(TypeError, ValueError):
                 self._operating_reset_at[method] = float(t["operating_reset_at"])
         return payload
+
+    def _non_json_error(self, method: str, resp: requests.Response) -> CrmError:
+        """A page that is not the portal's JSON: a front end (nginx, a proxy) answered.
+
+        A 4xx page means the request was turned away before Bitrix24 ran it; anything else
+        (5xx, a 200 that is not JSON) may have run.
+        """
+        status = resp.status_code
+        ctype = resp.headers.get("Content-Type", "?").split(";")[0]
+        what = f"{method}: HTTP {status} with a non-JSON answer ({ctype})"
+        kw: dict[str, Any] = {"code": f"HTTP_{status}", "status": status}
+        if status in (401, 403, 404, 405, 410):
+            return CrmSetupError(f"{what}: is {self._url.redacted} a Bitrix24 webhook URL? "
+                                 f"check {CONFIG_KEY}", **kw)
+        if status in (408, 429):
+            return CrmTemporary(what, retry_after=None, **kw)
+        if 400 <= status < 500:
+            return CrmRejected(f"{what}: the request was refused (too large?)", **kw)
+        return CrmUnknownOutcome(f"{what}; the call may have run", status=status)
 
     # ------------------------------------------------------------ calls
     def call_envelope(self, method: str, params: Mapping[str, Any] | None = None, *,

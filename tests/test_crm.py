@@ -182,6 +182,18 @@ def test_error_mapping_temporary_and_unknown(sandbox, fault, opts, cls, tries):
     assert sandbox.portal.request_counts["crm.lead.add"] == tries
 
 
+@pytest.mark.parametrize("status, cls", [
+    (404, CrmSetupError), (403, CrmSetupError), (413, CrmRejected), (429, CrmTemporary),
+    (500, CrmUnknownOutcome),
+])
+def test_front_end_html_pages(sandbox, status, cls):
+    """A front end's HTML page: 4xx means not run (setup/rejected/temporary), 5xx unknown."""
+    sandbox.inject("crm.lead.add", "html", times=10, status=status)
+    with pytest.raises(cls) as info:
+        make_client(sandbox, max_tries=1).add_lead(lead_fields("o1"))
+    assert type(info.value) is cls and info.value.status == status
+
+
 def test_connection_refused_is_temporary():
     """A port nobody listens on gives CrmTemporary (the request never ran)."""
     sb = SandboxServer().start()

@@ -1187,7 +1187,12 @@ def _batch(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     return {k: php_empty_map(v) for k, v in state.items()}
 
 
-FAULTS = {"lost_answer", "reset", "error500", "html502", "html504", "limit503", "op429", "slow"}
+# lost_answer: run, commit, close without an answer | reset: close before running |
+# error500: JSON INTERNAL_SERVER_ERROR | html502/html504/html (status=N): an nginx page |
+# limit503: QUERY_LIMIT_EXCEEDED | op429: OPERATION_TIME_LIMIT | slow (seconds=S): answer late.
+# Option executed=True/False says whether error500/html* run the call first (default: no).
+FAULTS = {"lost_answer", "reset", "error500", "html502", "html504", "html", "limit503", "op429",
+          "slow"}
 
 
 def parse_form(body: bytes) -> dict[str, Any]:

@@ -36,7 +36,8 @@ _NGINX = """<html>
 </body>
 </html>
 """
-_REASONS = {502: "Bad Gateway", 504: "Gateway Time-out", 404: "Not Found"}
+_REASONS = {502: "Bad Gateway", 504: "Gateway Time-out", 404: "Not Found",
+            413: "Request Entity Too Large", 429: "Too Many Requests", 403: "Forbidden"}
 
 
 def _xml_value(parent: ET.Element, value: Any) -> None:
@@ -239,6 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         if kind in ("html502", "html504"):
             self._html(int(kind[4:]))
+            return
+        if kind == "html":
+            self._html(int(fault.get("status", 502)))  # type: ignore[union-attr]
             return
         if error is not None:
             raise error
