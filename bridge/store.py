@@ -9,6 +9,8 @@ move), so a process killed at any instant resumes from the last committed state:
          |         +-> duplicate (double click of an earlier message) | skipped (not a lead)
          +-> skipped | failed | quarantined (needs a person; ``retry`` runs it again)
 
+``TRANSITIONS`` below is the full table; created, skipped and duplicate are terminal.
+
 ``mailbox_state`` is orthogonal: "pending" until the mail was marked or moved ("done"), or
 "gone" when it vanished from the server. The raw bytes are kept until the mailbox is done, so a
 retry or a quarantined message can be parsed again without the mailbox.
@@ -78,16 +80,23 @@ FINISHED: frozenset[str] = frozenset({CREATED, SKIPPED, DUPLICATE})
 IN_PROGRESS: frozenset[str] = frozenset({RECEIVED, PARSED, PUSHING})
 MAILBOX_STATES: tuple[str, ...] = ("pending", "done", "gone")
 
-# allowed moves; a self-move (parsed -> parsed, pushing -> pushing, failed -> failed) is a
-# resume after a crash or another failed attempt
+# Allowed moves. A self-move (parsed -> parsed, pushing -> pushing, failed -> failed) is a
+# resume after a crash or another failed attempt. Two guards on top of the table:
+#   * "created" needs ``push_started_at``: a lead can exist only once a push began (a row
+#     that failed or was retried after a push is found by ORIGIN_ID and recorded directly);
+#   * "pushing" and "duplicate" need ``content_digest``: the message was parsed and its
+#     double click checked first.
+# Finished states are terminal: nothing can make a second lead for a message with one.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    RECEIVED: frozenset({PARSED, SKIPPED, FAILED, QUARANTINED}),
-    PARSED: frozenset({PARSED, PUSHING, SKIPPED, DUPLICATE, FAILED, QUARANTINED}),
-    PUSHING: frozenset({PUSHING, CREATED, FAILED, QUARANTINED}),
+    RECEIVED: frozenset({PARSED, SKIPPED, FAILED, QUARANTINED, CREATED}),
+    PARSED: frozenset({PARSED, PUSHING, SKIPPED, DUPLICATE, FAILED, QUARANTINED, CREATED}),
+    PUSHING: frozenset({PUSHING, CREATED, SKIPPED, DUPLICATE, FAILED, QUARANTINED}),
     CREATED: frozenset(),
     SKIPPED: frozenset(),
     DUPLICATE: frozenset(),
-    FAILED: frozenset({RECEIVED, PARSED, PUSHING, FAILED, QUARANTINED}),
+    FAILED: frozenset(
+        {RECEIVED, PARSED, PUSHING, CREATED, SKIPPED, DUPLICATE, FAILED, QUARANTINED}
+    ),
     QUARANTINED: frozenset({RECEIVED, PARSED, PUSHING}),
 }
 
@@ -474,6 +483,14 @@ class Ledger:
             ).first()
         return None if row is None else _record(row)
 
+    def all_messages(self, limit: int | None = None) -> list[MessageRecord]:
+        """Every message, oldest first (``limit``: the newest ``limit`` of them)."""
+        query = select(messages).order_by(messages.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return sorted((_record(r) for r in conn.execute(query)), key=lambda r: r.id)
+
     def raw(self, id: int) -> bytes | None:
         """The message's bytes, while they are kept (until the mailbox is done)."""
         with self._read() as conn:
@@ -581,7 +598,9 @@ class Ledger:
 
     def set_created(self, id: int, lead_id: int, at: datetime | None = None) -> MessageRecord:
         """The lead exists (created, or found by ORIGIN_ID)."""
-        return self._move(id, CREATED, at or _now(), lead_id=lead_id, next_attempt_at=None)
+        return self._move(
+            id, CREATED, at or _now(), lead_id=lead_id, next_attempt_at=None, reason=None
+        )
 
     def set_skipped(self, id: int, reason: str, at: datetime | None = None) -> MessageRecord:
         """Not a lead, with the reason (bounce, auto-reply, spam, sender not allowed, ...)."""
@@ -650,13 +669,23 @@ class Ledger:
         self, id: int, state: str, at: datetime, *, _require: int | None = None, **values: Any
     ) -> MessageRecord:
         with self._write() as conn:
-            current = conn.execute(
-                select(messages.c.state).where(messages.c.id == id)
-            ).scalar_one_or_none()
-            if current is None:
+            row = conn.execute(
+                select(messages.c.state, messages.c.push_started_at, messages.c.content_digest)
+                .where(messages.c.id == id)
+            ).first()
+            if row is None:
                 raise StoreError(f"message {id} is not in the ledger")
+            current = row.state
             if state not in TRANSITIONS[current]:
                 raise StoreError(f"message {id}: cannot go from {current} to {state}")
+            if state == CREATED and current != PUSHING and row.push_started_at is None:
+                raise StoreError(
+                    f"message {id}: cannot go from {current} to created: no push was started"
+                )
+            if state in (PUSHING, DUPLICATE) and "content_digest" not in values and (
+                row.content_digest is None
+            ):
+                raise StoreError(f"message {id}: cannot go from {current} to {state}: not parsed")
             if _require is not None and self._get(conn, _require) is None:
                 raise StoreError(f"message {_require} is not in the ledger")
             conn.execute(
@@ -737,7 +766,8 @@ class Ledger:
         """Make failed/quarantined messages (``None``: all of them) due now, from the start.
 
         They go back to "received" with attempts reset, so they are parsed again (the label
-        rules may have changed). Returns the messages that changed; other ids are ignored.
+        rules may have changed); ``reason``/``error`` still say why they had stopped.
+        Returns the messages that changed; other ids are ignored.
         """
         at = at or _now()
         where = messages.c.state.in_((FAILED, QUARANTINED))
@@ -751,10 +781,7 @@ class Ledger:
                 conn.execute(
                     update(messages)
                     .where(messages.c.id.in_(chosen))
-                    .values(
-                        state=RECEIVED, attempts=0, next_attempt_at=None, reason=None,
-                        updated_at=at,
-                    )
+                    .values(state=RECEIVED, attempts=0, next_attempt_at=None, updated_at=at)
                 )
             rows = conn.execute(
                 select(messages).where(messages.c.id.in_(chosen)).order_by(messages.c.id)

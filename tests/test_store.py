@@ -218,18 +218,55 @@ SETTERS: dict[str, Callable[[Ledger, int, int], MessageRecord]] = {
 }
 
 
+def _allowed(r: MessageRecord, target: str) -> bool:
+    if target not in TRANSITIONS[r.state]:
+        return False
+    if target == CREATED and r.push_started_at is None:
+        return False  # no lead can exist before a push started
+    return not (target in (PUSHING, DUPLICATE) and r.content_digest is None)  # parse first
+
+
 @pytest.mark.parametrize("source", STATES)
 def test_transition_table_is_enforced(ledger: Ledger, make: Maker, source: str) -> None:
     """From each state exactly the allowed setters work; the others raise and change nothing."""
     other = make.in_state(CREATED).id
     for target, setter in SETTERS.items():
         r = make.in_state(source)
-        if target in TRANSITIONS[source]:
+        if _allowed(r, target):
             assert setter(ledger, r.id, other).state == target
         else:
             with pytest.raises(StoreError, match=f"cannot go from {source} to {target}"):
                 setter(ledger, r.id, other)
             assert ledger.by_id(r.id) == r
+
+
+def test_created_without_a_push_is_refused(ledger: Ledger, make: Maker) -> None:
+    """A lead id cannot be recorded for a message no push was ever started for."""
+    r = make.in_state(PARSED)
+    with pytest.raises(StoreError, match="no push was started"):
+        ledger.set_created(r.id, 1, T0)
+    assert ledger.by_id(r.id) == r
+
+
+def test_push_or_duplicate_without_parsing_is_refused(ledger: Ledger, make: Maker) -> None:
+    """A message that failed before it was parsed must be parsed before pushing or a duplicate."""
+    first = make.in_state(CREATED)
+    f = ledger.set_failed(make.add().id, "e", T0, T0)
+    with pytest.raises(StoreError, match="not parsed"):
+        ledger.set_pushing(f.id, T0)
+    with pytest.raises(StoreError, match="not parsed"):
+        ledger.set_duplicate(f.id, first.id, first.lead_id, T0)
+    assert ledger.by_id(f.id) == f
+
+
+def test_lead_found_after_a_failed_push_is_recorded(ledger: Ledger, make: Maker) -> None:
+    """A row that failed (or was retried) after its push began can go straight to created."""
+    failed = ledger.set_failed(make.in_state(PUSHING).id, "timeout", T0, T0)
+    assert ledger.set_created(failed.id, 77, T0).lead_id == 77
+    retried = ledger.set_failed(make.in_state(PUSHING).id, "timeout", T0, T0)
+    (r,) = ledger.retry([retried.id], at=T0)
+    assert r.state == RECEIVED and r.push_started_at is not None
+    assert ledger.set_created(r.id, 78, T0).state == CREATED
 
 
 def test_finished_states_are_terminal() -> None:
@@ -461,7 +498,7 @@ def test_retry_makes_failed_and_quarantined_due_now(ledger: Ledger, make: Maker)
     c = make.in_state(CREATED)
     changed = ledger.retry([q.id, c.id, 999], at=T0)
     assert [r.id for r in changed] == [q.id]
-    assert (changed[0].state, changed[0].reason) == (RECEIVED, None)
+    assert (changed[0].state, changed[0].reason) == (RECEIVED, "layout not recognised")
     assert q.id in [r.id for r in ledger.due(T0)] and f.id not in [r.id for r in ledger.due(T0)]
     again = ledger.retry(None, at=T0)
     assert [r.id for r in again] == [f.id]
@@ -497,6 +534,13 @@ def test_counts_errors_and_oldest_waiting(ledger: Ledger, make: Maker) -> None:
     assert [r.id for r in errors][:2] == [f2.id, f1.id] and len(errors) == 3
     assert len(ledger.recent_errors(limit=1)) == 1
     assert ledger.oldest_waiting(T0) == timedelta(hours=5)
+
+
+def test_all_messages_oldest_first(ledger: Ledger, make: Maker) -> None:
+    """all_messages lists every row by id; a limit keeps the newest ones."""
+    ids = [make.add().id for _ in range(4)]
+    assert [r.id for r in ledger.all_messages()] == ids
+    assert [r.id for r in ledger.all_messages(limit=2)] == ids[2:]
 
 
 def test_meta_values(ledger: Ledger) -> None:
