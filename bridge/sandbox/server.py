@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.sandbox.phpquery import listify, parse_str, php_set
-from bridge.sandbox.portal import FAULTS, METHODS, ApiError, Portal
+from bridge.sandbox.portal import METHODS, ApiError, Portal
 
 __all__ = ["SandboxServer"]
 
@@ -433,5 +433,3 @@ class SandboxServer:
                 p.add_user(int(user["id"]), active=bool(user.get("active", True)),
                            name=str(user.get("name", "User")))
 
-
-assert FAULTS  # the control API accepts exactly these fault names
