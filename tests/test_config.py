@@ -134,6 +134,12 @@ def test_toml_syntax_error_carries_its_line(tmp_path: Path) -> None:
     assert err.line == 8
 
 
+def test_config_path_that_is_a_folder(tmp_path: Path) -> None:
+    """--config pointing at a folder is a ConfigError, not a traceback."""
+    with pytest.raises(ConfigError, match="is a directory"):
+        load(tmp_path, env={})
+
+
 def test_non_utf8_file_is_rejected(tmp_path: Path) -> None:
     """A file that is not UTF-8 (a cp1251 editor save) is a clear ConfigError."""
     path = tmp_path / "config.toml"
@@ -385,6 +391,24 @@ def test_bad_webhook_never_shows_its_secret(tmp_path: Path, url: str) -> None:
     assert err.line == 6
     err = error_of(tmp_path, IMAP + BITRIX, {"BITRIX24_WEBHOOK_URL": url})
     assert str(err).startswith("BITRIX24_WEBHOOK_URL:") and SECRET not in str(err)
+
+
+def test_bad_webhook_from_credentials_names_its_source(tmp_path: Path) -> None:
+    """A malformed $CREDENTIALS_DIRECTORY/webhook-url is named as such, secret hidden."""
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "webhook-url").write_text(f"https://portal.bitrix24.ru/{SECRET}\n")
+    err = error_of(tmp_path, IMAP, {"CREDENTIALS_DIRECTORY": str(creds)})
+    assert str(err).startswith("$CREDENTIALS_DIRECTORY/webhook-url: expected https://HOST/rest/")
+    assert SECRET not in str(err)
+
+
+def test_bad_webhook_from_file_names_the_file_key(tmp_path: Path) -> None:
+    """A malformed webhook_url_file content is reported against bitrix24.webhook_url_file."""
+    (tmp_path / "hook").write_text(f"https://portal.bitrix24.ru/rest/x/{SECRET}/\n")
+    err = error_of(tmp_path, IMAP + '[bitrix24]\nwebhook_url_file = "hook"\n')
+    assert str(err).startswith("bitrix24.webhook_url_file: expected https://HOST/rest/")
+    assert SECRET not in str(err) and err.line == 6
 
 
 def test_bad_webhook_error_shows_the_masked_form(tmp_path: Path) -> None:

@@ -143,6 +143,13 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Ledger.open(path)
 
 
+def test_unusable_folder_is_a_store_error(tmp_path: Path) -> None:
+    """A ledger path below a plain file cannot be created: StoreError naming the path."""
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot create its folder"):
+        Ledger.open(tmp_path / "file" / "bridge.db")
+
+
 def test_folder_path_is_refused(tmp_path: Path) -> None:
     """A ledger path that is a folder is a StoreError."""
     with pytest.raises(StoreError, match="folder"):
