@@ -693,3 +693,34 @@ def test_auto_kind_structure() -> None:
     """multipart/report and a delivery-status part mark a bounce."""
     assert auto_kind({}, content_type="multipart/report", report_type="delivery-status") == "bounce"
     assert auto_kind({}, part_types={"message/delivery-status"}) == "bounce"
+
+
+def test_absurd_nesting_degrades_instead_of_raising() -> None:
+    """Thousands of nested multiparts (a recursion bomb) still give a MailDoc with a note."""
+    depth = 1500
+    body = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(depth)
+    )
+    body += b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    body += b"".join(b"--b%d--\r\n" % i for i in reversed(range(depth)))
+    doc = decode(b"From: a@site.example\r\nSubject: deep\r\n" + body, OPTS)
+    assert doc.subject == "deep"
+    assert doc.text is not None and "hello" in doc.text
+    assert any("unreadable" in d for d in doc.defects)
+
+
+def test_deep_nesting_is_cut_at_max_part_depth() -> None:
+    """Parts nested deeper than MAX_PART_DEPTH are ignored, with a note, not walked."""
+    from bridge.parsing.mime import MAX_PART_DEPTH
+
+    depth = MAX_PART_DEPTH + 5
+    body = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(depth)
+    )
+    body += b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    body += b"".join(b"--b%d--\r\n" % i for i in reversed(range(depth)))
+    doc = decode(b"From: a@site.example\r\nSubject: deep\r\n" + body, OPTS)
+    assert doc.text is None
+    assert "parts nested too deep, the deeper ones are ignored" in doc.defects

@@ -126,3 +126,35 @@ def test_parse_message_arbitrary_bytes(raw: bytes) -> None:
 def test_parse_message_mutated_corpus(raw: bytes) -> None:
     """Damaged real messages give a ParsedForm, or a ParseError only where decode gives one."""
     _parse_or_parse_error(_parse_message(), raw)
+
+
+@settings(deadline=None, max_examples=6)
+@given(
+    st.text(st.characters(codec="utf-8", exclude_characters="\r\x00"), min_size=1, max_size=80),
+    st.sampled_from(["8bit", "base64", "quoted-printable"]),
+)
+def test_big_and_small_bodies_decode_alike(chunk: str, cte: str) -> None:
+    """A body decodes to the same text whether the message is small or past BIG_MESSAGE."""
+    import base64
+    import quopri
+
+    from bridge.parsing.mime import BIG_MESSAGE
+
+    def message(text: str) -> bytes:
+        data = text.replace("\n", "\r\n").encode()
+        if cte == "base64":
+            data = base64.encodebytes(data).replace(b"\n", b"\r\n")
+        elif cte == "quoted-printable":
+            data = quopri.encodestring(data).replace(b"\n", b"\r\n")
+        head = (
+            "From: a@site.example\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: {cte}\r\n\r\n"
+        )
+        return head.encode() + data
+
+    line = chunk + "\n"
+    big = line * (BIG_MESSAGE // max(1, len(line.encode())) + 1)
+    small_doc = decode(message(line * 3), OPTS)
+    big_doc = decode(message(big), OPTS)
+    assert big_doc.text == big
+    assert small_doc.text == line * 3

@@ -33,6 +33,7 @@ from bridge.parsing.doc import Address, MailDoc
 log = logging.getLogger(__name__)
 
 MAX_FORWARD_DEPTH = 3  # message/rfc822 inside message/rfc822 inside ...
+MAX_PART_DEPTH = 50  # multipart inside multipart ...: real mail has fewer than 10 levels
 BIG_MESSAGE = 262144  # from this size on, a single-part body is not split into lines
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}[ \t]*:")
 _SIGNATURE_TYPES = frozenset({
@@ -411,7 +412,9 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _walk(part: Message, w: _Walk, *, is_top: bool, in_related: bool) -> None:
+def _walk(
+    part: Message, w: _Walk, *, is_top: bool, in_related: bool, level: int = 0
+) -> None:
     ctype = _content_type(part)
     w.part_types.add(ctype)
     maintype, _, subtype = ctype.partition("/")
@@ -427,11 +430,14 @@ def _walk(part: Message, w: _Walk, *, is_top: bool, in_related: bool) -> None:
         return
     if maintype == "multipart":
         payload = part.get_payload()
+        if level >= MAX_PART_DEPTH:
+            w.notes.append("parts nested too deep, the deeper ones are ignored")
+            return
         if isinstance(payload, list) and payload:
             related = in_related or subtype == "related"
             for child in payload:
                 if isinstance(child, Message):
-                    _walk(child, w, is_top=False, in_related=related)
+                    _walk(child, w, is_top=False, in_related=related, level=level + 1)
             return
         # declared multipart, but no delimiter lines: the body is the text itself
         w.notes.append("multipart without parts, body read as text")
