@@ -31,6 +31,7 @@ from common import (
     bench_config,
     dovecot,
     form_email,
+    load_note,
     new_account,
     ratio,
     run_cli,
@@ -138,7 +139,8 @@ def show(o: Outcome, rate: float, burst: int) -> None:
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "(no summary)"
     timeout = " (KILLED at the timeout)" if run.timed_out else ""
     print(f"exit code            {run.code}{timeout}   {summary}")
-    print(f"wall time            {run.wall:.1f} s   ({o.n / run.wall:.1f} messages/s)")
+    print(f"wall time            {run.wall:.1f} s   ({o.n / run.wall:.1f} messages/s); CPU "
+          f"{run.cpu:.1f} s user+sys; peak RSS {run.maxrss_mib:.0f} MiB")
     for name, t in o.phases.items():
         if t is not None:
             print(f"   {name:<38} at {t:7.2f} s")
@@ -225,6 +227,7 @@ def main() -> int:
               f"time {ratio(m.run.wall, linear)} vs linear, {ratio(m.run.wall, model)} vs model"
               f"; speed-up x{ratio(model, m.run.wall)} (model), x{ratio(linear, m.run.wall)}"
               f" (linear)")
+    print(load_note())
     return 0
 
 

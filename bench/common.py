@@ -134,6 +134,7 @@ class CliRun:
     code: int
     wall: float  # seconds from spawn to exit
     maxrss_kib: int  # the child's peak RSS (wait4 rusage, KiB)
+    cpu: float = 0.0  # the child's user + system CPU seconds (less load-sensitive than wall)
     stdout: str
     stderr: str
     timed_out: bool = False
@@ -163,19 +164,25 @@ class _Child:
     """A started CLI subprocess: stdout to a file, stderr lines read with their arrival time
     (the bridge logs one line per event without a timestamp; this gives each one)."""
 
-    def __init__(self, argv: list[str], out_dir: Path) -> None:
+    def __init__(self, argv: list[str], out_dir: Path,
+                 env: dict[str, str | None] | None = None) -> None:
         self.argv = argv
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="out-", dir=out_dir)
         os.close(fd)
         self._out = Path(name)
         self.lines: list[tuple[float, str]] = []  # (seconds since spawn, stderr line)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env.pop("NOTIFY_SOCKET", None)
+        child_env = dict(os.environ, PYTHONUNBUFFERED="1")
+        child_env.pop("NOTIFY_SOCKET", None)
+        for key, value in (env or {}).items():
+            if value is None:
+                child_env.pop(key, None)
+            else:
+                child_env[key] = value
         with self._out.open("wb") as out:
             self.started = time.perf_counter()
             self.proc = subprocess.Popen(argv, cwd=REPO, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.PIPE)
+                                         stdout=out, stderr=subprocess.PIPE, env=child_env)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -219,6 +226,7 @@ class _Child:
             self.proc.stderr.close()
         run = CliRun(
             argv=self.argv, code=code, wall=wall, maxrss_kib=int(usage.ru_maxrss),
+            cpu=usage.ru_utime + usage.ru_stime,
             stdout=self._out.read_text(encoding="utf-8", errors="replace"),
             stderr=self.stderr_so_far(), timed_out=timed_out.is_set(),
             lines=list(self.lines),
@@ -228,20 +236,25 @@ class _Child:
 
 
 def start_cli(config: Path | None, *args: str, out_dir: Path,
-              python_flags: Sequence[str] = ()) -> _Child:
-    """Start ``python -m bridge [--config X] ARGS`` in the repository root."""
-    return _Child(cli_argv(config, *args, python_flags=python_flags), out_dir)
+              python_flags: Sequence[str] = (), env: dict[str, str | None] | None = None,
+              ) -> _Child:
+    """Start ``python -m bridge [--config X] ARGS`` in the repository root; ``env``
+    overrides the environment (None removes a variable)."""
+    return _Child(cli_argv(config, *args, python_flags=python_flags), out_dir, env)
 
 
-def run_python(args: Sequence[str], *, out_dir: Path, timeout: float = 60.0) -> CliRun:
+def run_python(args: Sequence[str], *, out_dir: Path, timeout: float = 60.0,
+               env: dict[str, str | None] | None = None) -> CliRun:
     """``python ARGS`` (the venv's interpreter, not the bridge), reaped like the CLI runs."""
-    return _Child([PYTHON, *args], out_dir).wait(timeout)
+    return _Child([PYTHON, *args], out_dir, env).wait(timeout)
 
 
 def run_cli(config: Path | None, *args: str, out_dir: Path, timeout: float = 1800.0,
-            python_flags: Sequence[str] = ()) -> CliRun:
+            python_flags: Sequence[str] = (), env: dict[str, str | None] | None = None,
+            ) -> CliRun:
     """Run ``python -m bridge ...`` to the end; wall time, exit code, peak RSS, output."""
-    return start_cli(config, *args, out_dir=out_dir, python_flags=python_flags).wait(timeout)
+    return start_cli(config, *args, out_dir=out_dir, python_flags=python_flags,
+                     env=env).wait(timeout)
 
 
 # -- reporting -----------------------------------------------------------------------------
@@ -281,6 +294,18 @@ def banner(title: str, argv: Sequence[str] | None = None) -> None:
     print(f"machine: {os.cpu_count()} CPUs, {platform.python_implementation()} "
           f"{platform.python_version()}, {platform.system()} {platform.release()}, "
           f"git {_git_head()}, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    load = os.getloadavg()
+    busy = "  (BUSY: other work shares the CPUs; timings are inflated)" if (
+        load[0] > (os.cpu_count() or 1) * 0.75) else ""
+    cache = ("PYTHONDONTWRITEBYTECODE=1 (bridge/ is compiled from source at every start)"
+             if os.environ.get("PYTHONDONTWRITEBYTECODE") else "bytecode cache allowed")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}{busy}; {cache}")
+
+
+def load_note() -> str:
+    """The load average now (a busy machine inflates every timing)."""
+    load = os.getloadavg()
+    return f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
 def ratio(a: float, b: float) -> str:

@@ -29,6 +29,7 @@ from common import (
     bench_config,
     dovecot,
     form_email,
+    load_note,
     new_account,
     percentile,
     sandbox,
@@ -143,7 +144,7 @@ def main() -> int:
     print(f"leads {stats['leads']} of {args.count + 1}; missed {missing}; requests "
           f"{stats['requests']} {stats['by_method']}; 503s {stats['count_503']}")
     print(f"daemon: SIGTERM -> exit {run.code} in {stop_s:.2f} s (SPEC: within 10 s); "
-          f"peak RSS {run.maxrss_mib:.1f} MiB")
+          f"peak RSS {run.maxrss_mib:.1f} MiB; {load_note()}")
     if run.code != 0 or missing:
         print("daemon stderr tail:\n" + run.tail(20))
     return 0

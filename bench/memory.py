@@ -35,6 +35,7 @@ from common import (
     bench_config,
     dovecot,
     form_email,
+    load_note,
     new_account,
     run_cli,
     run_python,
@@ -113,8 +114,9 @@ def report(label: str, run: CliRun, samples: list[tuple[float, int]], stats: dic
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "(no summary)"
     print(f"\n-- {label}")
     print(f"exit {run.code}{' (KILLED at the timeout)' if run.timed_out else ''}; {summary}")
-    print(f"wall {run.wall:.1f} s; leads {stats['leads']} of {stats['messages']}, files stored "
-          f"{stats['files']}, requests {stats['requests']}, 503s {stats['count_503']}")
+    print(f"wall {run.wall:.1f} s, CPU {run.cpu:.1f} s; leads {stats['leads']} of "
+          f"{stats['messages']}, files stored {stats['files']}, requests {stats['requests']}, "
+          f"503s {stats['count_503']}")
     print(f"peak RSS (wait4 ru_maxrss)  {run.maxrss_mib:7.1f} MiB   = {ref_mib:.1f} MiB idle "
           f"reference + {run.maxrss_mib - ref_mib:.1f} MiB; mail in the mailbox {mail_mib:.1f} MiB")
     if samples:
@@ -270,6 +272,7 @@ def main() -> int:
     for label, run in results:
         print(f"{label:<16} {run.maxrss_mib:7.1f} MiB  ({run.maxrss_mib * MIB / 1e6:.1f} MB; "
               f"target <= 150 MB with 10 MB attachments); exit {run.code}, {run.wall:.1f} s")
+    print(load_note())
     return 0
 
 
