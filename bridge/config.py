@@ -227,6 +227,15 @@ def _show(value: Any) -> str:
     return type(value).__name__
 
 
+def _kind(value: Any) -> str:
+    """What a value is, without showing it (for secrets)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _show(value) if isinstance(value, list | dict) else type(value).__name__
+
+
 _PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
 _DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
 _HEADER_RE = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]\]?\s*(#.*)?$")
@@ -506,7 +515,7 @@ class _Loader:
 
         Records in ``s.origin[key]`` where the value came from, for error messages.
         """
-        inline = s.text(key, "")
+        inline = s.text(key, "", secret=True)
         file_value = s.text(key + "_file", "").strip()
         env_value = self.env.get(env_name, "")
         if env_value.strip():
@@ -681,10 +690,11 @@ class _Section:
     def _fail(self, key: str, problem: str) -> ConfigError:
         return self.loader.fail(f"{self.name}.{key}", problem)
 
-    def text(self, key: str, default: str) -> str:
+    def text(self, key: str, default: str, *, secret: bool = False) -> str:
         value = self._get(key, default)
         if not isinstance(value, str):
-            raise self._fail(key, f"expected a string, got {_show(value)}")
+            got = _kind(value) if secret else _show(value)
+            raise self._fail(key, f"expected a string (in quotes), got {got}")
         return value
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:

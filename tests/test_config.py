@@ -355,6 +355,13 @@ def test_missing_or_empty_secret_file_names_the_key(tmp_path: Path) -> None:
     assert "is empty" in str(error_of(tmp_path, text))
 
 
+def test_secret_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:
+    """`password = 918273` is rejected without printing the number."""
+    err = error_of(tmp_path, IMAP.replace('password = "inline-pw"', "password = 918273") + BITRIX)
+    assert str(err).startswith("imap.password: expected a string (in quotes), got a number")
+    assert "918273" not in str(err)
+
+
 def test_responsible_user_env_overrides(tmp_path: Path) -> None:
     """BITRIX24_RESPONSIBLE_USER_ID overrides the file and must be a positive integer."""
     text = IMAP + BITRIX + "responsible_user_id = 3\n"
