@@ -1,7 +1,7 @@
 """pytest fixtures: a real sandbox Bitrix24 portal on loopback and a client bound to it.
 
-Use them with ``from tests.bitrix_fixtures import crm_client, sandbox  # noqa: F401`` (or
-list this module in ``pytest_plugins`` of the root conftest).
+tests/conftest.py registers this module as a plugin; a test module can also name it in its own
+``pytest_plugins``. ``make_client`` builds a client with quick retries for any SandboxServer.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ and test code may use a portal at the same time.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import threading
 import time
@@ -20,6 +21,8 @@ from typing import Any
 from bridge.sandbox.phpquery import lenient_b64decode, listify, parse_str
 
 PAGE = 50
+_COMPARE = {"=": operator.eq, "@": operator.eq, ">": operator.gt, ">=": operator.ge,
+            "<": operator.lt, "<=": operator.le}
 BATCH_MAX = 50
 TZ = timezone(timedelta(hours=3))
 MULTIFIELDS = ("PHONE", "EMAIL", "WEB", "IM")
@@ -659,7 +662,7 @@ class Portal:
         for name, (ftype, _) in LEAD_FIELDS.items():
             if ftype == "crm_multifield":
                 if name in select:
-                    out[name] = [dict(m) for m in lead.get(name, [])] or []
+                    out[name] = [dict(m) for m in lead.get(name, [])]
                 continue
             if want_all or name in select or name == "ID":
                 out[name] = lead.get(name)
@@ -704,38 +707,24 @@ class Portal:
 
     @staticmethod
     def _cmp_one(op: str, actual: Any, expected: Any, numeric: bool) -> bool:
-        if actual is None:
-            actual = ""
-        if isinstance(expected, bool):
-            expected = "Y" if expected else "N"
-        a, e = str(actual), _scalar(expected) or ""
-        if op in ("%", "!%"):
+        """Compare one stored value with one filter value (``op`` without negation)."""
+        a = "" if actual is None else str(actual)
+        e = _scalar(expected) or ""
+        if op == "%":
             return e.casefold() in a.casefold()
-        if op in ("=%", "%=", "!=%", "!%="):
-            pattern = "^" + ".*".join(re.escape(p) for p in e.split("%")) + "$"
-            return re.match(pattern, a, re.IGNORECASE | re.DOTALL) is not None
+        if op in ("=%", "%="):
+            pattern = ".*".join(re.escape(part) for part in e.split("%"))
+            return re.fullmatch(pattern, a, re.IGNORECASE | re.DOTALL) is not None
+        left: float | str
+        right: float | str
         if numeric:
-            an, en = _as_int(a), _as_int(e)
-            if an is None or en is None:
-                try:
-                    af, ef = float(a), float(e)
-                except ValueError:
-                    return False
-            else:
-                af, ef = float(an), float(en)
+            try:
+                left, right = float(a), float(e)
+            except ValueError:
+                return False
         else:
-            af, ef = a.casefold(), e.casefold()  # type: ignore[assignment]
-        if op in ("=", "!", "!=", "@", "!@"):
-            return af == ef
-        if op == ">":
-            return af > ef
-        if op == ">=":
-            return af >= ef
-        if op == "<":
-            return af < ef
-        if op == "<=":
-            return af <= ef
-        return False
+            left, right = a.casefold(), e.casefold()  # case-insensitive collation (GUESS)
+        return _COMPARE[op](left, right)
 
     def _match(self, record: dict[str, Any], conds: list[tuple[str, str, Any]],
                value_of: Callable[[dict[str, Any], str], list[Any]], numeric: set[str]) -> bool:
