@@ -262,7 +262,11 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                 return text, None
     utf = None if codec == "utf-8" else _utf8(data)  # a failed utf-8 label: don't retry
     if utf is not None:
-        note = None if declared is None else f"charset {declared} unusable, bytes are utf-8"
+        note = (
+            "no charset declared, bytes are utf-8"
+            if declared is None
+            else f"charset {declared} unusable, bytes are utf-8"
+        )
         return utf, note
     text, used = sniff(data)
     if declared is None:

@@ -154,7 +154,7 @@ class _Walk:
 
 
 def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list[str]) -> MailDoc:
-    headers, header_all, raw_headers = _headers(msg)
+    headers, header_all, raw_headers = _headers(msg, notes)
     if not raw_headers:
         raise ParseError("no header block")
     w = _Walk(notes=notes)
@@ -213,7 +213,7 @@ def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list
 
 
 def _headers(
-    msg: Message,
+    msg: Message, notes: list[str] | None = None
 ) -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
     headers: dict[str, str] = {}
     all_: dict[str, list[str]] = {}
@@ -229,6 +229,8 @@ def _headers(
         if key not in headers:
             headers[key] = text
             raw[key] = value
+        if notes is not None and any("\udc80" <= c <= "\udcff" for c in value):
+            notes.append(f"raw 8-bit {key} header sniffed")
     return headers, {k: tuple(v) for k, v in all_.items()}, raw
 
 
