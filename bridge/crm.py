@@ -426,8 +426,9 @@ class Bitrix24Client:
         if isinstance(exc, requests.ConnectionError):
             inner = exc.args[0] if exc.args else None
             root = getattr(inner, "reason", inner)
+            # NewConnectionError covers refused connections and DNS failures
+            # (urllib3 2's NameResolutionError is a subclass): nothing was sent.
             if isinstance(root, (urllib3.exceptions.NewConnectionError,
-                                 urllib3.exceptions.NameResolutionError,
                                  urllib3.exceptions.ConnectTimeoutError)):
                 return CrmTemporary(f"{method}: cannot connect to {self._url.host} ({reason})")
             return CrmUnknownOutcome(f"{method}: connection lost before the answer ({reason}); "
