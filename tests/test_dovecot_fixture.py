@@ -267,14 +267,19 @@ def test_non_root_variant_runs_as_nobody() -> None:
         "    uid = s.deliver('test', b'Subject: hi\\r\\n\\r\\nbody\\r\\n')\n"
         "    print('ok', s.as_root, uid, s.folder_uids('test'))\n"
     )
-    # the venv's interpreter may live under /root (0700): use the system python3 with the
-    # venv's packages on PYTHONPATH
-    python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else None
-    if python is None:
-        pytest.fail("/usr/bin/python3 is needed to run the fixture as nobody")
+    # the venv's interpreter may live under /root (0700): then use the system python3,
+    # with the venv's packages on PYTHONPATH
     site = next(Path(sys.prefix).glob("lib/python3*/site-packages"))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin") + ":/usr/sbin",
            "PYTHONPATH": f"{ROOT}:{site}", "PYTHONDONTWRITEBYTECODE": "1"}
+    python = next(
+        (p for p in (sys.executable, "/usr/bin/python3")
+         if subprocess.run([runuser, "-u", "nobody", "--", p, "-c", "import imapclient"],
+                           capture_output=True, env=env, cwd="/", check=False).returncode == 0),
+        None,
+    )
+    if python is None:
+        pytest.fail("no python3 that user nobody can run (with imapclient) for this test")
     try:
         r = subprocess.run(
             [runuser, "-u", "nobody", "--", python, "-c", script],
