@@ -61,7 +61,7 @@ def setup(level: str = "INFO") -> None:
     handler.addFilter(REDACTOR)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # Library chatter stays at WARNING unless the user asked for DEBUG.
-    quiet = "WARNING" if level.upper() != "DEBUG" else "DEBUG"
-    for name in ("urllib3", "imapclient", "apscheduler", "sqlalchemy"):
-        logging.getLogger(name).setLevel(quiet)
+    # Libraries stay at WARNING even with -v: their debug logs carry SQL parameters
+    # (client data), IMAP traffic (message bodies) and request URLs.
+    for name in ("urllib3", "imapclient", "apscheduler", "sqlalchemy", "charset_normalizer"):
+        logging.getLogger(name).setLevel("WARNING")
