@@ -511,7 +511,7 @@ def test_control_api(sandbox):
     assert log["by_method"] == {"crm.lead.add": 1} and log["log"][0]["status"] == 200
     assert sandbox.code not in json.dumps(log)
     r = requests.post(sandbox.base_url + "/_sandbox/faults",
-                      json={"method_name": "profile", "fault": "limit503"}, timeout=5)
+                      json={"method": "profile", "fault": "limit503"}, timeout=5)
     assert r.status_code == 200
     assert post(sandbox, "profile").status_code == 503
     requests.post(sandbox.base_url + "/_sandbox/reset", timeout=5)

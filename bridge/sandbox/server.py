@@ -272,6 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.command == "GET" and what == "stats":
             self._json(200, portal.stats())
         elif self.command == "POST" and what == "faults":
+            # {"method": "crm.lead.add", "fault": "lost_answer", "times": 1, ...options}
+            if "method" in data:
+                data["method_name"] = data.pop("method")
             try:
                 portal.inject(**data)
             except (TypeError, ValueError) as exc:
