@@ -454,6 +454,21 @@ def test_uidvalidity_change_seen_at_next_select(imap_account: ImapAccount) -> No
         assert again.select("INBOX") == new != before
 
 
+def test_uidvalidity_change_during_idle_shows_at_the_next_idle(
+    imap_account: ImapAccount,
+) -> None:
+    """IDLE hears nothing of a UIDVALIDITY change; re-issuing IDLE gets BYE -> Unavailable."""
+    imap_account.deliver(sample_message())
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        changer = later(0.1, imap_account.set_uidvalidity)
+        assert box.idle_wait(1.0) is False
+        changer.join()
+        with pytest.raises(MailboxUnavailable) as err:
+            box.idle_wait(30)
+        assert "inconsistent" in str(err.value)
+
+
 def test_no_connection_leak(imap_account: ImapAccount) -> None:
     """Many connect/close cycles, including failed selects, leave no session on the server."""
     for i in range(25):
