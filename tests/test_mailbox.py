@@ -391,7 +391,7 @@ def test_kick_during_idle_is_unavailable(imap_account: ImapAccount) -> None:
     later(0.2, imap_account.kick)
     with pytest.raises(MailboxUnavailable) as err:
         box.idle_wait(30)
-    assert "BYE" in str(err.value)
+    assert "BYE" in str(err.value) or "EOF" in str(err.value)  # EOF if the kick came first
     assert not box.connected
     with pytest.raises(MailboxUnavailable):
         box.noop()
