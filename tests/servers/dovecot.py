@@ -44,6 +44,7 @@ MAX_BASE_DIR = 70  # AF_UNIX paths are limited to 107 bytes; dovecot adds up to 
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 PORT_ATTEMPTS = 5
+SHM_MIN_FREE = 512 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -828,9 +829,13 @@ def require_dovecot() -> None:
 
 
 def fast_tmpdir(prefix: str = "dovecot-") -> Path:
-    """A fresh directory on tmpfs (/dev/shm) when there is one, else in the temp dir."""
+    """A fresh directory on tmpfs (/dev/shm) when it has room, else in the temp dir."""
     shm = Path("/dev/shm")
-    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    base = None
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        st = os.statvfs(shm)
+        if st.f_bavail * st.f_frsize >= SHM_MIN_FREE:  # Docker's default is only 64 MB
+            base = str(shm)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
 
 
