@@ -70,6 +70,17 @@ def test_untrusted_certificate_is_rejected(imap_account: ImapAccount, security: 
     assert not box.connected
 
 
+def test_starttls_without_server_support_is_rejected() -> None:
+    """A server that offers no STARTTLS is a setup error pointing at imap.security."""
+    with running_server(tls=False) as server:
+        account = new_account(server)
+        box = ImapMailbox(account.config("starttls", ca_file=None))  # tls=False: no cert
+        with pytest.raises(MailboxRejected) as err:
+            box.connect()
+        assert "STARTTLS" in str(err.value) and "imap.security" in str(err.value)
+        assert server.wait_who(account.user, 0) == 0
+
+
 def test_plain_to_remote_host_is_config_error(imap_account: ImapAccount) -> None:
     """security = "plain" to a non-loopback address is refused before any connection."""
     with pytest.raises(ConfigError) as err:
