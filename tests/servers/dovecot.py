@@ -8,6 +8,10 @@ killed pytest does not leave it running. Nothing from /etc/dovecot is read, and 
 
 Fixtures: ``dovecot_server`` (module scope, TLS on, on /dev/shm when it exists) and
 ``imap_account`` (function scope: a fresh user on that server).
+
+One deviation from the notes' recipe: each user has its own passwd-file
+(``users/<user>.passwd``, a ``%u`` path), because Dovecot re-reads a changed passwd-file at
+most once a second and a user added to a shared file could not log in at once.
 """
 
 from __future__ import annotations
