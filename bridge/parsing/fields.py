@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from urllib.parse import unquote_plus
 
+from bs4 import BeautifulSoup
+
 from bridge.model import ParseOptions
-from bridge.parsing.htmltext import html_to_text, table_pairs
+from bridge.parsing.htmltext import html_to_text, parse_html, table_pairs
 from bridge.parsing.labels import (
     CLIENT_KINDS,
     is_empty_value,
@@ -41,6 +43,7 @@ from bridge.parsing.labels import (
 )
 
 Pair = tuple[str, str]
+BIG_HTML = 1_000_000  # past this, a message with a text part is read from the text alone
 
 # ---------------------------------------------------------------------------- footers
 
@@ -438,7 +441,8 @@ def score(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> int:
     return len(kinds) * 100 + min(known, 30) * 2 + min(len(pairs), 30)
 
 
-def _readings(source: str, text: str, html: str | None, options: ParseOptions) -> list[Layout]:
+def _readings(source: str, text: str, html: BeautifulSoup | None,
+              options: ParseOptions) -> list[Layout]:
     out: list[Layout] = []
     if html is not None:
         known = lambda label: is_known_label(label, options)  # noqa: E731
@@ -485,11 +489,12 @@ class Reading:
 
 def read_pairs(text: str | None, html: str | None, options: ParseOptions) -> Reading:
     """Run every layout reader over the HTML and the text part and keep the best reading."""
-    bodies: list[tuple[str, str, str | None, Forward | None]] = []
-    if html and html.strip():
-        rendered = html_to_text(html)
+    bodies: list[tuple[str, str, BeautifulSoup | None, Forward | None]] = []
+    if html and html.strip() and not (text and text.strip() and len(html) > BIG_HTML):
+        soup = parse_html(html)
+        rendered = html_to_text(soup)
         fwd = strip_forward(rendered)
-        bodies.append(("html", fwd.text if fwd else rendered, None if fwd else html, fwd))
+        bodies.append(("html", fwd.text if fwd else rendered, None if fwd else soup, fwd))
     if text and text.strip():
         plain = text.replace("\r\n", "\n").replace("\r", "\n")
         fwd = strip_forward(plain)

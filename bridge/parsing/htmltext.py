@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
 # Markers survive get_text() and are turned into layout afterwards (private-use code points):
 # a <br>, a paragraph edge (<p>, <h1>…), a block edge (<div>, <tr>…) and a cell end.
@@ -36,49 +36,88 @@ _BLOCK = ("div", "li", "ul", "ol", "table", "tbody", "thead", "tfoot", "section"
           "header", "footer", "nav", "aside", "address", "dl", "dt", "dd", "center", "form",
           "fieldset", "legend", "caption", "main", "figure", "figcaption")
 _PARAGRAPH = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr")
+MAX_ROWS = 1000  # a form has tens of fields; a pasted price list is read as text instead
 _FILE_NAME = re.compile(r"^[^/\\\s][^/\\]*\.[A-Za-z0-9]{2,5}$")
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 
 
-def _soup(html: str) -> BeautifulSoup:
+def parse_html(html: str) -> BeautifulSoup:
+    """Parse HTML once; :func:`html_to_text` and :func:`table_pairs` accept the result."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         return BeautifulSoup(html, "html.parser")
 
 
+def _link_target(link: Tag) -> str | None:
+    """The URL to show for an upload delivered as a link (text = file name), else None."""
+    href = str(link.get("href") or "").strip()
+    if not re.match(r"https?://", href, re.IGNORECASE):
+        return None
+    label = _WS.sub(" ", link.get_text()).strip()
+    if href != label and (not label or _FILE_NAME.search(label) or label.rstrip("/") in href):
+        return href
+    return None
+
+
+def _enter(tag: Tag, out: list[str]) -> bool:
+    """Emit what opens an element; False when its content is not to be shown."""
+    name = tag.name
+    if name in _DROP:
+        return False
+    if name == "br":
+        out.append(_NL)
+        return False
+    if name == "a":
+        target = _link_target(tag)
+        if target is not None:
+            out.append(target)
+            return False
+    if name in _PARAGRAPH:
+        out.append(_PARA)
+    elif name in _BLOCK or name == "tr":
+        out.append(_BLK)
+    return True
+
+
+def _leave(tag: Tag, out: list[str]) -> None:
+    name = tag.name
+    if name in _PARAGRAPH:
+        out.append(_PARA)
+    elif name in _BLOCK or name == "tr":
+        out.append(_BLK)
+    elif name in ("td", "th"):
+        out.append(_CELL)
+
+
 def _render(node: Tag) -> str:
-    """Render one (already detached or whole) subtree to text with the layout markers."""
-    for tag in node.find_all(_DROP):
-        tag.decompose()
-    for text in node.find_all(string=True):
-        if not isinstance(text, NavigableString) or text.parent is None:
+    """Render a subtree to text with the layout markers, without touching the tree.
+
+    An explicit stack instead of recursion: deep or huge markup costs linear time and
+    never hits the recursion limit.
+    """
+    out: list[str] = []
+    if not _enter(node, out):
+        return "".join(out)
+    stack: list[tuple[Tag, Iterator[PageElement]]] = [(node, iter(node.children))]
+    pre = 1 if node.name == "pre" else 0
+    while stack:
+        tag, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            _leave(tag, out)
+            if tag.name == "pre":
+                pre -= 1
             continue
-        if type(text) is not NavigableString:  # comments, CDATA, doctype, declarations
-            text.extract()
+        if isinstance(child, NavigableString):
+            if type(child) is NavigableString:  # not a comment, CDATA or declaration
+                out.append(str(child) if pre else _WS.sub(" ", str(child)))
             continue
-        if text.find_parent("pre") is None:
-            collapsed = _WS.sub(" ", str(text))
-            if collapsed != text:
-                text.replace_with(collapsed)
-    for link in node.find_all("a", href=True):
-        href = str(link["href"]).strip()
-        label = _WS.sub(" ", link.get_text()).strip()
-        if re.match(r"https?://", href, re.IGNORECASE) and href != label and (
-            not label or _FILE_NAME.search(label) or label.rstrip("/") in href
-        ):
-            # an upload delivered as a link: the URL is the value, not the file name
-            link.replace_with(href)
-    for br in node.find_all("br"):
-        br.replace_with(_NL)
-    for tag in node.find_all(_PARAGRAPH):
-        tag.insert_before(_PARA)
-        tag.append(_PARA)
-    for tag in node.find_all((*_BLOCK, "tr")):
-        tag.insert_before(_BLK)
-        tag.append(_BLK)
-    for tag in node.find_all(("td", "th")):
-        tag.append(_CELL)
-    return node.get_text()
+        if isinstance(child, Tag) and _enter(child, out):
+            if child.name == "pre":
+                pre += 1
+            stack.append((child, iter(child.children)))
+    return "".join(out)
 
 
 def _layout(match: re.Match[str]) -> str:
@@ -102,16 +141,18 @@ def _finish(raw: str) -> str:
     return out.strip()
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(html: str | BeautifulSoup) -> str:
     """Render HTML as plain text: line breaks where a mail client shows them, entities decoded."""
-    if not html:
-        return ""
-    return _finish(_render(_soup(html)))
+    if isinstance(html, str):
+        if not html:
+            return ""
+        html = parse_html(html)
+    return _finish(_render(html))
 
 
 def fragment_text(node: Tag) -> str:
-    """Text of one element (a table cell), rendered like :func:`html_to_text`, untouched tree."""
-    return html_to_text(str(node))
+    """Text of one element (a table cell), rendered like :func:`html_to_text`."""
+    return _finish(_render(node))
 
 
 def _is_bold_only(cell: Tag) -> bool:
@@ -138,23 +179,24 @@ def _direct_cells(row: Tag) -> list[Tag]:
     return [c for c in row.find_all(("td", "th"), recursive=False)]
 
 
-def table_pairs(html: str, is_label: Callable[[str], bool] = lambda _: False,
+def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lambda _: False,
                 ) -> list[tuple[str, str]]:
     """Label/value pairs from the innermost table rows (and <dl> lists), in document order.
 
     ``is_label`` tells a known label; it lets a caption row over label/value rows be told
     from column titles over a row of values.
     """
-    low = html.lower() if html else ""
-    if "<tr" not in low and "<dl" not in low:
-        return []
-    soup = _soup(html)
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
+    if isinstance(html, str):
+        low = html.lower()
+        if "<tr" not in low and "<dl" not in low:
+            return []
+        soup = parse_html(html)
+    else:
+        soup = html
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     header: list[str] | None = None
-    for row in soup.find_all("tr"):
+    for row in soup.find_all("tr", limit=MAX_ROWS):
         if row.find("tr") is not None:  # an outer layout row; its inner rows come later
             continue
         cells = _direct_cells(row)

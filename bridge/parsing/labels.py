@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bridge.model import ParseOptions
 
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)
 def normalize_label(label: str) -> str:
     """Case-fold a printed label and drop decoration (``'Ваше имя*:'`` -> ``'ваше имя'``)."""
     text = label.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е")
@@ -116,6 +118,7 @@ CLIENT_KINDS = frozenset({"name", "first_name", "middle_name", "last_name", "pho
                           "email", "message", "sender"})
 
 
+@lru_cache(maxsize=4096)
 def label_kind(label: str, options: ParseOptions | None = None) -> str:
     """Which field a printed label means (see the module docstring); ``extra`` if unknown."""
     key = normalize_label(label)
