@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.errors import ParseError
 from bridge.model import Attachment, ParsedForm, ParseOptions
@@ -660,10 +662,47 @@ def test_unrecognised_layout_is_quarantined() -> None:
         False, False, True, "layout not recognised")
 
 
+def test_letter_with_signature_is_not_a_form() -> None:
+    """A person's letter whose signature has 'Тел.:' and 'E-mail:' lines is not a form."""
+    body = ("Добрый день!\nНаправляем акт сверки за ноябрь.\n\nС уважением,\nОльга Иванова\n"
+            "Тел.: +7 (343) 000-11-22\nE-mail: o.ivanova@partner.example\n")
+    p = _parse(body, frm="Ольга Иванова <o.ivanova@partner.example>", subject="Акт сверки")
+    assert (p.is_form, p.quarantine, p.reason) == (False, True, "layout not recognised")
+
+
+def test_closing_words_inside_a_form_message() -> None:
+    """'С уважением' inside a form's message does not end the form."""
+    p = _parse("Имя: Иван\nСообщение: Нужен лист.\nС уважением, Иван\nКомпания: ООО Лист\n")
+    assert p.message == "Нужен лист.\nС уважением, Иван"
+    assert dict(p.extra) == {"Компания": "ООО Лист"}
+
+
 def test_unreadable_bytes_raise_parse_error() -> None:
     """Bytes that are not a message raise ParseError, nothing else."""
     with pytest.raises(ParseError):
         parse_message(b"")
+
+
+@settings(deadline=None, max_examples=60)
+@given(text=st.text(max_size=400), html=st.one_of(st.none(), st.text(max_size=400)))
+def test_any_body_parses_without_error(text: str, html: str | None) -> None:
+    """Whatever text and HTML the decoder hands over, extraction returns a ParsedForm."""
+    p = parse_doc(_doc(text, html=html))
+    assert isinstance(p, ParsedForm)
+    assert p.create_lead is False or p.is_form
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.sampled_from([
+    "Имя:", "Телефон: ", "E-mail: x@y.example", "Сообщение:", "<br>", "<td>", "</tr>", "<b>",
+    "--- Имя ---", "*****", "-- ", "\n", "\n\n", "Вопрос?", "(пусто)", "8 912 345 67 89",
+    "<table><tr><td>Имя</td><td>", "</td></tr></table>", "http://a.example", "[url=",
+]), max_size=40))
+def test_form_like_fragments_never_break(parts: list[str]) -> None:
+    """Shuffled form fragments, as text and as HTML, never make extraction fail."""
+    body = "".join(parts)
+    assert isinstance(parse_doc(_doc(body)), ParsedForm)
+    assert isinstance(parse_doc(_doc(None, html=body)), ParsedForm)
 
 
 # --------------------------------------------------------------------- report

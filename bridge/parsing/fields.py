@@ -63,6 +63,23 @@ _FOOTERS = re.compile(
 )
 
 
+_SIGN_OFF = re.compile(
+    r"^(?:--|с уважением\b.*|с наилучшими пожеланиями.*|всего (?:доброго|хорошего)\b.*|"
+    r"best regards\b.*|kind regards\b.*|regards,?|sincerely\b.*|yours (?:truly|sincerely).*)$",
+    re.IGNORECASE,
+)
+
+
+def _signs_off(line: str, pairs: list[Pair], cur: _Open | None, options: ParseOptions) -> bool:
+    """A signature or closing line before any client field: a letter, not a form; what
+    follows (a signature's 'Тел.:' and 'E-mail:') must not be read as form fields."""
+    if not _SIGN_OFF.match(line.strip()):
+        return False
+    if cur is not None and label_kind(cur.label, options) in CLIENT_KINDS:
+        return False
+    return not any(label_kind(k, options) in CLIENT_KINDS for k, _ in pairs)
+
+
 def is_footer(line: str) -> bool:
     """A separator, signature delimiter or platform footer line: it ends a value."""
     return bool(_FOOTERS.match(line.strip())) if line.strip() else False
@@ -278,6 +295,8 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     for line in text.split("\n"):
         stripped = line.strip()
         blank = not stripped
+        if not blank and _signs_off(stripped, pairs, cur, options):
+            break
         if not blank and is_footer(stripped):
             _close(cur, pairs)
             cur = None
@@ -367,6 +386,8 @@ def lines_pairs(text: str, options: ParseOptions) -> list[Pair]:
             _close(cur, pairs)
             cur = None
             continue
+        if _signs_off(s, pairs, cur, options):
+            break
         if is_footer(s):
             _close(cur, pairs)
             cur = None
