@@ -5,7 +5,8 @@
 * peak memory for the 2 MB case: the tracemalloc peak and the RSS growth, each also as a
   ratio to the message size.
 
-Options: ``--corpus DIR`` (default /work/shared/corpus), ``--rounds N`` (default 5).
+Options: ``--corpus DIR`` (default: ../shared/corpus beside the repository),
+``--rounds N`` (default 5).
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def _memory_in_child(name: str, raw: bytes) -> tuple[int, int, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
+    default_corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    ap.add_argument("--corpus", type=Path, default=default_corpus)
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
 
