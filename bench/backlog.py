@@ -85,7 +85,8 @@ class Outcome:
 
 
 def drain(server: Any, label: str, n: int, pct: float, file_size: int, batch: bool,
-          rate: float, burst: int, tmp: Path, timeout: float, processed: str) -> Outcome:
+          rate: float, burst: int, tmp: Path, timeout: float, processed: str,
+          profile: Path | None = None) -> Outcome:
     account = new_account(server)
     flags = [has_file(i, pct) for i in range(n)]
     raws = (form_email(i, file_size=file_size if f else 0) for i, f in enumerate(flags))
@@ -100,7 +101,8 @@ def drain(server: Any, label: str, n: int, pct: float, file_size: int, batch: bo
         cfg = bench_config(run_dir / "config.toml", account, sb.webhook_url, rate=rate,
                            burst=burst, batch=batch, processed_folder=processed)
         spawn_wall = time.time()
-        run = run_cli(cfg, "--poll-now", out_dir=run_dir, timeout=timeout)
+        pyflags = ["-m", "cProfile", "-o", str(profile)] if profile else []
+        run = run_cli(cfg, "--poll-now", out_dir=run_dir, timeout=timeout, python_flags=pyflags)
         stats = sb.portal.stats()
         leads = sb.portal.list_leads()
         origins = Counter(lead.get("ORIGIN_ID") for lead in leads)
@@ -166,6 +168,19 @@ def show(o: Outcome, rate: float, burst: int) -> None:
         print("stderr tail:\n" + run.tail(20))
 
 
+def show_profile(path: Path, top: int) -> None:
+    import io
+    import pstats
+
+    for key in ("cumulative", "tottime"):
+        out = io.StringIO()
+        stats = pstats.Stats(str(path), stream=out)
+        stats.strip_dirs().sort_stats(key).print_stats(top)
+        text = out.getvalue()
+        start = text.find("   ncalls")
+        print(f"\ncProfile of the batched run, top {top} by {key}:\n" + text[start:].rstrip())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="backlog size (default 1000)")
@@ -180,6 +195,9 @@ def main() -> int:
     ap.add_argument("--processed-folder", default="Processed",
                     help='imap.processed_folder ("" = mark \\Seen in place; default Processed)')
     ap.add_argument("--timeout", type=float, default=1800.0, help="kill a run after this many s")
+    ap.add_argument("--profile", type=int, metavar="TOP", default=0,
+                    help="run the batched --poll-now under cProfile and list the TOP functions "
+                         "by cumulative and by own time (timings then include its overhead)")
     args = ap.parse_args()
 
     banner("backlog drain (--poll-now subprocess, real Dovecot, sandbox at the real limits)")
@@ -187,10 +205,13 @@ def main() -> int:
           f"with the same figures; attachments {args.attach_pct:g}% x {args.file_size} B PDF; "
           f"processed_folder={args.processed_folder!r}")
     with dovecot() as server, workdir("bench-backlog-") as tmp:
+        prof = tmp / "poll.prof" if args.profile else None
         main_run = drain(server, "batched (default config)", args.n, args.attach_pct,
                          args.file_size, True, args.rate, args.burst, tmp, args.timeout,
-                         args.processed_folder)
+                         args.processed_folder, prof)
         show(main_run, args.rate, args.burst)
+        if prof is not None and prof.exists():
+            show_profile(prof, args.profile)
         base = None
         if args.baseline_n > 0:
             base = drain(server, "baseline (bitrix24.batch = false)", args.baseline_n,

@@ -134,10 +134,10 @@ class CliRun:
     code: int
     wall: float  # seconds from spawn to exit
     maxrss_kib: int  # the child's peak RSS (wait4 rusage, KiB)
-    cpu: float = 0.0  # the child's user + system CPU seconds (less load-sensitive than wall)
     stdout: str
     stderr: str
     timed_out: bool = False
+    cpu: float = 0.0  # the child's user + system CPU seconds (less load-sensitive than wall)
     lines: list[tuple[float, str]] = field(default_factory=list)  # (s since spawn, line)
 
     def events(self, name: str) -> list[float]:
@@ -160,9 +160,19 @@ def cli_argv(config: Path | None, *args: str, python_flags: Sequence[str] = ()) 
     return argv + list(args)
 
 
+_STAMPER = """
+import sys, time
+out = open(sys.argv[1], "ab", buffering=0)
+for line in sys.stdin.buffer:
+    out.write(b"%.6f " % time.monotonic() + line)
+"""
+
+
 class _Child:
-    """A started CLI subprocess: stdout to a file, stderr lines read with their arrival time
-    (the bridge logs one line per event without a timestamp; this gives each one)."""
+    """A started CLI subprocess. stdout goes to a file; stderr goes through a small stamper
+    process that prefixes each line with CLOCK_MONOTONIC (the bridge logs one line per event
+    without a time). The stamper is a process of its own so that a busy benchmark process
+    (the sandbox runs in it) never holds up the child's log writes."""
 
     def __init__(self, argv: list[str], out_dir: Path,
                  env: dict[str, str | None] | None = None) -> None:
@@ -171,7 +181,8 @@ class _Child:
         fd, name = tempfile.mkstemp(prefix="out-", dir=out_dir)
         os.close(fd)
         self._out = Path(name)
-        self.lines: list[tuple[float, str]] = []  # (seconds since spawn, stderr line)
+        self._err = self._out.with_name(self._out.name + ".err")
+        self._err.touch()
         child_env = dict(os.environ, PYTHONUNBUFFERED="1")
         child_env.pop("NOTIFY_SOCKET", None)
         for key, value in (env or {}).items():
@@ -179,25 +190,34 @@ class _Child:
                 child_env.pop(key, None)
             else:
                 child_env[key] = value
+        self._stamper = subprocess.Popen([PYTHON, "-S", "-c", _STAMPER, str(self._err)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        assert self._stamper.stdin is not None
         with self._out.open("wb") as out:
-            self.started = time.perf_counter()
+            self.started = time.monotonic()
             self.proc = subprocess.Popen(argv, cwd=REPO, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.PIPE, env=child_env)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+                                         stdout=out, stderr=self._stamper.stdin, env=child_env)
+        self._stamper.stdin.close()  # the child holds the only write end now
 
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            self.lines.append((time.perf_counter() - self.started,
-                               raw.decode("utf-8", "replace").rstrip("\n")))
+    @property
+    def lines(self) -> list[tuple[float, str]]:
+        """(seconds since spawn, stderr line) for every line so far."""
+        out = []
+        for raw in self._err.read_bytes().splitlines():
+            stamp, _, rest = raw.partition(b" ")
+            try:
+                t = float(stamp) - self.started
+            except ValueError:
+                continue
+            out.append((t, rest.decode("utf-8", "replace")))
+        return out
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
     def stderr_so_far(self) -> str:
-        return "\n".join(line for _, line in list(self.lines))
+        return "\n".join(line for _, line in self.lines)
 
     def signal(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -218,20 +238,23 @@ class _Child:
             _, status, usage = os.wait4(self.proc.pid, 0)
         finally:
             timer.cancel()
-        wall = time.perf_counter() - self.started
+        wall = time.monotonic() - self.started
         code = os.waitstatus_to_exitcode(status)
         self.proc.returncode = code  # reaped here; keep Popen from waiting again
-        self._reader.join(timeout=10)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
+        try:
+            self._stamper.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._stamper.kill()
+            self._stamper.wait()
+        lines = self.lines
         run = CliRun(
             argv=self.argv, code=code, wall=wall, maxrss_kib=int(usage.ru_maxrss),
-            cpu=usage.ru_utime + usage.ru_stime,
             stdout=self._out.read_text(encoding="utf-8", errors="replace"),
-            stderr=self.stderr_so_far(), timed_out=timed_out.is_set(),
-            lines=list(self.lines),
+            stderr="\n".join(line for _, line in lines), timed_out=timed_out.is_set(),
+            cpu=usage.ru_utime + usage.ru_stime, lines=lines,
         )
         self._out.unlink(missing_ok=True)
+        self._err.unlink(missing_ok=True)
         return run
 
 

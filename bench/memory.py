@@ -64,7 +64,7 @@ class Sampler:
             try:
                 for ln in path.read_text().splitlines():
                     if ln.startswith("VmRSS:"):
-                        self.samples.append((time.perf_counter() - self.origin,
+                        self.samples.append((time.monotonic() - self.origin,
                                              int(ln.split()[1])))
                         break
             except (OSError, ValueError):
