@@ -56,6 +56,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
 from bridge.errors import StoreError
@@ -342,7 +343,7 @@ class Ledger:
         if path.is_dir():
             raise StoreError(f"ledger {path} is a folder; store.path must name a file")
         engine = create_engine(
-            f"sqlite:///{path}",
+            URL.create("sqlite", database=str(path)),  # no URL quoting trouble with odd names
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
         )
         event.listen(engine, "connect", _on_connect)
@@ -693,7 +694,11 @@ class Ledger:
                 .where(messages.c.id == id)
                 .values(state=state, updated_at=at, **values)
             )
-            return self._get_or_fail(conn, id)
+            record = self._get_or_fail(conn, id)
+            if record.finished and record.mailbox_state == "gone":
+                # the mail vanished before it finished: no mailbox step will drop the bytes
+                conn.execute(delete(raw_messages).where(raw_messages.c.id == id))
+            return record
 
     # ---- the pipeline's questions
 
