@@ -523,12 +523,35 @@ def test_email_typed_into_phone_field() -> None:
     assert (p.phone, p.email) == (None, "irina@mail.ru")
 
 
+def test_address_typed_into_name_field() -> None:
+    """An e-mail address in the name field is no name, but it is the e-mail."""
+    p = _parse("Имя: olga@mail.ru\nТелефон: 89123456789\n")
+    assert (p.name, p.email) == (None, "olga@mail.ru")
+
+
+def test_mail_ru_forward_header() -> None:
+    """Mail.ru's 'От кого:' forward header is read; the original From is the site."""
+    body = ("-------- Пересылаемое сообщение --------\nОт кого: РостФеррум <noreply@rostferrum.ru>"
+            "\nКому: sales@rostferrum.ru\nДата: Понедельник, 16 ноября 2026, 10:00 +05:00\n"
+            "Тема: Заявка\n\n" + FORM_INNER)
+    p = _parse(body, frm="Мария <maria@mail.ru>", subject="Fwd: Заявка")
+    assert (p.name, p.phone, p.email) == ("Вадим Крылов", "+79123456789", None)
+
+
 def test_site_senders_option() -> None:
     """options.site_senders marks a sender on another domain as the site, not the client."""
     options = ParseOptions(site_senders=("@forms.rostferrum-mail.example",))
     p = _parse("Телефон: 89123456789\nСообщение: Лист\n", options,
                frm="Заявки <leads@forms.rostferrum-mail.example>")
     assert (p.name, p.email) == (None, None)
+
+
+def test_public_domain_in_site_senders_keeps_clients() -> None:
+    """A public mail domain among the site's senders never hides a client on that domain."""
+    options = ParseOptions(site_senders=("@gmail.com", "rostferrum.site@gmail.com"))
+    p = _parse("Имя: Оля\nТелефон: 89123456789\n", options,
+               frm="Сайт <rostferrum.site@gmail.com>", reply_to="olya@gmail.com")
+    assert p.email == "olya@gmail.com"
 
 
 def test_phone_only_in_message() -> None:

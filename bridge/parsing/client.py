@@ -82,12 +82,11 @@ class Site:
         site = cls()
         for entry in options.site_senders:
             entry = entry.strip().lower()
-            if entry.startswith("@"):
-                site.domains.add(entry[1:])
-            elif "@" in entry:
+            dom = entry.lstrip("@")
+            if "@" in dom:
                 site.addresses.add(entry)
-            elif entry:
-                site.domains.add(entry)
+            elif dom and dom not in PUBLIC_DOMAINS:  # "@gmail.com" would swallow clients
+                site.domains.add(dom)
         for addr in recipients:
             site.add_own(addr)
         for name, addr in robot_froms:
@@ -158,6 +157,8 @@ def choose_email(fields: Fields, reply_to: Iterable[str], from_addr: str | None,
     values = list(fields.email_values)
     if fields.sender_email:
         values.append(fields.sender_email)
+    if fields.name and _EMAIL_FIND.fullmatch(fields.name.strip()):
+        values.append(fields.name)  # an address typed into the name field
     for value in values:
         found = [a for a in find_addresses(value) if not site.is_site(a)]
         good = [a for a in found if email_valid(a)]
@@ -200,7 +201,7 @@ def choose_name(fields: Fields, reply_to: Iterable[tuple[str | None, str]],
     name = fields.full_name() or fields.sender_name
     if name:
         key = normalize_label(name)
-        if key in ROBOT_NAMES or key in site.names:
+        if key in ROBOT_NAMES or key in site.names or _EMAIL_FIND.fullmatch(name.strip()):
             name = None
     if name:
         return name

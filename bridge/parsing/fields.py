@@ -101,8 +101,9 @@ _FWD_END = re.compile(
 _OUTLOOK_RULE = re.compile(r"^[ \t]*_{10,}[ \t]*\n(?=[ \t]*(?:from|от)\s*:)",
                            re.IGNORECASE | re.MULTILINE)
 _FWD_HEADER = re.compile(
-    r"^[ \t>]*(?P<key>from|date|subject|to|cc|bcc|sent|reply-to|от|от кого|дата|тема|кому|"
-    r"копия|отправлено|ответить|ответ на)\s*:\s*(?P<value>.*)$",
+    r"^[ \t>]*(?P<key>from|date|subject|to|cc|bcc|sent|reply-to|reply to|от|от кого|дата|"
+    r"тема|кому|копия|отправлено|ответить|ответить на|ответ на|адрес для ответа|обратный адрес)"
+    r"\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
 _YANDEX_FWD_LINE = re.compile(
@@ -163,7 +164,9 @@ def strip_forward(text: str) -> Forward | None:
     body = "\n".join(lines[i:]).strip("\n")
     sender = headers.get("from") or headers.get("от") or headers.get("от кого") or ""
     name, addr = parseaddr(sender.replace("\t", " "))
-    reply = headers.get("reply-to") or headers.get("ответить") or headers.get("ответ на") or ""
+    reply = next((headers[k] for k in ("reply-to", "reply to", "ответить", "ответить на",
+                                       "ответ на", "адрес для ответа", "обратный адрес")
+                  if headers.get(k)), "")
     return Forward(
         text=body,
         from_addr=addr or None,

@@ -48,6 +48,7 @@ NAME = _norm_set((
     "Как вас зовут?", "Представьтесь", "Автор", "Имя и фамилия", "Фамилия и имя",
     "Фамилия Имя Отчество", "Фамилия, имя, отчество", "Имя Фамилия", "Ваше имя и фамилия",
     "Имя клиента", "Клиент", "Заказчик (ФИО)", "Покупатель", "Имя покупателя", "Получатель",
+    "Посетитель", "Имя посетителя", "Visitor", "Visitor name", "Your full name",
     "Name", "Your Name", "Full name", "Fullname", "Contact name", "Contact person",
     "Customer", "Customer name", "Client name", "your-name", "your_name", "yourname",
     "fio", "fullname", "full_name", "contact_name", "Nombre", "Vorname und Nachname",
