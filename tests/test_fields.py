@@ -642,6 +642,13 @@ def test_wpforms_empty_form(body: str) -> None:
     assert (p.is_form, p.create_lead, p.reason) == (True, False, "empty form")
 
 
+def test_words_empty_form_in_a_message_are_a_lead() -> None:
+    """A client who writes about an empty form is still a lead."""
+    p = _parse("Имя: Оля\nТелефон: 89123456789\nСообщение: У вас пустая форма на сайте.\n"
+               "Была отправлена пустая форма.\n")
+    assert p.create_lead and p.reason is None
+
+
 def test_all_fields_empty_is_empty_form() -> None:
     """A form whose every field is empty is an empty form."""
     body = ("Имя: \nТелефон: \nE-mail: (пусто)\n\nСообщение:\n\n-- \n"

@@ -36,10 +36,11 @@ __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
 
 _DEFAULT_OPTIONS = ParseOptions()
 
+# WPForms' notice for a submission without data (en / ru), on a line of its own
 _EMPTY_FORM = re.compile(
-    r"an empty form was submitted|была отправлена пустая форма|форма была отправлена пустой|"
-    r"empty form submission|пустая форма",
-    re.IGNORECASE,
+    r"^\W*(?:an empty form was submitted|была отправлена пустая форма|"
+    r"форма была отправлена пустой)\W*$",
+    re.IGNORECASE | re.MULTILINE,
 )
 # Subjects and phrases of the mails a CMS sends about itself (WordPress core, WooCommerce,
 # 1C-Bitrix, Drupal, Joomla), in English and Russian.
@@ -209,7 +210,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
             message = body.strip()
             fields.message = message
     email, invalid = choose_email(
-        fields, [a for _, a in reply_to if a], from_addr, from_is_client, message or "", site
+        fields, [a for _, a in reply_to if a], from_addr, from_is_client,
+        "\n".join([message or "", *(v for _, v in fields.extra)]), site,
     )
     phones = choose_phones(fields, options)
     attachments = tuple(work.attachments)  # a forward's files are the inner message's
@@ -226,8 +228,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         attachments=attachments,
         rejected_attachments=tuple(work.rejected),
     )
-    if _EMPTY_FORM.search(body) or (
-        fields.client_labels and not fields.client_values and not fields.other_values
+    if not fields.client_values and (
+        _EMPTY_FORM.search(body) or (fields.client_labels and not fields.other_values)
     ):
         return _base(doc, is_form=True, create_lead=False, reason="empty form", **common)
     if fields.client_values == 0 and not opencart:
