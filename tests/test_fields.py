@@ -503,6 +503,13 @@ def test_opencart_name_in_from() -> None:
     assert p.message == "Сколько стоит лист 3 мм?\nМожно забрать сегодня?"
 
 
+def test_client_name_in_site_from_keeps_name_field() -> None:
+    """A script that puts the client's name on the site's From still gives the name field."""
+    p = _parse("Имя: Пётр Сидоров\nТелефон: 89123456789\n",
+               frm="Пётр Сидоров <noreply@rostferrum.ru>")
+    assert (p.name, p.email) == ("Пётр Сидоров", None)
+
+
 def test_reply_to_robot_ignored_body_email_used() -> None:
     """A robot Reply-To is skipped; the body's e-mail field is the client's."""
     p = _parse("Имя: Оля\nE-mail: olya@mail.ru\nТелефон: 89123456789\n",

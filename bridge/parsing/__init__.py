@@ -17,6 +17,7 @@ decides what kind of mail it is and fills the client's fields:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bridge.errors import ParseError
 from bridge.model import ParsedForm, ParseOptions
@@ -29,8 +30,9 @@ from bridge.parsing.client import (
     person_like,
 )
 from bridge.parsing.doc import MailDoc
-from bridge.parsing.fields import Fields, interpret, read_pairs
+from bridge.parsing.fields import Fields, Forward, interpret, read_pairs
 from bridge.parsing.htmltext import html_to_text
+from bridge.parsing.labels import normalize_label
 
 __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
 
@@ -155,6 +157,55 @@ def _plainly_form(fields: Fields) -> bool:
     return who and reach
 
 
+@dataclass(slots=True)
+class _Parties:
+    """The site's addresses and what the (original) headers say about the client."""
+
+    site: Site
+    from_name: str | None
+    from_addr: str | None
+    reply_to: list[tuple[str | None, str]]
+    from_is_client: bool
+
+
+def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
+             fwd: Forward | None, options: ParseOptions) -> _Parties:
+    """Recipients and robot senders are the site; forwarders are never the client."""
+    chain = (doc, *forwarders, work)
+    recipients = [a.addr for d in chain for a in d.to if a.addr]
+    for key in ("delivered-to", "x-original-to"):
+        recipients.extend(find_addresses(doc.headers.get(key, "")))
+    froms = [(d.from_.name, d.from_.addr) for d in chain if d.from_]
+    site = Site.build(recipients, froms, options)
+    if forwarders or fwd is not None:
+        for d in (doc, *forwarders):
+            if d.from_ and d.from_.addr:
+                site.excluded.add(d.from_.addr.lower())
+            site.excluded.update(a.addr.lower() for a in d.reply_to if a.addr)
+    if fwd is not None:
+        from_name, from_addr = fwd.from_name, fwd.from_addr
+        reply_to: list[tuple[str | None, str]] = [(None, fwd.reply_to)] if fwd.reply_to else []
+    else:
+        from_name = work.from_.name if work.from_ else None
+        from_addr = work.from_.addr if work.from_ else None
+        reply_to = [(a.name, a.addr) for a in work.reply_to if a.addr]
+    if from_addr and from_name and site.is_site(from_addr):
+        site.names.add(normalize_label(from_name))
+    from_is_client = bool(from_addr) and site.client_address(from_addr) and not (
+        from_name and _looks_robot_name(from_name)
+    )
+    return _Parties(site, from_name, from_addr, reply_to, from_is_client)
+
+
+def _opencart(work: MailDoc, parties: _Parties, body: str) -> bool:
+    """OpenCart's contact mail: only the enquiry text; the customer's name is the From
+    display name (on the shop's address) and ends the subject ("Enquiry %s")."""
+    m = _OPENCART_SUBJECT.match((work.subject or "").strip())
+    name = " ".join((parties.from_name or "").split())
+    return bool(m and name and " ".join(m.group(1).split()) == name
+                and person_like(name, Site()) and body.strip())
+
+
 def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedForm:
     """Classify and extract one decoded message (see the module docstring)."""
     if doc.auto_kind in ("bounce", "auto-reply"):
@@ -163,34 +214,6 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     work, forwarders = _unwrap(doc)
     reading = read_pairs(work.text, work.html, options)
     fields = interpret(reading.pairs, options)
-    fwd = reading.forward
-
-    # Who is who: recipients and robot senders are the site; forwarders are excluded.
-    recipients = [a.addr for d in (doc, *forwarders, work) for a in d.to if a.addr]
-    for key in ("delivered-to", "x-original-to"):
-        if doc.headers.get(key):
-            recipients.extend(find_addresses(doc.headers[key]))
-    froms = [(d.from_.name, d.from_.addr) for d in (doc, *forwarders, work) if d.from_]
-    site = Site.build(recipients, froms, options)
-    forwarded = bool(forwarders) or fwd is not None
-    if forwarded:
-        for d in (doc, *forwarders):
-            if d.from_ and d.from_.addr:
-                site.excluded.add(d.from_.addr.lower())
-            site.excluded.update(a.addr.lower() for a in d.reply_to if a.addr)
-    if fwd is not None:
-        from_name, from_addr = fwd.from_name, fwd.from_addr
-        reply_to = [(None, fwd.reply_to)] if fwd.reply_to else []
-    else:
-        from_name = work.from_.name if work.from_ else None
-        from_addr = work.from_.addr if work.from_ else None
-        reply_to = [(a.name, a.addr) for a in work.reply_to]
-    if from_addr and site.is_site(from_addr) and from_name:
-        site.names.add(" ".join(from_name.split()).casefold())
-    from_is_client = bool(from_addr) and site.client_address(from_addr) and not (
-        from_name and not person_like(from_name, site) and _looks_robot_name(from_name)
-    )
-
     body = reading.body or _body_text(work)
     if doc.auto_kind == "bulk mail" and not _plainly_form(fields):
         return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
@@ -198,23 +221,18 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     if notice == "event" or (notice == "wording" and not _plainly_form(fields)):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
-    message = fields.message
-    name = choose_name(fields, reply_to, from_name, from_is_client, site)
-    opencart = False
-    if fields.client_values == 0 and not _EMPTY_FORM.search(body):
-        m = _OPENCART_SUBJECT.match((work.subject or "").strip())
-        if m and from_name and " ".join(m.group(1).split()) == " ".join(from_name.split()) \
-                and person_like(from_name, Site()) and body.strip():
-            opencart = True
-            name = " ".join(from_name.split())
-            message = body.strip()
-            fields.message = message
+    parties = _parties(doc, work, forwarders, reading.forward, options)
+    site = parties.site
+    opencart = not fields.client_values and _opencart(work, parties, body)
+    if opencart:
+        fields.name = " ".join((parties.from_name or "").split())
+        fields.message = body.strip()
+    name = choose_name(fields, parties.reply_to, parties.from_name, parties.from_is_client, site)
     email, invalid = choose_email(
-        fields, [a for _, a in reply_to if a], from_addr, from_is_client,
-        "\n".join([message or "", *(v for _, v in fields.extra)]), site,
+        fields, [a for _, a in parties.reply_to], parties.from_addr, parties.from_is_client,
+        "\n".join([fields.message or "", *(v for _, v in fields.extra)]), site,
     )
     phones = choose_phones(fields, options)
-    attachments = tuple(work.attachments)  # a forward's files are the inner message's
     common = dict(
         name=name,
         phone=phones[0].e164 if phones else None,
@@ -222,20 +240,20 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         phone_extension=phones[0].extension if phones else None,
         email=email,
         invalid_email=invalid,
-        message=message,
+        message=fields.message,
         extra=tuple(fields.extra),
         lead_fields=tuple(fields.lead_fields),
-        attachments=attachments,
+        attachments=tuple(work.attachments),  # a forward's files are the inner message's
         rejected_attachments=tuple(work.rejected),
     )
-    if not fields.client_values and (
+    if not fields.client_values and not opencart and (
         _EMPTY_FORM.search(body) or (fields.client_labels and not fields.other_values)
     ):
         return _base(doc, is_form=True, create_lead=False, reason="empty form", **common)
-    if fields.client_values == 0 and not opencart:
+    if not fields.client_values and not opencart:
         return _base(doc, is_form=False, create_lead=False, quarantine=True,
                      reason="layout not recognised", **common)
-    if is_spam(message, name, bool(phones), options):
+    if is_spam(fields.message, name, bool(phones), options):
         return _base(doc, is_form=True, create_lead=False, spam=True, reason="spam", **common)
     return _base(doc, is_form=True, create_lead=True, **common)
 

@@ -199,10 +199,8 @@ def choose_name(fields: Fields, reply_to: Iterable[tuple[str | None, str]],
                 from_name: str | None, from_is_client: bool, site: Site) -> str | None:
     """The name field(s); else a person's display name on Reply-To or a client From."""
     name = fields.full_name() or fields.sender_name
-    if name:
-        key = normalize_label(name)
-        if key in ROBOT_NAMES or key in site.names or _EMAIL_FIND.fullmatch(name.strip()):
-            name = None
+    if name and (normalize_label(name) in ROBOT_NAMES or _EMAIL_FIND.fullmatch(name.strip())):
+        name = None
     if name:
         return name
     for display, addr in reply_to:
