@@ -753,7 +753,7 @@ def test_report_keys() -> None:
                         "attachments", "rejected_attachments"}
     dup = to_json(p, duplicate_of="052-double-click-first")
     assert (dup["create_lead"], dup["duplicate_of"], dup["reason"]) == (
-        False, "052-double-click-first", "duplicate")
+        False, "052-double-click-first", "double click")
     spam = to_json(_parse(SPAM))
     assert (spam["spam"], spam["reason"]) == (True, "spam")
     ext = to_json(replace(p, phone_extension="5", other_phones=("+73431234567",)))

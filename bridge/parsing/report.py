@@ -41,7 +41,7 @@ def to_json(parsed: ParsedForm, *, duplicate_of: str | None = None) -> dict[str,
         out["spam"] = True
     if duplicate_of is not None:
         out["duplicate_of"] = duplicate_of
-        out["reason"] = "duplicate"
+        out["reason"] = "double click"
     elif parsed.reason:
         out["reason"] = parsed.reason
     if parsed.quarantine:
