@@ -116,7 +116,7 @@ class Daemon:
                 delay = 1.0
                 self.wake.set()  # mail may have arrived while we were away
                 while not self.stop.is_set():
-                    if mailbox.idle_wait(self.idle_refresh):
+                    if mailbox.idle_wait(self.idle_refresh, stop=self.stop):
                         log.debug("idle.new_mail")
                         self.wake.set()
             except MailboxRejected as exc:
@@ -194,8 +194,8 @@ def run_daemon(cfg: Any) -> int:
     from bridge.cli import (
         LOCK_WAIT,
         lock_for,
-        make_crm,
         mailbox_factory,
+        make_crm,
         open_ledger,
         pipeline_settings,
         record_poll,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
+import hashlib
 import logging
 import random
 import threading
@@ -268,6 +269,7 @@ class Pipeline:
                 self.progress(n, total)
             if self.stop.is_set():
                 return
+        self._record_unreadable(mailbox, uidvalidity, report)
         if uids:
             last = max(last, max(uids))
         else:
@@ -275,6 +277,27 @@ class Pipeline:
             if state is None or state[0] != uidvalidity:
                 last = max(last, (uidnext - 1) if isinstance(uidnext, int) and uidnext else 0)
         self.ledger.set_folder_state(folder, uidvalidity, last)
+
+    def _record_unreadable(self, mailbox: Mailbox, uidvalidity: int, report: PollReport) -> None:
+        """Messages the server could not deliver are quarantined, never silently passed."""
+        skipped = getattr(mailbox, "skipped", None)
+        if not skipped:
+            return
+        folder = self.s.folder
+        for uid, why in list(skipped):
+            if self.ledger.by_key(folder, uidvalidity, uid) is not None:
+                continue
+            identity = hashlib.sha256(f"unreadable:{folder}:{uidvalidity}:{uid}".encode())
+            row = self.ledger.add_received(
+                folder, uidvalidity, uid, None, identity.hexdigest(),
+                origin_id(identity.hexdigest()), "", None, b"", self.clock(),
+            )
+            self.ledger.set_quarantined(
+                row.id, f"unreadable on the server: {why}"[:500], self.clock()
+            )
+            report.quarantined += 1
+            log.error("message.unreadable id=%s uid=%s", row.id, uid)
+        skipped.clear()
 
     def _ingest(self, msg: RawMessage, report: PollReport) -> None:
         key = msg.key

@@ -92,6 +92,8 @@ def secret_sandbox():
 def test_secret_never_in_exceptions_or_logs(secret_sandbox, caplog):
     """Across successes and every failure class, neither the secret nor a wrong one leaks."""
     caplog.set_level(logging.DEBUG)
+    # The CLI keeps library loggers at WARNING; here urllib3's debug lines must be produced.
+    caplog.set_level(logging.DEBUG, logger="urllib3")
     sb = secret_sandbox
     client = make_client(sb, max_tries=2)
     wrong = Bitrix24Client(sb.webhook_url.replace(SECRET, WRONG), max_tries=1)
