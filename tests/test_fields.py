@@ -319,6 +319,16 @@ def test_bold_labels_and_formit_keys() -> None:
     assert dict(p.extra) == {"product": "Арматура"}
 
 
+def test_bold_label_without_colon() -> None:
+    """'<b>Имя</b> Иван<br>' (no colon) and '<b>Вопрос?</b><br>ответ' are read from the markup."""
+    html = ("<p><b>Внимание!</b> Новая заявка</p><p><b>Имя</b> Иван Петров<br><b>Телефон</b>"
+            " 8 912 345 67 89<br><b>Сообщение</b> Нужен лист</p>"
+            "<p><b>Какая марка стали?</b><br>Ст3</p>")
+    p = _parse(html, html=True)
+    assert (p.name, p.phone, p.message) == ("Иван Петров", "+79123456789", "Нужен лист")
+    assert dict(p.extra) == {"Какая марка стали?": "Ст3"}
+
+
 def test_rsform_caption_row_is_not_a_field() -> None:
     """An RSForm table with a 'Поле | Значение' caption row reads its rows, not the caption."""
     html = ("<table><tr><th>Поле</th><th>Значение</th></tr><tr><td>ФИО</td><td>Николаев Пётр"

@@ -32,7 +32,7 @@ from urllib.parse import unquote_plus
 from bs4 import BeautifulSoup
 
 from bridge.model import ParseOptions
-from bridge.parsing.htmltext import html_to_text, parse_html, table_pairs
+from bridge.parsing.htmltext import bold_pairs, html_to_text, parse_html, table_pairs
 from bridge.parsing.labels import (
     CLIENT_KINDS,
     is_empty_value,
@@ -471,6 +471,7 @@ def _readings(source: str, text: str, html: BeautifulSoup | None,
     if html is not None:
         known = lambda label: is_known_label(label, options)  # noqa: E731
         out.append(Layout("table", source, tuple(table_pairs(html, known))))
+        out.append(Layout("bold", source, tuple(bold_pairs(html))))
     for name, reader in _TEXT_LAYOUTS:
         if name == "tabs" and html is not None:
             continue  # the table reader sees the same rows with their markup
@@ -496,6 +497,10 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
                 continue
             if _norm(label) in covered or _norm(value) in covered:
                 continue
+            if other.name == "bold" and not (
+                is_known_label(label, options) or label.rstrip().endswith((":", "?"))
+            ):
+                continue  # a bold heading with text after it is not a field
             pairs.append((label, value))
             seen_labels.add(key)
     return tuple(pairs)

@@ -240,7 +240,43 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
     return pairs
 
 
-def html_has_structure(html: str) -> bool:
-    """True when the HTML carries tables or line breaks that its text alternative may lose."""
-    low = html.lower()
-    return "<td" in low or "<br" in low or "<p" in low or "<div" in low or "<li" in low
+_INLINE_STOP = frozenset({"b", "strong", *_BLOCK, *_PARAGRAPH, "tr", "td", "th"})
+
+
+def bold_pairs(html: str | BeautifulSoup) -> list[tuple[str, str]]:
+    """``<b>Label</b> value<br>`` and ``<b>Label</b><br>value`` pairs, in document order.
+
+    The value is the text after the bold label up to the next line break, bold label or
+    block; when the label ends its line, the value is the next line.
+    """
+    soup = parse_html(html) if isinstance(html, str) else html
+    pairs: list[tuple[str, str]] = []
+    for bold in soup.find_all(("b", "strong"), limit=MAX_ROWS):
+        if bold.find_parent(("b", "strong")) is not None:
+            continue
+        label = _WS.sub(" ", bold.get_text()).strip()
+        if not label or len(label) > 150 or label.endswith(("!", ".", ",")):
+            continue  # an emphasised sentence, not a label
+        parts: list[str] = []
+        skipped_break = False
+        for sib in bold.next_siblings:
+            if isinstance(sib, NavigableString):
+                if type(sib) is NavigableString:
+                    parts.append(str(sib))
+                continue
+            if not isinstance(sib, Tag):
+                continue
+            if sib.name == "br":
+                if "".join(parts).strip(" \t\r\n:\u00a0"):
+                    break
+                if skipped_break:
+                    break
+                skipped_break = True
+                continue
+            if sib.name in _INLINE_STOP or sib.name in _DROP:
+                break
+            parts.append(_finish(_render(sib)))
+        value = _WS.sub(" ", "".join(parts)).strip().lstrip(":：").strip()
+        if value:
+            pairs.append((label, value))
+    return pairs
