@@ -87,6 +87,12 @@ def test_colon_value_continues_on_next_lines() -> None:
                      ("Страница", "https://x.example/")]
 
 
+def test_bulleted_label_lines() -> None:
+    """'- Label: value' and '• Label: value' list items read like plain label lines."""
+    p = _parse("- Имя: Анна\n• Телефон: 89123456789\n- Марка: Ст3\n")
+    assert (p.name, p.phone, dict(p.extra)) == ("Анна", "+79123456789", {"Марка": "Ст3"})
+
+
 def test_unknown_labels_after_a_short_value_are_fields() -> None:
     """An unknown 'Label: value' line after a one-line value starts a new field (extra)."""
     p = _parse("Имя: Анна\nГород доставки: Тюмень\nТелефон: 89123456789\nСообщение: Нужен лист")

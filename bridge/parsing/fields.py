@@ -178,7 +178,8 @@ def strip_forward(text: str) -> Forward | None:
 # ---------------------------------------------------------------------------- labels in text
 
 _COLON = re.compile(
-    r"^[ \t]*(?P<label>[^\s:：][^:：\n]{0,79}?)[ \t]*[:：](?P<sep>[ \t]*)(?P<value>.*)$"
+    r"^[ \t]*(?:[-•·*–—][ \t]+)?(?P<label>[^\s:：][^:：\n]{0,79}?)[ \t]*[:：](?P<sep>[ \t]*)"
+    r"(?P<value>.*)$"
 )
 _BAD_LABEL = re.compile(r"[@<>\[\]={}|\\]|://|^\W")
 
