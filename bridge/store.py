@@ -648,8 +648,8 @@ class Ledger:
                 .where(messages.c.id == id)
                 .values(mailbox_state="done", mailbox_how=how, mailbox_at=at, updated_at=at)
             )
-            if record.state != QUARANTINED:
-                conn.execute(delete(raw_messages).where(raw_messages.c.id == id))
+            # finished, so never quarantined: a quarantined message keeps its bytes for retry
+            conn.execute(delete(raw_messages).where(raw_messages.c.id == id))
             return self._get_or_fail(conn, id)
 
     def set_mailbox_gone(self, id: int, at: datetime | None = None) -> MessageRecord:
