@@ -378,6 +378,8 @@ class _Loader:
             raise self.fail(
                 "imap.host", f"expected a host name (no scheme or path), got {_show(host)}"
             )
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]  # an IPv6 literal as written in a URL
         security = s.choice("security", d.security, SECURITY_MODES)
         if security == "plain" and not is_loopback_host(host):
             raise self.fail(
@@ -396,7 +398,7 @@ class _Loader:
         if not folder:
             raise self.fail("imap.folder", 'must not be empty; the default is "INBOX"')
         processed = s.text("processed_folder", d.processed_folder).strip()
-        if processed == folder:
+        if processed == folder or processed.upper() == folder.upper() == "INBOX":
             raise self.fail(
                 "imap.processed_folder",
                 f'must differ from imap.folder ({_show(folder)}); use "" to leave mail in place',

@@ -174,6 +174,7 @@ def test_wrong_type_names_key_value_and_line(tmp_path: Path) -> None:
         ("security = \"tls\"", 'imap.security: expected one of "ssl" | "starttls" | "plain"'),
         ("folder = \"\"", "imap.folder: must not be empty"),
         ("processed_folder = \"INBOX\"", "imap.processed_folder: must differ from imap.folder"),
+        ("processed_folder = \"Inbox\"", "imap.processed_folder: must differ from imap.folder"),
         ("host = \"imaps://imap.example.ru\"", "imap.host: expected a host name"),
     ],
 )
@@ -253,6 +254,7 @@ def test_plain_is_allowed_to_loopback(tmp_path: Path, host: str) -> None:
     text = IMAP.replace("imap.example.ru", host) + 'security = "plain"\n' + BITRIX
     cfg = load_text(tmp_path, text)
     assert (cfg.imap.security, cfg.imap.port) == ("plain", 143)
+    assert cfg.imap.host == host.strip("[]")
 
 
 @pytest.mark.parametrize("host", ["imap.example.ru", "10.0.0.5", "192.168.1.1", "128.0.0.1"])
