@@ -587,6 +587,7 @@ def test_garbage_phone_gives_none() -> None:
     """'не звонить' in the phone field gives no phone and still a lead."""
     p = _parse("Имя: Кирилл\nТелефон: не звонить, только почта\nE-mail: k@gmail.com\n")
     assert (p.phone, p.create_lead) == (None, True)
+    assert dict(p.extra) == {"Телефон": "не звонить, только почта"}  # kept for the comment
 
 
 def test_several_phones_and_extension() -> None:

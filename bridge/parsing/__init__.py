@@ -33,6 +33,7 @@ from bridge.parsing.doc import MailDoc
 from bridge.parsing.fields import Fields, Forward, interpret, read_pairs
 from bridge.parsing.htmltext import html_to_text
 from bridge.parsing.labels import normalize_label
+from bridge.parsing.phones import parse_phone_field
 
 __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
 
@@ -233,6 +234,10 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         "\n".join([fields.message or "", *(v for _, v in fields.extra)]), site,
     )
     phones = choose_phones(fields, options)
+    for label, value in zip(fields.phone_labels, fields.phone_values, strict=True):
+        # what the visitor typed when it is no number ("не звонить") stays readable
+        if not parse_phone_field(value, options.default_region) and value != email:
+            fields.extra.append((label, value))
     common = dict(
         name=name,
         phone=phones[0].e164 if phones else None,

@@ -556,6 +556,7 @@ class Fields:
     sender_name: str | None = None
     sender_email: str | None = None
     phone_values: list[str] = field(default_factory=list)
+    phone_labels: list[str] = field(default_factory=list)  # as printed, beside phone_values
     email_values: list[str] = field(default_factory=list)
     message: str | None = None
     extra: list[Pair] = field(default_factory=list)
@@ -621,6 +622,7 @@ def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fi
             out.name_parts.append(" ".join(value.split()))
         elif kind == "phone":
             out.phone_values.append(value)
+            out.phone_labels.append(display_label(label))
         elif kind == "email":
             out.email_values.append(value)
         elif kind == "message":
