@@ -111,3 +111,39 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
     assert account.password not in text
     assert body_words not in text
     assert "+79123456789" not in text
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_daemon_recovers_from_kicked_and_restarted_imap(
+    account, dovecot_server, tmp_path: Path
+) -> None:
+    """Connections kicked mid-IDLE and a Dovecot restart: the daemon reconnects by itself and
+    mail delivered afterwards still becomes a lead long before the scheduled poll."""
+    from tests.forms import form_email
+
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
+                           imap_extra="", extra="")
+        cfg.write_text(cfg.read_text().replace("poll_interval = 60", "poll_interval = 600"))
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert wait_for(lambda: account.who() >= 2), "daemon did not connect"
+            account.kick()
+            account.deliver(form_email(1))
+            assert wait_for(lambda: len(sb.portal.list_leads()) == 1)
+            dovecot_server.restart()
+            account.deliver(form_email(2))
+            assert wait_for(lambda: len(sb.portal.list_leads()) == 2)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err.decode()
