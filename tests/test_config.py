@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge import config
 from bridge.config import Config, load, mask_webhook_url
@@ -561,3 +563,41 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
     """`imap = 5` is an error naming the section."""
     err = error_of(tmp_path, "imap = 5\n" + BITRIX)
     assert str(err).startswith("imap: expected a table [imap], got 5")
+
+
+# --------------------------------------------------------------------------- line finding
+
+_NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+
+
+@st.composite
+def _toml_docs(draw: st.DrawFn) -> str:
+    """A TOML text with comments, blank lines, quoted keys and multi-line strings."""
+    lines: list[str] = ["# generated"]
+    for section in draw(st.lists(_NAMES, min_size=1, max_size=4, unique=True)):
+        lines.append(f"[{section}]  # a comment")
+        for key in draw(st.lists(_NAMES, max_size=5, unique=True)):
+            written = f'"{key}"' if draw(st.booleans()) else key
+            if draw(st.booleans()):  # a multi-line string whose lines look like TOML
+                lines += [f'{written} = """', f"fake_{key} = 1", "[not_a_section]", '"""']
+            else:
+                lines.append(f"  {written}   = {draw(st.integers())}")
+            if draw(st.booleans()):
+                lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+@settings(deadline=None, max_examples=60)
+@given(_toml_docs())
+def test_key_lines_match_the_text(text: str) -> None:
+    """Every table and key is found on the line it is written on, multi-line strings skipped."""
+    data = tomllib.loads(text)
+    lines = config._key_lines(text)
+    numbered = text.split("\n")
+    for section, table in data.items():
+        assert numbered[lines[section] - 1].startswith(f"[{section}]")
+        for key in table:
+            line = numbered[lines[f"{section}.{key}"] - 1].strip()
+            assert line.startswith((f"{key} ", f'"{key}" ')), (key, line)
+    assert not any(k.split(".")[-1].startswith("fake_") for k in lines)
+    assert "not_a_section" not in lines
