@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from bridge.errors import (
+    BridgeError,
     CrmError,
     CrmRejected,
     CrmSetupError,
@@ -330,7 +331,7 @@ class Pipeline:
             for row in rows:
                 if self.stop.is_set():
                     break
-                self._advance(row, batch, report)
+                self._advance_safely(row, batch, report)
                 if len(batch) >= BATCH_MAX:
                     self._flush(batch, report)
             self._flush(batch, report)
@@ -359,6 +360,21 @@ class Pipeline:
                 done.add(r.id)
                 log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
         return [r for r in rows if r.id not in done]
+
+    def _advance_safely(
+        self, row: Any, batch: list[tuple[Any, Lead]], report: PollReport
+    ) -> None:
+        """A bug met by one message quarantines that message; the others go on."""
+        try:
+            self._advance(row, batch, report)
+        except (_StopPushing, BridgeError):
+            raise
+        except Exception as exc:
+            log.exception("message.crashed id=%s (a bug)", row.id)
+            self.ledger.set_quarantined(
+                row.id, f"internal error ({type(exc).__name__}); please report it", self.clock()
+            )
+            report.quarantined += 1
 
     def _parse(self, row: Any) -> ParsedForm | None:
         raw = self.ledger.raw(row.id)
