@@ -119,13 +119,19 @@ def _find_config(args: argparse.Namespace) -> Path | None:
     return None
 
 
-def load_config(args: argparse.Namespace) -> Any:
+def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
+    """Load the config; ``offline`` (for `parse`) does not need the secrets."""
     from bridge import config as config_mod
 
     path = _find_config(args)
     if path is None:
         raise ConfigError(NO_CONFIG_HINT)
-    cfg = config_mod.load(path)
+    env: dict[str, str] | None = None
+    if offline:
+        env = dict(os.environ)
+        env.setdefault("BRIDGE_IMAP_PASSWORD", "not-needed-offline")
+        env.setdefault("BITRIX24_WEBHOOK_URL", "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/")
+    cfg = config_mod.load(path, env)
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
     logsetup.REDACTOR.add(code)
@@ -173,6 +179,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_parse(args)
     if command == "demo":
         from bridge.demo import run_demo
+
+        if _level(args) == "INFO":
+            logging.getLogger().setLevel("WARNING")  # the table is the demo's output
 
         return run_demo(out=sys.stdout)
     cfg = load_config(args)
@@ -333,7 +342,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     options = ParseOptions()
     window = timedelta(minutes=10)
     if getattr(args, "config", None):
-        cfg = load_config(args)
+        cfg = load_config(args, offline=True)
         options = cfg.parse_options()
         window = timedelta(minutes=cfg.dedupe.window_minutes)
     results: list[dict[str, Any]] = []

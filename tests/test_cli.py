@@ -104,3 +104,26 @@ def test_demo_runs_the_real_pipeline_into_the_sandbox() -> None:
     assert "Спецификация.pdf" in proc.stdout
     assert "double click" in proc.stdout
     assert "auto-reply" in proc.stdout
+
+
+def test_parse_with_config_uses_its_label_rules_without_secrets(tmp_path: Path) -> None:
+    """`parse --config` applies the config's extra labels and needs no password or webhook."""
+    eml = tmp_path / "odd.eml"
+    eml.write_bytes(
+        "From: Site <robot@shop.example>\r\nSubject: New request\r\n"
+        "Date: Mon, 30 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "\r\nПозывной заказчика: Степан Разин\r\nСвязь: 8 (912) 555-44-33\r\n".encode()
+    )
+    code, out, _ = run("parse", str(eml), "--json")
+    assert code == 0 and json.loads(out)["reason"] == "layout not recognised"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[imap]\nhost = "imap.example.ru"\nusername = "u"\n'
+        '[parsing.labels]\nname = ["Позывной заказчика"]\nphone = ["Связь"]\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("parse", "--config", str(cfg), str(eml), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["create_lead"] is True
+    assert data["name"] == "Степан Разин" and data["phone"] == "+79125554433"

@@ -83,12 +83,17 @@ def run_demo(out: TextIO) -> int:
                 )
                 for name, data in files:
                     print(f"{'':>6}file: {name} ({len(data)} bytes)", file=out)
+                comments = str(lead.get("COMMENTS") or "")
+                if "Файлы не приложены:" in comments:
+                    for line in comments.split("Файлы не приложены:", 1)[1].splitlines():
+                        if line.startswith("- "):
+                            print(f"{'':>6}not attached: {line[2:]}", file=out)
             not_leads = [r for r in rows if r.state in ("skipped", "duplicate", "quarantined")]
             if not_leads:
                 print("", file=out)
                 print("no lead, recorded with the reason:", file=out)
                 for r in not_leads:
-                    why = r.reason or ("double click of #%s" % r.duplicate_of)
+                    why = r.reason or (f"double click of #{r.duplicate_of}")
                     print(f"  #{r.id} {_cell(r.subject, 50)}: {r.state} ({why})", file=out)
             print("", file=out)
             print(
