@@ -213,7 +213,6 @@ def steps_profile(server: DovecotServer, tmp: Path, mib: float) -> None:
     for name, peak, kept, rss, hwm in data["rows"]:
         print(f"   {name:<62} {peak:7.1f}Mi {kept:7.1f}Mi  {peak / size:6.1f}  {rss:5.0f}Mi "
               f"{hwm:5.0f}Mi")
-    print(f"   peak RSS of that interpreter: {child.maxrss_mib:.1f} MiB")
 
 
 def main() -> int:
