@@ -561,6 +561,12 @@ def test_mail_ru_forward_header() -> None:
     assert (p.name, p.phone, p.email) == ("Вадим Крылов", "+79123456789", None)
 
 
+def test_phone_typed_into_name_field() -> None:
+    """A number in the name field of a form without a phone field is the phone."""
+    p = _parse("Имя: Иван, 8 912 345-67-89\nСообщение: Перезвоните\n")
+    assert (p.name, p.phone) == ("Иван", "+79123456789")
+
+
 def test_site_senders_option() -> None:
     """options.site_senders marks a sender on another domain as the site, not the client."""
     options = ParseOptions(site_senders=("@forms.rostferrum-mail.example",))

@@ -46,6 +46,7 @@ _EMAIL_OK = re.compile(
 )
 _EMAIL_FIND = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
 _HAS_DIGIT = re.compile(r"\d")
+_PHONE_IN_NAME = re.compile(r"(?:тел\.?|phone)?\s*\+?\d[\d\s()\-–]{8,}\d", re.IGNORECASE)
 
 
 def domain_of(addr: str) -> str:
@@ -186,6 +187,9 @@ def choose_phones(fields: Fields, options: ParseOptions) -> tuple[Phone, ...]:
         phones.extend(parse_phone_field(value, options.default_region))
     if not phones and fields.message:
         phones.extend(find_phones_in_text(fields.message, options.default_region))
+    if not phones and fields.full_name():
+        # "Иван 8 912 345-67-89" typed into the name field of a form without a phone field
+        phones.extend(find_phones_in_text(fields.full_name(), options.default_region))
     seen: set[str] = set()
     out: list[Phone] = []
     for p in phones:
@@ -199,6 +203,9 @@ def choose_name(fields: Fields, reply_to: Iterable[tuple[str | None, str]],
                 from_name: str | None, from_is_client: bool, site: Site) -> str | None:
     """The name field(s); else a person's display name on Reply-To or a client From."""
     name = fields.full_name() or fields.sender_name
+    if name and len(_HAS_DIGIT.findall(name)) >= 10:
+        name = _PHONE_IN_NAME.sub(" ", name)  # the number is the phone, not part of the name
+        name = " ".join(name.split()).strip(" ,;:-–—()") or None
     if name and (normalize_label(name) in ROBOT_NAMES or _EMAIL_FIND.fullmatch(name.strip())):
         name = None
     if name:

@@ -69,14 +69,17 @@ def _parse_loose(text: str, region: str) -> Phone | None:
     digits = _digits(text)
     if not 7 <= len(digits) <= 15:
         return None
-    candidate = ("+" + digits) if text.strip().startswith("+") else digits
-    try:
-        number = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return Phone(_e164(number), str(number.extension) if number.extension else None)
+    candidates = [("+" + digits) if text.strip().startswith("+") else digits]
+    if len(digits) >= 11 and not candidates[0].startswith("+"):
+        candidates.append("+" + digits)  # a country code typed without its plus: 375 29 …
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return Phone(_e164(number), str(number.extension) if number.extension else None)
+    return None
 
 
 def _dedupe(phones: list[Phone]) -> list[Phone]:
