@@ -93,6 +93,12 @@ def test_bulleted_label_lines() -> None:
     assert (p.name, p.phone, dict(p.extra)) == ("Анна", "+79123456789", {"Марка": "Ст3"})
 
 
+def test_literal_br_and_entities_in_plain_text() -> None:
+    """A plain-text template's literal '<br />' and '&quot;' become a newline and a quote."""
+    p = _parse("Имя: Оля\nСообщение: Лист &quot;в размер&quot;<br />Оплата &amp; доставка\n")
+    assert p.message == 'Лист "в размер"\nОплата & доставка'
+
+
 def test_unknown_labels_after_a_short_value_are_fields() -> None:
     """An unknown 'Label: value' line after a one-line value starts a new field (extra)."""
     p = _parse("Имя: Анна\nГород доставки: Тюмень\nТелефон: 89123456789\nСообщение: Нужен лист")

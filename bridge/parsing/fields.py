@@ -24,6 +24,7 @@ to the forwarded part by :func:`strip_forward` before any layout reads them.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -578,9 +579,22 @@ def display_label(label: str) -> str:
     return " ".join(label.split()).rstrip(":*： ").strip() or label.strip()
 
 
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
+_LITERAL_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
 def clean_value(value: str) -> str | None:
-    """The value without NULs and surrounding blanks; None for the empty markers."""
-    text = value.replace("\x00", "").strip()
+    """The value without NULs and surrounding blanks; None for the empty markers.
+
+    Plain-text templates sometimes carry a textarea's ``<br />`` (Elementor) or escaped
+    entities (``&quot;``) literally; they become a line break and the character.
+    """
+    text = value.replace("\x00", "")
+    if "<" in text:
+        text = _LITERAL_BR.sub("\n", text)
+    if "&" in text and _ENTITY.search(text):
+        text = html_lib.unescape(text)
+    text = text.strip()
     lines = [line.rstrip() for line in text.split("\n")]
     text = "\n".join(lines).strip()
     return None if is_empty_value(text) else text
