@@ -432,6 +432,17 @@ def test_outlook_inline_forward_headers() -> None:
     assert strip_forward("no forward here") is None
 
 
+def test_outlook_reply_quote_is_not_a_forward() -> None:
+    """An Outlook reply quotes our own mail under the same header block: not a forward."""
+    body = ("Спасибо, счёт получили.\n\nС уважением, Иван\n\nFrom: Менеджер <m@rostferrum.ru>\n"
+            "Sent: Monday, November 16, 2026 10:00 AM\nTo: ivan@client.example\n"
+            "Subject: Счёт\n\nИмя: Менеджер\nТелефон: +7 343 000-00-00\n")
+    assert strip_forward(body, "RE: Счёт") is None
+    assert strip_forward(body, "FW: Счёт") is not None
+    p = _parse(body, frm="Иван <ivan@client.example>", subject="RE: Счёт")
+    assert (p.is_form, p.reason) == (False, "layout not recognised")
+
+
 def test_rfc822_forward_uses_the_inner_message() -> None:
     """A message/rfc822 forward is read from the inner message, with its files."""
     pdf = Attachment("Спецификация.pdf", "application/pdf", b"%PDF-1.4 x")

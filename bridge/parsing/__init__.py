@@ -213,7 +213,7 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         return _base(doc, is_form=False, create_lead=False, reason=doc.auto_kind)
 
     work, forwarders = _unwrap(doc)
-    reading = read_pairs(work.text, work.html, options)
+    reading = read_pairs(work.text, work.html, options, work.subject or "")
     fields = interpret(reading.pairs, options)
     body = reading.body or _body_text(work)
     if doc.auto_kind == "bulk mail" and not _plainly_form(fields):

@@ -89,12 +89,19 @@ def is_footer(line: str) -> bool:
 # ---------------------------------------------------------------------------- forwards
 
 _FWD_MARK = re.compile(
-    r"^[ \t>]*(?:-{2,}|_{2,})\s*(?:forwarded message|forwarded e-?mail|original message|"
-    r"пересылаемое сообщение|пересланное сообщение|исходное сообщение|"
+    r"^[ \t>]*(?:-{2,}|_{2,})\s*(?:forwarded message|forwarded e-?mail|"
+    r"пересылаемое сообщение|пересланное сообщение|"
     r"начало переадресованного сообщения|переадресованное сообщение|"
     r"begin forwarded message)\s*:?\s*-*\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Outlook marks a reply's quote and a forward alike; only a forward's subject tells them apart
+_ORIGINAL_MARK = re.compile(
+    r"^[ \t>]*-{2,}\s*(?:original message|исходное сообщение)\s*-*\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[?(?:fwd?|пересл|переслано|tr|wg|rv)\b|fw:)",
+                              re.IGNORECASE)
 _FWD_END = re.compile(
     r"^[ \t>]*-{2,}\s*(?:конец пересылаемого сообщения|end (?:of )?forwarded message)\s*-*\s*$",
     re.IGNORECASE | re.MULTILINE,
@@ -129,12 +136,22 @@ _OUTLOOK_BLOCK = re.compile(
 )
 
 
-def strip_forward(text: str) -> Forward | None:
-    """The forwarded message inside an inline forward, or None when the text is not one."""
-    marks = list(_FWD_MARK.finditer(text)) or list(_OUTLOOK_RULE.finditer(text))
+def strip_forward(text: str, subject: str | None = None) -> Forward | None:
+    """The forwarded message inside an inline forward, or None when the text is not one.
+
+    Gmail, Thunderbird, Yandex and Mail.ru mark a forward as such. Outlook's markers
+    (``-----Original Message-----``, a rule or a ``From:/Sent:`` block) also quote replies,
+    so they count only when the subject is a forward's (``FW:``, ``Fwd:``) or unknown.
+    """
+    outlook_ok = subject is None or bool(_FORWARD_SUBJECT.match(subject))
+    marks = list(_FWD_MARK.finditer(text))
+    if not marks and outlook_ok:
+        marks = list(_ORIGINAL_MARK.finditer(text)) or list(_OUTLOOK_RULE.finditer(text))
     if marks:
         rest = text[marks[-1].end():]
     else:
+        if not outlook_ok:
+            return None
         block = _OUTLOOK_BLOCK.search(text)
         if block is None or not re.search(r"^[ \t]*(?:sent|отправлено)[ \t]*:", block.group(0),
                                           re.IGNORECASE | re.MULTILINE):
@@ -518,17 +535,18 @@ class Reading:
     forward: Forward | None
 
 
-def read_pairs(text: str | None, html: str | None, options: ParseOptions) -> Reading:
+def read_pairs(text: str | None, html: str | None, options: ParseOptions,
+               subject: str | None = None) -> Reading:
     """Run every layout reader over the HTML and the text part and keep the best reading."""
     bodies: list[tuple[str, str, BeautifulSoup | None, Forward | None]] = []
     if html and html.strip() and not (text and text.strip() and len(html) > BIG_HTML):
         soup = parse_html(html)
         rendered = html_to_text(soup)
-        fwd = strip_forward(rendered)
+        fwd = strip_forward(rendered, subject)
         bodies.append(("html", fwd.text if fwd else rendered, None if fwd else soup, fwd))
     if text and text.strip():
         plain = text.replace("\r\n", "\n").replace("\r", "\n")
-        fwd = strip_forward(plain)
+        fwd = strip_forward(plain, subject)
         bodies.append(("text", fwd.text if fwd else plain, None, fwd))
     best: tuple[int, Layout, list[Layout], str, Forward | None] | None = None
     for source, body, raw_html, fwd in bodies:
