@@ -29,7 +29,7 @@ def _headers(head: bytes) -> dict[bytes, bytes]:
     found: dict[bytes, bytes] = {}
     name: bytes | None = None
     value: list[bytes] = []
-    for line in head.replace(b"\r\n", b"\n").split(b"\n") + [b"X:"]:
+    for line in [*head.replace(b"\r\n", b"\n").split(b"\n"), b"X:"]:
         if line[:1] in (b" ", b"\t") and name is not None:
             value.append(line.strip())
             continue
