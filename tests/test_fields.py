@@ -519,6 +519,19 @@ def test_name_from_client_from_header() -> None:
     assert (p.name, p.email) == ("Иван Смирнов", "ivan.smirnov@mail.ru")
 
 
+def test_site_from_on_another_domain_is_not_the_client() -> None:
+    """A site sending from its own domain (not the mailbox's) is told by its links or name."""
+    p = _parse("Телефон: 89123456789\nСообщение: Лист\nСтраница: https://www.rostferrum-site.ru/a/\n",
+               frm="Заявки <zakaz@rostferrum-site.ru>")
+    assert (p.name, p.email) == (None, None)
+    p = _parse("Телефон: 89123456789\nСообщение: Лист\n\nОтправлено с сайта РостФеррум\n",
+               frm="РостФеррум <zakaz@rostferrum-site.ru>")
+    assert (p.name, p.email) == (None, None)
+    p = _parse("Телефон: 89123456789\nСообщение: Лист\n", frm="Сайт <zakaz@rostferrum-site.ru>",
+               reply_to="ivan@mail.ru")
+    assert (p.name, p.email) == (None, "ivan@mail.ru")
+
+
 def test_robot_from_is_never_a_name() -> None:
     """A robot or site From gives neither a name nor an e-mail."""
     for frm in ("WordPress <wordpress@rostferrum.ru>", "РостФеррум <info@rostferrum.ru>",

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from bridge.errors import ParseError
 from bridge.model import ParsedForm, ParseOptions
 from bridge.parsing.client import (
+    PUBLIC_DOMAINS,
     Site,
     choose_email,
     choose_name,
     choose_phones,
+    domain_of,
     find_addresses,
     person_like,
 )
@@ -76,6 +78,7 @@ _BITRIX_SYSTEM_EVENTS = re.compile(
     r"MAIN_MAIL_CONFIRM_CODE|BLOG_\w+|FORUM_\w+|SONET_\w+|VOTE_\w+|EMAIL_CONFIRM\w*)$",
     re.IGNORECASE,
 )
+_URL_HOST = re.compile(r"https?://([\w.-]+)", re.IGNORECASE)
 _LINK = re.compile(r"https?://|\bwww\.|\[url\b|\[link\b|<a\s+href", re.IGNORECASE)
 _OPENCART_SUBJECT = re.compile(r"^(?:enquiry|запрос|вопрос|сообщение от|message from)\s+(.+)$",
                                re.IGNORECASE)
@@ -170,7 +173,7 @@ class _Parties:
 
 
 def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
-             fwd: Forward | None, options: ParseOptions) -> _Parties:
+             fwd: Forward | None, body: str, options: ParseOptions) -> _Parties:
     """Recipients and robot senders are the site; forwarders are never the client."""
     chain = (doc, *forwarders, work)
     recipients = [a.addr for d in chain for a in d.to if a.addr]
@@ -195,7 +198,29 @@ def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
     from_is_client = bool(from_addr) and site.client_address(from_addr) and not (
         from_name and _looks_robot_name(from_name)
     )
+    if from_is_client and from_addr and _sender_is_site(from_addr, from_name, reply_to, body):
+        site.add_own(from_addr)
+        if from_name:
+            site.names.add(normalize_label(from_name))
+        from_is_client = False
     return _Parties(site, from_name, from_addr, reply_to, from_is_client)
+
+
+def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None, str]],
+                    body: str) -> bool:
+    """Signs that a From outside the mailbox's domain is still the site's own sender:
+    a Reply-To to someone else (the site sets it to the client), links to its domain in
+    the body, or its one-word display name (the site's name) written in the body."""
+    if any(a and a.lower() != addr.lower() for _, a in reply_to):
+        return True
+    dom = domain_of(addr)
+    if dom and dom not in PUBLIC_DOMAINS:
+        hosts = {h.lower().removeprefix("www.") for h in _URL_HOST.findall(body)}
+        if any(h == dom or h.endswith("." + dom) or dom.endswith("." + h) for h in hosts):
+            return True
+    word = " ".join((name or "").split())
+    return bool(word) and " " not in word and len(word) >= 4 and word.casefold() in \
+        body.casefold()
 
 
 def _opencart(work: MailDoc, parties: _Parties, body: str) -> bool:
@@ -222,7 +247,7 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     if notice == "event" or (notice == "wording" and not _plainly_form(fields)):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
-    parties = _parties(doc, work, forwarders, reading.forward, options)
+    parties = _parties(doc, work, forwarders, reading.forward, body, options)
     site = parties.site
     opencart = not fields.client_values and _opencart(work, parties, body)
     if opencart:
