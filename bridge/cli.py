@@ -168,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EX_TEMPFAIL
     except KeyboardInterrupt:
         return EX_OK
+    except BrokenPipeError:  # `mailbridge parse x.eml | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EX_OK
     except Exception:
         log.exception("unexpected error (a bug; please report it with this trace)")
         return EX_SOFTWARE

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.parser import BytesParser
 
+import mailparser.utils as mailparser_utils
+
 from bridge.errors import ParseError
 from bridge.model import ParseOptions
 from bridge.parsing.attachments import FileCandidate, check_files, cid_references
@@ -258,8 +260,22 @@ def _date(value: str | None) -> datetime | None:
 
 
 def _received_date(header_all: dict[str, tuple[str, ...]], notes: list[str]) -> datetime | None:
-    """Without a usable Date: the newest Received timestamp (what the mailbox saw)."""
-    for value in header_all.get("received", ()):
+    """Without a usable Date: the newest Received timestamp (what the mailbox saw).
+
+    mail-parser's Received grammar (comments, clauses, the date after the last ";") reads
+    the trace; the plain split below is the fallback for a header it cannot parse.
+    """
+    values = list(header_all.get("received", ()))
+    try:
+        hops = mailparser_utils.receiveds_parsing(values) if values else []
+    except Exception:  # a malformed trace only costs us this fallback date
+        hops = []
+    for hop in sorted(hops, key=lambda h: h.get("hop", 0), reverse=True):
+        found = _date(str(hop.get("date") or "")) if hop.get("date") else None
+        if found is not None:
+            notes.append("no usable Date header, date taken from Received")
+            return found
+    for value in values:
         _, sep, stamp = value.rpartition(";")
         found = _date(stamp) if sep else None
         if found is not None:
