@@ -371,6 +371,15 @@ def test_html_preferred_over_glued_text_part() -> None:
     assert (p.name, p.phone) == ("Фёдор Никитин", "+79123456789")
 
 
+def test_label_paragraph_then_value_paragraph() -> None:
+    """Webflow-style '<p><strong>Name</strong></p><p>value</p>' pairs are read."""
+    html = ("<p>New submission</p><p><strong>Name</strong></p><p>Oleg</p><p><strong>Phone</strong>"
+            "</p><p>89123456789</p><p><strong>Company</strong></p><p></p><p><strong>Message"
+            "</strong></p><p>Need sheet.</p>")
+    p = _parse(html, html=True, frm="Webflow <no-reply-forms@webflow.com>")
+    assert (p.name, p.phone, p.message) == ("Oleg", "+79123456789", "Need sheet.")
+
+
 def test_definition_list() -> None:
     """<dl><dt>Label</dt><dd>value</dd></dl> pairs are read."""
     p = _parse("<dl><dt>Имя</dt><dd>Вера</dd><dt>Телефон</dt><dd>89123456789</dd>"

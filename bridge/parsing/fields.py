@@ -405,6 +405,9 @@ def lines_pairs(text: str, options: ParseOptions) -> list[Pair]:
     for i, line in enumerate(lines):
         s = line.strip()
         if not s:
+            if cur is not None and not cur.lines and cur.kind == "bare":
+                cur.kind = "gap"  # '<p>Label</p><p>value</p>': one blank line may part them
+                continue
             _close(cur, pairs)
             cur = None
             continue
@@ -426,13 +429,14 @@ def lines_pairs(text: str, options: ParseOptions) -> list[Pair]:
                 cur.lines.append(line.rstrip())
                 continue
         label = _bare_label(s, options)
+        kind = "bare"
         if label is None and (i == 0 or not lines[i - 1].strip()):
             nxt = lines[i + 1].strip() if i + 1 < n else ""
             if nxt and not is_footer(nxt):
-                label = _paragraph_label(s, options)
+                label, kind = _paragraph_label(s, options), ""
         if label is not None:
             _close(cur, pairs)
-            cur = _Open(label, "", [], True)
+            cur = _Open(label, kind, [], True)
         elif cur is not None:
             cur.lines.append(line.rstrip())
     _close(cur, pairs)
