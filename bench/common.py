@@ -301,12 +301,16 @@ def median(values: Sequence[float]) -> float:
 
 
 def _git_head() -> str:
+    """The short commit, with "+N uncommitted" when files under bridge/ differ from it."""
     try:
-        out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=False)
-        return out.stdout.strip() or "?"
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=5, check=False)
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "bridge"],
+                               capture_output=True, text=True, timeout=5, check=False)
     except OSError:
         return "?"
+    changed = len([ln for ln in dirty.stdout.splitlines() if ln.strip()])
+    return (head.stdout.strip() or "?") + (f" +{changed} uncommitted in bridge/" if changed else "")
 
 
 def banner(title: str, argv: Sequence[str] | None = None) -> None:
