@@ -412,6 +412,25 @@ def test_thunderbird_russian_forward() -> None:
     assert p.message == "Нужен швеллер."
 
 
+def test_thunderbird_html_forward_with_header_table() -> None:
+    """Thunderbird's HTML forward (header table, then the form's own table) reads the form."""
+    html = (
+        "<p>Обработайте.</p><div class='moz-forward-container'><br><br>"
+        "-------- Пересылаемое сообщение --------<table class='moz-email-headers-table'>"
+        "<tr><th>Тема: </th><td>Заявка с сайта</td></tr>"
+        "<tr><th>Дата: </th><td>Mon, 16 Nov 2026 10:00:00 +0500</td></tr>"
+        "<tr><th>От: </th><td>РостФеррум <a href='mailto:noreply@rostferrum.ru'>"
+        "&lt;noreply@rostferrum.ru&gt;</a></td></tr><tr><th>Кому: </th><td>"
+        "<a href='mailto:sales@rostferrum.ru'>sales@rostferrum.ru</a></td></tr></table><br><br>"
+        "<table><tr><td><b>Имя</b></td><td>Вадим Крылов</td></tr><tr><td><b>Телефон</b></td>"
+        "<td>8 912 345 67 89</td></tr><tr><td><b>E-mail</b></td><td>vadim@mail.ru</td></tr>"
+        "<tr><td><b>Сообщение</b></td><td>Нужен швеллер.</td></tr></table></div>"
+    )
+    p = _parse(html, html=True, frm="Мария <maria@rostferrum.ru>", subject="Fwd: Заявка с сайта")
+    assert (p.name, p.phone, p.email, p.message) == (
+        "Вадим Крылов", "+79123456789", "vadim@mail.ru", "Нужен швеллер.")
+
+
 def test_yandex_forward_with_end_marker() -> None:
     """A Yandex forward ends at its end marker; the forwarder's signature is not read."""
     body = ("\n-------- Пересылаемое сообщение --------\n"

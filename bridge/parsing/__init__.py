@@ -16,6 +16,7 @@ decides what kind of mail it is and fills the client's fields:
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -38,6 +39,8 @@ from bridge.parsing.labels import normalize_label
 from bridge.parsing.phones import parse_phone_field
 
 __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
+
+log = logging.getLogger(__name__)
 
 _DEFAULT_OPTIONS = ParseOptions()
 
@@ -94,6 +97,7 @@ def parse_message(raw: bytes, options: ParseOptions = _DEFAULT_OPTIONS) -> Parse
     except ParseError:
         raise
     except Exception as exc:  # a bug in a layout rule must not stop the mailbox
+        log.error("event=extract_failed error=%s", type(exc).__name__)
         raise ParseError(f"field extraction failed: {type(exc).__name__}") from exc
 
 
