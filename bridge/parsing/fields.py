@@ -8,14 +8,22 @@ answer line" with ``Label: value``). :func:`interpret` then maps labels to clien
 
 Layouts (see corpus/README.md):
 
-* ``table``: HTML table rows (cell pairs, label row + value row, Gravity Forms, WPForms);
-* ``colon``: ``Label: value`` lines; a value continues on the next lines (a label alone
-  on its line takes the following lines as its value) until the next label, a separator
-  or a platform footer;
+* ``table``: HTML table rows (cell pairs, label row + value row, Gravity Forms, WPForms,
+  a caption row over label/value rows) and ``<dl>`` lists;
+* ``bold``: ``<b>Label</b> value<br>`` and ``<b>Question?</b><br>answer`` markup;
+* ``colon``: ``Label: value`` lines (also ``Label - value`` for known labels and
+  ``Order #123`` titles); a value continues on the next lines (a label alone on its line
+  takes the following lines as its value) until the next label, a separator or a
+  platform footer;
+* ``tabs``: ``Label<TAB>value`` lines (a table rendered to text by a mail client);
 * ``dashes``: WPForms plain text ``--- Label ---`` then the value;
 * ``stars``: 1C-Bitrix form module: title line, a ``*****`` line, the value;
 * ``lines``: a label line then the value line(s) (Yandex Forms, a table flattened by a
-  Gmail forward, Formspree ``key:`` then value, Marquiz question then answer).
+  Gmail forward, Formspree ``key:`` then value, Marquiz question then answer, Webflow's
+  label paragraph then value paragraph).
+
+A letter (not a form) is recognised by a sign-off ("С уважением", ``--``) before any client
+field: the signature's ``Тел.:``/``E-mail:`` lines are not read as form fields.
 
 Inline forwards (Gmail ``---------- Forwarded message ---------``, Thunderbird/Yandex
 ``-------- Пересылаемое сообщение --------``, Outlook ``From:/Sent:`` blocks) are cut down
