@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import ipaddress
 import json
 import logging
 import re
@@ -36,6 +35,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from bridge.config import is_loopback_host
 from bridge.errors import (
     ConfigError,
     CrmError,
@@ -123,15 +123,6 @@ class WebhookUrl:
         return self.redacted
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def redact_url(url: str) -> str:
     """``https://HOST/rest/1/CODE/...`` -> ``https://HOST/rest/1/***/`` (never the secret)."""
     try:
@@ -159,7 +150,7 @@ def parse_webhook_url(url: str) -> WebhookUrl:
         raise ConfigError(f"{CONFIG_KEY}: {shown} must start with https://", key=CONFIG_KEY)
     if not host:
         raise ConfigError(f"{CONFIG_KEY}: no host; {expected}", key=CONFIG_KEY)
-    if parts.scheme == "http" and not _is_loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError(f"{CONFIG_KEY}: http:// is allowed only to a loopback address "
                           f"(a local sandbox); use https://{host}/…", key=CONFIG_KEY)
     if parts.username or parts.password:

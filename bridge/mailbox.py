@@ -15,7 +15,6 @@ The password never appears in a message or a log line.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import ssl
@@ -36,7 +35,7 @@ from imapclient.exceptions import (
     ProtocolError,
 )
 
-from bridge.config import ImapConfig
+from bridge.config import ImapConfig, is_loopback_host
 from bridge.errors import ConfigError, MailboxError, MailboxRejected, MailboxUnavailable
 from bridge.model import MessageKey, RawMessage
 
@@ -57,17 +56,6 @@ _EARLY = 0.05  # idle_check returning this much before its timeout with nothing 
 def quiet_protocol_log() -> None:
     """Keep imapclient's raw protocol lines (message bodies) out of the logs at any level."""
     logging.getLogger(_PROTOCOL_LOGGER).setLevel(logging.WARNING)
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (no DNS lookup)."""
-    h = host.strip().strip("[]").lower().rstrip(".")
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
 
 
 def make_ssl_context(ca_file: Any) -> ssl.SSLContext:
@@ -105,7 +93,7 @@ class ImapMailbox:
                 f'imap.security: expected "ssl", "starttls" or "plain", got {cfg.security!r}',
                 key="imap.security",
             )
-        if cfg.security == "plain" and not is_loopback(cfg.host):
+        if cfg.security == "plain" and not is_loopback_host(cfg.host):
             raise ConfigError(
                 f'imap.security: "plain" sends the password unencrypted and is only allowed '
                 f'to a loopback address, not {cfg.host!r}; use "ssl" or "starttls"',

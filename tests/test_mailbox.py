@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bridge.config import ImapConfig
+from bridge.config import is_loopback_host as is_loopback
 from bridge.errors import ConfigError, MailboxRejected, MailboxUnavailable
-from bridge.mailbox import ImapMailbox, check_imap, is_loopback
+from bridge.mailbox import ImapMailbox, check_imap
 from tests.servers.dovecot import (
     DovecotServer,
     ImapAccount,
