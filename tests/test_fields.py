@@ -99,6 +99,22 @@ def test_literal_br_and_entities_in_plain_text() -> None:
     assert p.message == 'Лист "в размер"\nОплата & доставка'
 
 
+def test_message_keeps_its_word_colon_lines() -> None:
+    """'Звоните: …' under a one-line message stays in it; a later field paragraph does not."""
+    p = _parse("Имя: Олег\nСообщение: Нужен швеллер.\nЗвоните: 8-912-345-67-89\n\n"
+               "Объект: склад\nСрок: декабрь\n")
+    assert p.message == "Нужен швеллер.\nЗвоните: 8-912-345-67-89"
+    assert p.phone == "+79123456789"
+    assert dict(p.extra) == {"Объект": "склад", "Срок": "декабрь"}
+
+
+def test_sentence_is_not_a_label() -> None:
+    """'Прошу КП. Перезвоните, пожалуйста: 8 …' is message text, not a field."""
+    p = _parse("Имя: Иван\nСообщение: Нужна арматура.\nПрошу КП. Перезвоните, пожалуйста: "
+               "8 (912) 345-67-89\n")
+    assert p.message == "Нужна арматура.\nПрошу КП. Перезвоните, пожалуйста: 8 (912) 345-67-89"
+
+
 def test_unknown_labels_after_a_short_value_are_fields() -> None:
     """An unknown 'Label: value' line after a one-line value starts a new field (extra)."""
     p = _parse("Имя: Анна\nГород доставки: Тюмень\nТелефон: 89123456789\nСообщение: Нужен лист")

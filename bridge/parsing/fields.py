@@ -215,6 +215,8 @@ def _label_ok(label: str, options: ParseOptions) -> bool:
         return True
     if _BAD_LABEL.search(label) or len(label) > 50 or len(label.split()) > 7:
         return False
+    if re.search(r"[.!?]\s", label):
+        return False  # a sentence ("Прошу КП. Перезвоните"), not a label
     if sum(ch.isdigit() for ch in label) > 2:
         return False
     return label[0].isalpha() or label[0] == "_"
@@ -310,19 +312,26 @@ def _close(cur: _Open | None, pairs: list[Pair]) -> None:
     pairs.append((cur.label, "\n".join(lines).strip()))
 
 
-def _inside(cur: _Open, prev_blank: bool) -> bool:
-    """Whether an unknown ``Word: text`` line belongs to the open block value."""
+def _inside(cur: _Open, prev_blank: bool, field_list: bool) -> bool:
+    """Whether an unknown ``Word: text`` line belongs to the open value.
+
+    A message keeps such lines ("Звоните: 8 912 …") unless, after a blank line, a whole
+    paragraph of label lines follows (more form fields). A heading-like block label
+    ("Products:") keeps them once its value has begun, up to a blank line.
+    """
     if cur.kind == "message":
-        return True
-    return cur.content() and not prev_blank
+        return not (prev_blank and field_list)
+    return cur.block and cur.content() and not prev_blank
 
 
 def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     """``Label: value`` lines, multi-line values included."""
+    lines = text.split("\n")
+    found_at = [colon_match(line, options) if line.strip() else None for line in lines]
     pairs: list[Pair] = []
     cur: _Open | None = None
     prev_blank = True
-    for line in text.split("\n"):
+    for i, line in enumerate(lines):
         stripped = line.strip()
         blank = not stripped
         if not blank and _signs_off(stripped, pairs, cur, options):
@@ -332,10 +341,10 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
             cur = None
             prev_blank = False
             continue
-        found = None if blank else colon_match(line, options)
-        if found is not None and cur is not None and cur.block and _inside(cur, prev_blank) \
-                and not is_known_label(found[0], options):
-            found = None  # "Звоните: 8 912 …" inside a message block
+        found = found_at[i]
+        if found is not None and cur is not None and not is_known_label(found[0], options) \
+                and _inside(cur, prev_blank, _field_list(lines, found_at, i)):
+            found = None  # "Звоните: 8 912 …" inside a message
         if found is not None:
             _close(cur, pairs)
             label, value = found
@@ -351,6 +360,16 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
         prev_blank = blank
     _close(cur, pairs)
     return pairs
+
+
+def _field_list(lines: list[str], found_at: list[Pair | None], start: int) -> bool:
+    """Whether the paragraph from ``start`` on consists of ``Label: value`` lines only."""
+    for j in range(start, len(lines)):
+        if not lines[j].strip():
+            return True
+        if found_at[j] is None:
+            return False
+    return True
 
 
 _DASHED = re.compile(r"^\s*-{2,}\s*(?P<label>[^-\s].*?)\s*-{2,}\s*$")
@@ -493,7 +512,8 @@ def score(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> int:
         elif kind in CLIENT_KINDS:
             kinds.add(kind)
     known = sum(1 for label, _ in pairs if is_known_label(label, options))
-    return len(kinds) * 100 + min(known, 30) * 2 + min(len(pairs), 30)
+    valued = sum(1 for _, value in pairs if not is_empty_value(value))
+    return len(kinds) * 1000 + min(known, 30) * 10 + min(valued, 9)
 
 
 def _readings(source: str, text: str, html: BeautifulSoup | None,
