@@ -266,6 +266,7 @@ Payment Amount: 12500 RUB
 Products:
 1. Арматура А500С 12 мм — 2 x 5000 = 10000 RUB
 2. Доставка — 2500 RUB
+Subtotal: 12500
 
 Additional information:
 Transaction ID: 4417321:1111
@@ -276,6 +277,7 @@ Form Name: Cart
     assert extra["Order"] == "1234567890"
     assert extra["Products"].startswith("1. Арматура") and "2500 RUB" in extra["Products"]
     assert extra["Payment Amount"] == "12500 RUB" and extra["Form Name"] == "Cart"
+    assert extra["Subtotal"] == "12500"
     assert p.message is None and p.create_lead
 
 

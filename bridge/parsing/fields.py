@@ -316,12 +316,12 @@ def _inside(cur: _Open, prev_blank: bool, field_list: bool) -> bool:
     """Whether an unknown ``Word: text`` line belongs to the open value.
 
     A message keeps such lines ("Звоните: 8 912 …") unless, after a blank line, a whole
-    paragraph of label lines follows (more form fields). A heading-like block label
-    ("Products:") keeps them once its value has begun, up to a blank line.
+    paragraph of label lines follows (more form fields). Any other value ends there
+    ("Products:" with its item lines, then "Payment Amount: …").
     """
     if cur.kind == "message":
         return not (prev_blank and field_list)
-    return cur.block and cur.content() and not prev_blank
+    return False
 
 
 def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
