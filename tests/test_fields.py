@@ -693,7 +693,7 @@ def test_bulk_mail_is_not_a_lead() -> None:
     """A newsletter with contact lines in its footer is bulk mail, not a lead."""
     body = ("Скидки на арматуру!\n\nТелефон: +7 (343) 000-11-22\nE-mail: sales@supplier.example\n"
             "Адрес: Екатеринбург\n")
-    p = _parse(body, frm="Поставщик <news@supplier.example>",
+    p = _parse(body, frm="Поставщик <news@supplier.example>", subject="Скидки недели",
                headers="List-Unsubscribe: <mailto:u@supplier.example>\r\nPrecedence: bulk\r\n")
     assert (p.is_form, p.create_lead, p.reason) == (False, False, "bulk mail")
 
@@ -702,6 +702,9 @@ def test_bulk_header_on_a_plain_form_notification() -> None:
     """A form notification sent through a bulk relay is still a lead."""
     p = parse_doc(_doc(CF7_FORM, auto_kind="bulk mail"))
     assert p.create_lead and p.name == "Иван Петров"
+    p = parse_doc(_doc("Phone: +7 (912) 345-67-89\n", auto_kind="bulk mail",
+                       subject="Заявка на обратный звонок"))
+    assert p.create_lead and p.phone == "+79123456789"
 
 
 @pytest.mark.parametrize(

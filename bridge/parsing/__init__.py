@@ -81,6 +81,12 @@ _BITRIX_SYSTEM_EVENTS = re.compile(
     r"MAIN_MAIL_CONFIRM_CODE|BLOG_\w+|FORUM_\w+|SONET_\w+|VOTE_\w+|EMAIL_CONFIRM\w*)$",
     re.IGNORECASE,
 )
+_FORM_SUBJECT = re.compile(
+    r"заявк|web-форм|форм[аеыу]\b|обратн\w* звон|перезвон|callback|call back|submission|"
+    r"\blead\b|\bлид|\border\b|заказ\b|заказ №|new entry|новая запись|enquiry|inquiry|"
+    r"сообщение с сайта|message from|new message|новое сообщение",
+    re.IGNORECASE,
+)
 _URL_HOST = re.compile(r"https?://([\w.-]+)", re.IGNORECASE)
 _LINK = re.compile(r"https?://|\bwww\.|\[url\b|\[link\b|<a\s+href", re.IGNORECASE)
 _OPENCART_SUBJECT = re.compile(r"^(?:enquiry|запрос|вопрос|сообщение от|message from)\s+(.+)$",
@@ -158,11 +164,12 @@ def _unwrap(doc: MailDoc) -> tuple[MailDoc, list[MailDoc]]:
     return work, outer
 
 
-def _plainly_form(fields: Fields) -> bool:
-    """A name or message field plus a phone or e-mail field: a form, whatever the headers."""
+def _plainly_form(fields: Fields, subject: str) -> bool:
+    """A form, whatever the headers: a name or message field plus a phone or e-mail field,
+    or a phone/e-mail field under a form notification's subject (a callback widget)."""
     who = bool(fields.full_name() or fields.sender_name or fields.message)
     reach = bool(fields.phone_values or fields.email_values or fields.sender_email)
-    return who and reach
+    return reach and (who or bool(_FORM_SUBJECT.search(subject or "")))
 
 
 @dataclass(slots=True)
@@ -245,10 +252,10 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     reading = read_pairs(work.text, work.html, options, work.subject or "")
     fields = interpret(reading.pairs, options)
     body = reading.body or _body_text(work)
-    if doc.auto_kind == "bulk mail" and not _plainly_form(fields):
+    if doc.auto_kind == "bulk mail" and not _plainly_form(fields, work.subject):
         return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
     notice = _system_notice(work, body)
-    if notice == "event" or (notice == "wording" and not _plainly_form(fields)):
+    if notice == "event" or (notice == "wording" and not _plainly_form(fields, work.subject)):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
     parties = _parties(doc, work, forwarders, reading.forward, body, options)
