@@ -164,12 +164,14 @@ def _unwrap(doc: MailDoc) -> tuple[MailDoc, list[MailDoc]]:
     return work, outer
 
 
-def _plainly_form(fields: Fields, subject: str) -> bool:
+def _plainly_form(fields: Fields, subject: str, body: str) -> bool:
     """A form, whatever the headers: a name or message field plus a phone or e-mail field,
-    or a phone/e-mail field under a form notification's subject (a callback widget)."""
+    or, in a short mail under a form notification's subject, a phone/e-mail field alone
+    (a callback widget). A newsletter's contact footer is neither."""
     who = bool(fields.full_name() or fields.sender_name or fields.message)
     reach = bool(fields.phone_values or fields.email_values or fields.sender_email)
-    return reach and (who or bool(_FORM_SUBJECT.search(subject or "")))
+    short = len(body) < 1500
+    return reach and (who or (short and bool(_FORM_SUBJECT.search(subject or ""))))
 
 
 @dataclass(slots=True)
@@ -252,10 +254,10 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     reading = read_pairs(work.text, work.html, options, work.subject or "")
     fields = interpret(reading.pairs, options)
     body = reading.body or _body_text(work)
-    if doc.auto_kind == "bulk mail" and not _plainly_form(fields, work.subject):
+    if doc.auto_kind == "bulk mail" and not _plainly_form(fields, work.subject, body):
         return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
     notice = _system_notice(work, body)
-    if notice == "event" or (notice == "wording" and not _plainly_form(fields, work.subject)):
+    if notice == "event" or (notice == "wording" and not _plainly_form(fields, work.subject, body)):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
     parties = _parties(doc, work, forwarders, reading.forward, body, options)
