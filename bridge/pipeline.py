@@ -350,16 +350,25 @@ class Pipeline:
             for r in doubtful:
                 self._temporary(r, exc, report)
             raise _StopPushing from exc
-        done = set()
+        missing = {r.id for r in self._record_found(doubtful, found, report)}
+        found_ids = {r.id for r in doubtful} - missing
+        return [r for r in rows if r.id not in found_ids]
+
+    def _record_found(
+        self, rows: list[Any], found: dict[str, int], report: PollReport
+    ) -> list[Any]:
+        """Record the leads a lookup found; return the rows it did not find."""
         now = self.clock()
-        for r in doubtful:
+        missing = []
+        for r in rows:
             lead_id = found.get(r.origin_id)
-            if lead_id is not None:
-                self.ledger.set_created(r.id, lead_id, now)
-                report.created += 1
-                done.add(r.id)
-                log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
-        return [r for r in rows if r.id not in done]
+            if lead_id is None:
+                missing.append(r)
+                continue
+            self.ledger.set_created(r.id, lead_id, now)
+            report.created += 1
+            log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
+        return missing
 
     def _advance_safely(
         self, row: Any, batch: list[tuple[Any, Lead]], report: PollReport
@@ -507,18 +516,11 @@ class Pipeline:
             for r in rows:
                 self._temporary(r, exc, report, minimum=self.s.unknown_wait)
             return
-        now = self.clock()
-        for r in rows:
-            lead_id = found.get(r.origin_id)
-            if lead_id is not None:
-                self.ledger.set_created(r.id, lead_id, now)
-                report.created += 1
-                log.info("lead.found id=%s lead_id=%s", r.id, lead_id)
-            else:
-                self._temporary(
-                    r, CrmUnknownOutcome("no answer and no lead found; sending again later"),
-                    report, minimum=self.s.unknown_wait,
-                )
+        for r in self._record_found(rows, found, report):
+            self._temporary(
+                r, CrmUnknownOutcome("no answer and no lead found; sending again later"),
+                report, minimum=self.s.unknown_wait,
+            )
 
     def _delay(self, attempts: int) -> timedelta:
         return timedelta(
