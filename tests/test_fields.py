@@ -724,8 +724,14 @@ def test_bulk_header_on_a_plain_form_notification() -> None:
          "Логин: ivan\nE-mail: ivan@mail.ru\nКонтрольная строка: 123",
          "X-EVENT_NAME: USER_PASS_REQUEST\r\n"),
         ("[RostFerrum] Please moderate: \"Steel\"",
-         "A new comment on the post \"Steel\" is waiting for your approval\nAuthor: Bob\n"
-         "Email: bob@x.example", ""),
+         "A new comment on the post \"Steel\" is waiting for your approval\n"
+         "https://rostferrum.ru/?p=1\n\nAuthor: Bob (IP address: 192.0.2.1, host)\n"
+         "Email: bob@x.example\nURL:\nComment: Great post, call me 8 912 345 67 89\n\n"
+         "Approve it: https://rostferrum.ru/wp-admin/comment.php?action=approve&c=1\n"
+         "Trash it: https://rostferrum.ru/wp-admin/comment.php?action=trash&c=1\n", ""),
+        ("[РостФеррум] Комментарий: \"Арматура\"",
+         "Новый комментарий к записи «Арматура»\nАвтор: Иван\nEmail: ivan@mail.ru\n"
+         "Комментарий: Сколько стоит?\n", ""),
     ],
 )
 def test_system_notices(subject: str, body: str, headers: str) -> None:
@@ -738,6 +744,8 @@ def test_system_notices(subject: str, body: str, headers: str) -> None:
 def test_notice_wording_never_beats_form_fields() -> None:
     """A client's subject that sounds like a notice does not hide a real form."""
     p = _parse(CF7_FORM, subject='РостФеррум "Сброс пароля от личного кабинета"')
+    assert p.create_lead
+    p = _parse(CF7_FORM, subject="[РостФеррум] Заявка: сброс пароля, комментарий: срочно")
     assert p.create_lead
 
 

@@ -61,7 +61,7 @@ _NOTICE_SUBJECT = re.compile(
     r"зарегистрировался новый пользователь|регистрационная информация|login details|"
     r"данные для входа|account details|данные (?:учетной|учётной) записи|"
     r"please moderate|проверьте комментарий|ожидает (?:одобрения|проверки)|"
-    r"^\[[^\]]+\] (?:comment|комментарий):|new comment|новый комментарий|"
+    r"(?:comment|комментарий):|new comment|новый комментарий|"
     r"admin email change|email changed|адрес (?:e-?mail|электронной почты) (?:был )?изм[её]н|"
     r"technical issue|техническ\w* (?:проблем|ошибк)|recovery mode|режим восстановления|"
     r"confirm action|подтвердите действие|personal data (?:export|erasure)|"
@@ -69,13 +69,19 @@ _NOTICE_SUBJECT = re.compile(
     r"backorder|подтверждение регистрации|confirm your (?:registration|email)",
     re.IGNORECASE,
 )
+# WordPress core's own sentences: no client types these
 _NOTICE_BODY = re.compile(
     r"no further action is needed on your part|никаких действий от вас не требуется|"
     r"were automatically updated|были автоматически обновлены|"
     r"someone has requested a password reset|кто-то запросил сброс пароля|"
-    r"new user registration on your site|новый пользователь зарегистрировался на (?:вашем )?сайте",
-    re.IGNORECASE,
+    r"new user registration on your site|новый пользователь зарегистрировался на (?:вашем )?сайте|"
+    r"is waiting for your approval|ожидает вашего одобрения|^approve it: https?://|"
+    r"^одобрить: https?://|please visit the moderation panel|перейдите в панель модерации",
+    re.IGNORECASE | re.MULTILINE,
 )
+# "[Site] Password Reset": WordPress prefixes its own subjects with the site title in
+# brackets; a client's subject (CF7 puts it in quotes) does not start that way
+_BRACKET_SUBJECT = re.compile(r"^\s*\[[^\]]{1,80}\]\s*")
 _BITRIX_SYSTEM_EVENTS = re.compile(
     r"^(?:USER_(?:INFO|PASS_REQUEST|PASS_CHANGED|INVITE|CODE_REQUEST)|NEW_USER(?:_CONFIRM)?|"
     r"MAIN_MAIL_CONFIRM_CODE|BLOG_\w+|FORUM_\w+|SONET_\w+|VOTE_\w+|EMAIL_CONFIRM\w*)$",
@@ -127,16 +133,23 @@ def _body_text(doc: MailDoc) -> str:
 
 
 def _system_notice(doc: MailDoc, body: str) -> str | None:
-    """``"event"`` for a CMS notice told by its event header (1C-Bitrix), ``"wording"``
-    when its subject or text reads like one, None for anything else.
+    """``"sure"`` for a CMS notice told by its event header (1C-Bitrix), a CMS-style
+    ``[Site] …`` subject or WordPress' own sentences; ``"wording"`` when only the subject
+    reads like one; None for anything else.
 
-    The wording alone never outweighs form fields: a client may well type "сброс пароля"
+    Wording alone never outweighs form fields: a client may well type "сброс пароля"
     into a form's subject field.
     """
     event = doc.headers.get("x-event-name", "").strip()
     if event and _BITRIX_SYSTEM_EVENTS.match(event):
-        return "event"
-    if _NOTICE_SUBJECT.search(doc.subject or "") or _NOTICE_BODY.search(body[:20000]):
+        return "sure"
+    subject = doc.subject or ""
+    if _NOTICE_BODY.search(body[:20000]):
+        return "sure"
+    bracket = _BRACKET_SUBJECT.match(subject)
+    if bracket and _NOTICE_SUBJECT.match(subject[bracket.end():]):
+        return "sure"  # "[Site] Password Reset": the notice right after the site title
+    if _NOTICE_SUBJECT.search(subject):
         return "wording"
     return None
 
@@ -164,14 +177,20 @@ def _unwrap(doc: MailDoc) -> tuple[MailDoc, list[MailDoc]]:
     return work, outer
 
 
-def _plainly_form(fields: Fields, subject: str, body: str) -> bool:
+def _plainly_form(fields: Fields, subject: str, body: str,
+                  pairs: tuple[tuple[str, str], ...]) -> bool:
     """A form, whatever the headers: a name or message field plus a phone or e-mail field,
     or, in a short mail under a form notification's subject, a phone/e-mail field alone
-    (a callback widget). A newsletter's contact footer is neither."""
+    (a callback widget); and the fields make up most of the text. A newsletter whose
+    contact footer has 'Телефон:' and 'E-mail:' lines is not one."""
     who = bool(fields.full_name() or fields.sender_name or fields.message)
     reach = bool(fields.phone_values or fields.email_values or fields.sender_email)
     short = len(body) < 1500
-    return reach and (who or (short and bool(_FORM_SUBJECT.search(subject or ""))))
+    if not (reach and (who or (short and bool(_FORM_SUBJECT.search(subject or ""))))):
+        return False
+    text = len("".join(body.split())) or 1
+    covered = sum(len("".join(f"{k}{v}".split())) for k, v in pairs)
+    return covered / text >= 0.5
 
 
 @dataclass(slots=True)
@@ -254,10 +273,11 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     reading = read_pairs(work.text, work.html, options, work.subject or "")
     fields = interpret(reading.pairs, options)
     body = reading.body or _body_text(work)
-    if doc.auto_kind == "bulk mail" and not _plainly_form(fields, work.subject, body):
+    plainly = _plainly_form(fields, work.subject, body, reading.pairs)
+    if doc.auto_kind == "bulk mail" and not plainly:
         return _base(doc, is_form=False, create_lead=False, reason="bulk mail")
     notice = _system_notice(work, body)
-    if notice == "event" or (notice == "wording" and not _plainly_form(fields, work.subject, body)):
+    if notice == "sure" or (notice == "wording" and not plainly):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
     parties = _parties(doc, work, forwarders, reading.forward, body, options)
