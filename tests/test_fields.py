@@ -578,6 +578,12 @@ def test_site_from_on_another_domain_is_not_the_client() -> None:
     assert (p.name, p.email) == (None, "ivan@mail.ru")
 
 
+def test_client_from_who_signs_the_message() -> None:
+    """A client From whose one-word name also signs the message stays the client."""
+    p = _parse("Телефон: 89123456789\nСообщение: Нужен лист. Иван\n", frm="Иван <ivan@mail.ru>")
+    assert (p.name, p.email) == ("Иван", "ivan@mail.ru")
+
+
 def test_robot_from_is_never_a_name() -> None:
     """A robot or site From gives neither a name nor an e-mail."""
     for frm in ("WordPress <wordpress@rostferrum.ru>", "РостФеррум <info@rostferrum.ru>",

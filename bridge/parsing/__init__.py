@@ -242,7 +242,7 @@ def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None
                     body: str) -> bool:
     """Signs that a From outside the mailbox's domain is still the site's own sender:
     a Reply-To to someone else (the site sets it to the client), links to its domain in
-    the body, or its one-word display name (the site's name) written in the body."""
+    the body, or its display name written as the site's name ("с сайта РостФеррум")."""
     if any(a and a.lower() != addr.lower() for _, a in reply_to):
         return True
     dom = domain_of(addr)
@@ -251,8 +251,11 @@ def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None
         if any(h == dom or h.endswith("." + dom) or dom.endswith("." + h) for h in hosts):
             return True
     word = " ".join((name or "").split())
-    return bool(word) and " " not in word and len(word) >= 4 and word.casefold() in \
-        body.casefold()
+    if not word or len(word) < 3:
+        return False
+    # "Отправлено с сайта РостФеррум", "contact form on RostFerrum": the site's own name
+    pattern = r"(?:сайт\w*|site|website|магазин\w*|shop|store)\s+[«\"'“]?" + re.escape(word)
+    return bool(re.search(pattern, body, re.IGNORECASE))
 
 
 def _opencart(work: MailDoc, parties: _Parties, body: str) -> bool:
