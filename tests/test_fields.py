@@ -408,6 +408,7 @@ def test_definition_list() -> None:
 def test_scripts_styles_and_remote_images_are_dropped() -> None:
     """Script, style and image content never reaches a field."""
     html = ("<style>td{color:red}</style><script>var a='Имя: Хакер';</script>"
+            "<div style='display: none'>Имя: Скрытый</div>"
             "<img src='https://x.example/l.png' alt='Логотип'><p>Имя: Лена<br>"
             "Телефон: 89123456789</p>")
     p = _parse(html, html=True)

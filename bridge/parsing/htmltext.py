@@ -64,6 +64,11 @@ def _enter(tag: Tag, out: list[str]) -> bool:
     name = tag.name
     if name in _DROP:
         return False
+    style = tag.get("style") if tag.attrs else None
+    if (style and "display:none" in str(style).replace(" ", "").lower()) or (
+        tag.attrs and tag.has_attr("hidden")
+    ):
+        return False  # a hidden preheader or tracking block
     if name == "br":
         out.append(_NL)
         return False
