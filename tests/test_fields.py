@@ -501,6 +501,14 @@ def test_rfc822_forward_uses_the_inner_message() -> None:
     assert (p.name, p.email, p.attachments) == ("Ахмед", "ahmed@stroy.example", (pdf,))
 
 
+def test_attached_letter_that_is_no_form() -> None:
+    """When the attached message holds no form, the forwarding message's form is read."""
+    inner = _doc("Добрый день, пришлите прайс.", frm=Address("Иван", "ivan@client.example"))
+    outer = _doc(FORM_INNER, forwarded=inner, subject="Заявка с сайта")
+    p = parse_doc(outer)
+    assert (p.name, p.phone, p.create_lead) == ("Вадим Крылов", "+79123456789", True)
+
+
 # --------------------------------------------------------------------- labels
 
 

@@ -275,6 +275,13 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     work, forwarders = _unwrap(doc)
     reading = read_pairs(work.text, work.html, options, work.subject or "")
     fields = interpret(reading.pairs, options)
+    if forwarders and not fields.client_values:
+        # the attached message is no form (a letter attached for reference): the form, if
+        # any, is in the forwarding message itself
+        outer = read_pairs(doc.text, doc.html, options, doc.subject or "")
+        outer_fields = interpret(outer.pairs, options)
+        if outer_fields.client_values:
+            work, forwarders, reading, fields = doc, [], outer, outer_fields
     body = reading.body or _body_text(work)
     plainly = _plainly_form(fields, work.subject, body, reading.pairs)
     if doc.auto_kind == "bulk mail" and not plainly:
