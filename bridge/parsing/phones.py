@@ -38,6 +38,9 @@ _BAD_AFTER = re.compile(
 )
 _DATE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 _IP = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_PLUS_EIGHT = re.compile(
+    r"(^|[\s,;:(])\+\s*8(?=[\s(\-]*\d{3}[\s)\-]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}\b)"
+)
 _SPLIT = re.compile(r"\s*(?:[,;/|\n]|\s(?:или|or|и|and)\s)\s*", re.IGNORECASE)
 
 
@@ -96,7 +99,8 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
     """All valid numbers in a phone field's value, first one first; [] for garbage."""
     if not value or not re.search(r"\d", value):
         return []
-    text = value.strip()
+    # "+8 912 …": a Russian trunk prefix typed with a plus is still 8, not a country code
+    text = _PLUS_EIGHT.sub(r"\1 8", value.strip())
     found: list[Phone] = []
     try:
         for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
