@@ -86,6 +86,7 @@ def test_number_inside_message_text() -> None:
     text = "Прошу выставить КП. Перезвоните, пожалуйста: 8 (912) 345-67-89, Иван."
     assert find_phones_in_text(text) == [Phone("+79123456789")]
     assert find_phones_in_text("Звоните: тел. 8-912-345-67-89 (Олег)") == [Phone("+79123456789")]
+    assert find_phones_in_text("мой номер +8 912 345 67 89") == [Phone("+79123456789")]
 
 
 @pytest.mark.parametrize(

@@ -143,6 +143,7 @@ def find_phones_in_text(text: str | None, region: str = "RU") -> list[Phone]:
     """Valid phone numbers written inside free text, in order of appearance."""
     if not text or not re.search(r"\d{3}", text):
         return []
+    text = _PLUS_EIGHT.sub(r"\1 8", text)
     found: list[Phone] = []
     try:
         matcher = PhoneNumberMatcher(text, region, leniency=Leniency.VALID, max_tries=200)
