@@ -225,6 +225,13 @@ Mark as spam
     assert p.message == "Need a quote for rebar.\nThanks!"
 
 
+def test_site_contacts_in_the_footer_are_not_the_clients() -> None:
+    """The template footer's own phone and e-mail below a separator are not the client's."""
+    p = _parse("Имя: Оля\nТелефон: 89123456789\nE-mail: olya@mail.ru\n\n---\n"
+               "РостФеррум, Екатеринбург\nТелефон: +7 343 000-00-00\nE-mail: info@rostferrum.ru\n")
+    assert (p.phone, p.other_phones, p.email) == ("+79123456789", (), "olya@mail.ru")
+
+
 def test_webflow_footer_is_not_extra() -> None:
     """Webflow: 'Label: value' lines; the dashboard link after '---' is not a form field."""
     body = ("Your form, Contact Form, on Rostferrum has a new submission:\n\nName: Oleg\n"

@@ -331,6 +331,7 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     pairs: list[Pair] = []
     cur: _Open | None = None
     prev_blank = True
+    footer_at: int | None = None
     for i, line in enumerate(lines):
         stripped = line.strip()
         blank = not stripped
@@ -340,6 +341,8 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
             _close(cur, pairs)
             cur = None
             prev_blank = False
+            if footer_at is None:
+                footer_at = len(pairs)
             continue
         found = found_at[i]
         if found is not None and cur is not None and not is_known_label(found[0], options) \
@@ -359,7 +362,23 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
                 cur.lines.append(line.rstrip())
         prev_blank = blank
     _close(cur, pairs)
-    return pairs
+    return _drop_footer_contacts(pairs, footer_at, options)
+
+
+_CONTACT_KINDS = frozenset({"name", "phone", "email", "sender"})
+
+
+def _drop_footer_contacts(pairs: list[Pair], footer_at: int | None,
+                          options: ParseOptions) -> list[Pair]:
+    """Below a footer or separator, a second phone/e-mail/name is the site's own contact
+    ("Наш телефон: …" in the template's footer), not the client's."""
+    if not footer_at:
+        return pairs
+    seen = {label_kind(k, options) for k, v in pairs[:footer_at] if v}
+    return pairs[:footer_at] + [
+        (k, v) for k, v in pairs[footer_at:]
+        if not (label_kind(k, options) in _CONTACT_KINDS and label_kind(k, options) in seen)
+    ]
 
 
 def _field_list(lines: list[str], found_at: list[Pair | None], start: int) -> bool:
