@@ -288,6 +288,17 @@ Form Name: Cart
     assert p.message is None and p.create_lead
 
 
+def test_cart_items_under_the_order_title() -> None:
+    """Unlabelled product lines under 'Order #…' are kept as the order's items."""
+    body = ("Order #1234567890\n1. Арматура А500С 12 мм — 2 x 5000 = 10000\n"
+            "2. Доставка — 2500\nPayment Amount: 12500 RUB\n\nName: Игорь\nPhone: 89123456789\n")
+    p = _parse(body, frm="Tilda <noreply@tilda.ws>")
+    extra = dict(p.extra)
+    assert extra["Order"] == "1234567890"
+    assert extra["Products"] == "1. Арматура А500С 12 мм — 2 x 5000 = 10000\n2. Доставка — 2500"
+    assert extra["Payment Amount"] == "12500 RUB"
+
+
 def test_utm_packed_in_one_line_is_split() -> None:
     """'Источник: utm_source=…, utm_medium=…' also gives the separate utm fields."""
     p = _parse("Имя: Максим\nТелефон: 89221112233\n"

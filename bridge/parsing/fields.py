@@ -351,7 +351,13 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
         if found is not None:
             _close(cur, pairs)
             label, value = found
-            cur = _Open(label, label_kind(label, options), [value] if value else [], not value)
+            kind = "order" if _ORDER_LINE.match(line) else label_kind(label, options)
+            cur = _Open(label, kind, [value] if value else [], not value)
+        elif cur is not None and cur.kind == "order" and not blank:
+            # the product lines under a cart's "Order #123" title
+            _close(cur, pairs)
+            items = "Товары" if re.search(r"[а-яё]", cur.label, re.IGNORECASE) else "Products"
+            cur = _Open(items, "extra", [line.rstrip()], True)
         elif cur is not None:
             if blank:
                 cur.lines.append("")
