@@ -299,6 +299,16 @@ def test_cart_items_under_the_order_title() -> None:
     assert extra["Payment Amount"] == "12500 RUB"
 
 
+def test_php_print_r_and_json_dumps() -> None:
+    """A handler that mails print_r($_POST) or a JSON object is read by its keys."""
+    p = _parse("Array\n(\n    [name] => Иван\n    [phone] => 8 912 345 67 89\n"
+               "    [message] => Нужен лист\n    [utm_source] => yandex\n)\n")
+    assert (p.name, p.phone, p.message, dict(p.extra)) == (
+        "Иван", "+79123456789", "Нужен лист", {"utm_source": "yandex"})
+    p = _parse('{"name": "Анна", "email": "anna@ya.ru", "phone": "", "comment": "Прайс"}')
+    assert (p.name, p.email, p.phone, p.message) == ("Анна", "anna@ya.ru", None, "Прайс")
+
+
 def test_utm_packed_in_one_line_is_split() -> None:
     """'Источник: utm_source=…, utm_medium=…' also gives the separate utm fields."""
     p = _parse("Имя: Максим\nТелефон: 89221112233\n"

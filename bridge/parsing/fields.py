@@ -33,6 +33,7 @@ to the forwarded part by :func:`strip_forward` before any layout reads them.
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -505,12 +506,39 @@ def tab_pairs(text: str, options: ParseOptions) -> list[Pair]:
     return pairs
 
 
+_PRINT_R = re.compile(r"^\s*\[(?P<label>[^\]\n]{1,60})\]\s*=>\s?(?P<value>.*)$")
+
+
+def dump_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """A hand-written handler that mails its input as a dump: a JSON object or PHP's
+    ``print_r($_POST)`` (``[name] => Иван`` lines)."""
+    stripped = text.strip()
+    if stripped.startswith("{") and stripped.endswith("}"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return [(str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                    for k, v in data.items() if v not in (None, "", [], {})]
+    pairs: list[Pair] = []
+    for line in text.split("\n"):
+        m = _PRINT_R.match(line)
+        if m:
+            pairs.append((m.group("label").strip().strip("'\""), m.group("value").strip()))
+        elif pairs and line.strip() and not re.match(r"^\s*[()]\s*$", line):
+            label, value = pairs[-1]
+            pairs[-1] = (label, value + "\n" + line.strip())
+    return pairs
+
+
 _TEXT_LAYOUTS = (
     ("colon", colon_pairs),
     ("tabs", tab_pairs),
     ("dashes", dashes_pairs),
     ("stars", stars_pairs),
     ("lines", lines_pairs),
+    ("dump", dump_pairs),
 )
 
 
@@ -559,14 +587,19 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+_MIXABLE = frozenset({"table", "bold", "colon", "lines"})
+
+
 def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tuple[Pair, ...]:
     """Add pairs found by other readers of the same body, where the primary saw nothing."""
     pairs = list(primary.pairs)
     seen_labels = {normalize_label(k) for k, _ in pairs}
     covered = " \n ".join(_norm(k) + " " + _norm(v) for k, v in pairs)
     for other in others:
-        if other is primary or other.source != primary.source or other.name == "tabs":
+        if other is primary or other.source != primary.source:
             continue
+        if primary.name not in _MIXABLE or other.name not in _MIXABLE:
+            continue  # a dump, WPForms or Bitrix layout is the whole mail
         for label, value in other.pairs:
             key = normalize_label(label)
             if key in seen_labels or is_empty_value(value):
