@@ -19,6 +19,7 @@ from bridge.model import Attachment, ParsedForm, ParseOptions
 from bridge.parsing import parse_doc, parse_message
 from bridge.parsing.doc import Address, MailDoc
 from bridge.parsing.fields import colon_pairs, lines_pairs, stars_pairs, strip_forward
+from bridge.parsing.htmltext import html_to_text, table_pairs
 from bridge.parsing.labels import label_kind, normalize_label
 from bridge.parsing.report import to_json
 
@@ -441,6 +442,31 @@ def test_scripts_styles_and_remote_images_are_dropped() -> None:
             "Телефон: 89123456789</p>")
     p = _parse(html, html=True)
     assert (p.name, p.phone, p.extra) == ("Лена", "+79123456789", ())
+
+
+def test_html_to_text_layout() -> None:
+    """<br> and blocks break lines, <p> leaves a blank line, rows become tab-separated lines."""
+    html = ("<div>Заявка&nbsp;№1</div><p>Имя: Иван<br />Тел: 1</p><table><tr><td>A</td>"
+            "<td>B &amp; C</td></tr><tr><td>D</td><td>E</td></tr></table><pre>x  y\n z</pre>"
+            "<ul><li>один</li><li>два</li></ul><!-- note -->")
+    assert html_to_text(html) == ("Заявка №1\n\nИмя: Иван\nТел: 1\n\nA\tB & C\nD\tE\n\n"
+                                  "x  y\nz\n\nодин\nдва")
+
+
+def test_table_pairs_shapes() -> None:
+    """Cell pairs, label row + value row and column titles over one row all give pairs."""
+    assert table_pairs("<table><tr><td>Имя:</td><td>Иван</td></tr></table>") == [("Имя:", "Иван")]
+    assert table_pairs("<table><tr><td><b>Имя</b></td></tr><tr><td>Иван</td></tr></table>") == [
+        ("Имя", "Иван")]
+    assert table_pairs("<table><tr><th>Имя</th><th>Телефон</th></tr><tr><td>Иван</td>"
+                       "<td>8912</td></tr></table>") == [("Имя", "Иван"), ("Телефон", "8912")]
+
+
+def test_deep_and_big_html_is_linear() -> None:
+    """Deeply nested markup renders without recursion errors."""
+    html = "<div>" * 3000 + "Имя: Иван<br>Телефон: 89123456789" + "</div>" * 3000
+    p = parse_doc(_doc(None, html=html))
+    assert (p.name, p.phone) == ("Иван", "+79123456789")
 
 
 # --------------------------------------------------------------------- forwards
