@@ -109,6 +109,20 @@ def test_message_keeps_its_word_colon_lines() -> None:
     assert dict(p.extra) == {"Объект": "склад", "Срок": "декабрь"}
 
 
+def test_question_label_after_a_message_is_a_field() -> None:
+    """'Что требуется?: …' after a message line is a field; a question is no client's prose."""
+    p = _parse("Комментарий: Нужна доставка.\nЧто требуется?: Лист г/к\nИмя: Лёня\n")
+    assert (p.message, dict(p.extra)) == ("Нужна доставка.", {"Что требуется?": "Лист г/к"})
+
+
+def test_name_parts_order() -> None:
+    """English parts read First Last whatever their order; a Russian surname first stays first."""
+    assert _parse("Last Name: Sokolova\nFirst Name: Elena\nPhone: 89123456789\n").name == \
+        "Elena Sokolova"
+    assert _parse("Фамилия: Иванов\nИмя (имя): Иван\nТелефон: 89123456789\n").name == \
+        "Иванов Иван"
+
+
 def test_sentence_is_not_a_label() -> None:
     """'Прошу КП. Перезвоните, пожалуйста: 8 …' is message text, not a field."""
     p = _parse("Имя: Иван\nСообщение: Нужна арматура.\nПрошу КП. Перезвоните, пожалуйста: "

@@ -255,7 +255,7 @@ def colon_match(line: str, options: ParseOptions) -> tuple[str, str] | None:
         return None
     if not sep and value and not is_known_label(label, options):
         return None  # "14:05", "ref:abc": a colon inside a value, not a label
-    return label, value.strip()
+    return label, value.strip().lstrip(":：").strip()
 
 
 def _bare_label(line: str, options: ParseOptions) -> str | None:
@@ -347,6 +347,7 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
             continue
         found = found_at[i]
         if found is not None and cur is not None and not is_known_label(found[0], options) \
+                and not found[0].endswith("?") \
                 and _inside(cur, prev_blank, _field_list(lines, found_at, i)):
             found = None  # "Звоните: 8 912 …" inside a message
         if found is not None:
@@ -661,7 +662,8 @@ class Fields:
     """What the pairs say, before the name/e-mail/phone policy picks the client's values."""
 
     name: str | None = None
-    name_parts: list[str] = field(default_factory=list)
+    name_parts: list[tuple[str, str]] = field(default_factory=list)  # (kind, value)
+    name_part_labels: list[str] = field(default_factory=list)
     sender_name: str | None = None
     sender_email: str | None = None
     phone_values: list[str] = field(default_factory=list)
@@ -675,11 +677,18 @@ class Fields:
     other_values: int = 0  # non-client, non-meta labels with a value
 
     def full_name(self) -> str | None:
+        """The name field, else the parts joined: "First Last" (Wix, Webflow), or in the
+        printed order when a Russian form asks for the surname first (Фамилия Имя Отчество)."""
         if self.name:
             return self.name
-        if self.name_parts:
-            return " ".join(self.name_parts)
-        return None
+        if not self.name_parts:
+            return None
+        kinds = [k for k, _ in self.name_parts]
+        first_label = self.name_part_labels[0] if self.name_part_labels else ""
+        if kinds[0] == "last_name" and re.search(r"[а-яё]", first_label, re.IGNORECASE):
+            return " ".join(v for _, v in self.name_parts)
+        order = {"first_name": 0, "middle_name": 1, "last_name": 2}
+        return " ".join(v for _, v in sorted(self.name_parts, key=lambda kv: order[kv[0]]))
 
 
 def display_label(label: str) -> str:
@@ -741,7 +750,8 @@ def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fi
             else:
                 add_extra(label, value)
         elif kind in ("first_name", "middle_name", "last_name"):
-            out.name_parts.append(" ".join(value.split()))
+            out.name_parts.append((kind, " ".join(value.split())))
+            out.name_part_labels.append(label)
         elif kind == "phone":
             out.phone_values.append(value)
             out.phone_labels.append(display_label(label))
