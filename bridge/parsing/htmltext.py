@@ -251,8 +251,9 @@ _INLINE_STOP = frozenset({"b", "strong", *_BLOCK, *_PARAGRAPH, "tr", "td", "th"}
 def bold_pairs(html: str | BeautifulSoup) -> list[tuple[str, str]]:
     """``<b>Label</b> value<br>`` and ``<b>Label</b><br>value`` pairs, in document order.
 
-    The value is the text after the bold label up to the next line break, bold label or
-    block; when the label ends its line, the value is the next line.
+    The value is the text after the bold label (a line break right after the label is
+    skipped) up to the next bold label, a blank line (two breaks) or the end of the
+    block; single breaks inside it are kept as line breaks.
     """
     soup = parse_html(html) if isinstance(html, str) else html
     pairs: list[tuple[str, str]] = []
@@ -262,26 +263,29 @@ def bold_pairs(html: str | BeautifulSoup) -> list[tuple[str, str]]:
         label = _WS.sub(" ", bold.get_text()).strip()
         if not label or len(label) > 150 or label.endswith(("!", ".", ",")):
             continue  # an emphasised sentence, not a label
-        parts: list[str] = []
-        skipped_break = False
+        lines: list[str] = [""]
+        breaks = 0
         for sib in bold.next_siblings:
-            if isinstance(sib, NavigableString):
-                if type(sib) is NavigableString:
-                    parts.append(str(sib))
-                continue
-            if not isinstance(sib, Tag):
-                continue
-            if sib.name == "br":
-                if "".join(parts).strip(" \t\r\n:\u00a0"):
+            if isinstance(sib, Tag):
+                if sib.name == "br":
+                    started = any(x.strip(" \t\r\n:\u00a0") for x in lines)
+                    breaks += 1
+                    if started and breaks >= 2:
+                        break
+                    if started:
+                        lines.append("")
+                    continue
+                if sib.name in _INLINE_STOP or sib.name in _DROP:
                     break
-                if skipped_break:
-                    break
-                skipped_break = True
+                text = _finish(_render(sib))
+            elif type(sib) is NavigableString:
+                text = _WS.sub(" ", str(sib))
+            else:
                 continue
-            if sib.name in _INLINE_STOP or sib.name in _DROP:
-                break
-            parts.append(_finish(_render(sib)))
-        value = _WS.sub(" ", "".join(parts)).strip().lstrip(":：").strip()
+            if text.strip():
+                breaks = 0
+            lines[-1] += text
+        value = "\n".join(" ".join(x.split()) for x in lines).strip().lstrip(":：").strip()
         if value:
             pairs.append((label, value))
     return pairs
