@@ -589,7 +589,8 @@ def test_attached_letter_that_is_no_form() -> None:
         ("Номер телефона для связи", "phone"), ("E-mail автора", "email"),
         ("First Name", "first_name"), ("Фамилия", "last_name"), ("Отчество", "middle_name"),
         ("Remote IP", "meta"), ("Агент пользователя", "meta"), ("Компания", "extra"),
-        ("Имя пользователя", "extra"),
+        ("Имя пользователя", "extra"), ("Your Name (required)", "name"),
+        ("Телефон (обязательно)", "phone"), ("Form Name", "extra"), ("Company name", "extra"),
     ],
 )
 def test_label_synonyms(label: str, kind: str) -> None:

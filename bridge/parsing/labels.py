@@ -143,6 +143,8 @@ def _fuzzy_kind(key: str) -> str:
         return "email"
     if re.search(r"^(ваше |ваши )?(фио|имя)\b", key) and "компан" not in key:
         return "name"
+    if re.search(r"^(your |full |contact |customer )?name\b", key) and "company" not in key:
+        return "name"
     if re.search(r"\b(message|comments?|enquiry|inquiry)\b|^(ваш[еа]? )?(сообщение|комментари)",
                  key):
         return "message"
