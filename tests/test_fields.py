@@ -843,6 +843,13 @@ def test_wpforms_empty_form(body: str) -> None:
     assert (p.is_form, p.create_lead, p.reason) == (True, False, "empty form")
 
 
+def test_empty_form_with_platform_metadata() -> None:
+    """Empty client fields plus only the page URL and form name is still an empty form."""
+    p = _parse("Имя: \nТелефон: \nСообщение: \n\n---\n\nДата: 16.11.2026\n"
+               "Адрес страницы: https://rostferrum.ru/\nФорма: Обратный звонок\n")
+    assert (p.is_form, p.create_lead, p.reason) == (True, False, "empty form")
+
+
 def test_words_empty_form_in_a_message_are_a_lead() -> None:
     """A client who writes about an empty form is still a lead."""
     p = _parse("Имя: Оля\nТелефон: 89123456789\nСообщение: У вас пустая форма на сайте.\n"

@@ -657,6 +657,19 @@ def read_pairs(text: str | None, html: str | None, options: ParseOptions,
 _UTM = re.compile(r"\b(utm_(?:source|medium|campaign|term|content))=([^&,;\s]+)", re.IGNORECASE)
 
 
+_TECHNICAL = frozenset(normalize_label(x) for x in (
+    "Страница", "Адрес страницы", "Page URL", "Page", "URL", "Referer", "Referrer", "Источник",
+    "Source", "Форма", "Form", "Form Name", "Название формы", "Transaction ID", "Form ID",
+    "Order", "Заказ", "Заявка", "Заполнена web-форма",
+))
+
+
+def _technical(label: str) -> bool:
+    """Filled in by the platform, not typed by the visitor (page, form name, UTM, ids)."""
+    key = normalize_label(label)
+    return key in _TECHNICAL or key.startswith("utm_")
+
+
 @dataclass(slots=True)
 class Fields:
     """What the pairs say, before the name/e-mail/phone policy picks the client's values."""
@@ -735,7 +748,7 @@ def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fi
             out.client_labels += 1
             if value is not None:
                 out.client_values += 1
-        elif kind != "meta" and value is not None:
+        elif kind != "meta" and value is not None and not _technical(label):
             out.other_values += 1
         if value is None:
             continue
