@@ -54,6 +54,7 @@ from bridge.ratelimit import backoff_delay
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 50
+FINISH_CHUNK = 200  # mailbox updates per MOVE/STORE command
 PUSH_STATES = ("received", "parsed", "pushing", "failed")
 FINISHED_STATES = ("created", "skipped", "duplicate")
 
@@ -558,20 +559,31 @@ class Pipeline:
             r for r in self.ledger.due(self.clock())
             if r.state in FINISHED_STATES and r.mailbox_state == "pending"
         ]
+        ready = []
         for row in rows:
             if self.stop.is_set():
-                return
-            if not self._comments_done(row):
-                continue
-            mailbox = self._connect()
-            if mailbox is None or self._uidvalidity is None:
-                continue
+                break
             if row.folder != self.s.folder or row.uidvalidity != self._uidvalidity:
                 continue  # it is found again under its new UID by the next intake
-            how = mailbox.finish(row.uid, self.s.processed_folder)
-            self.ledger.set_mailbox_done(row.id, how, self.clock())
-            report.finished += 1
-            log.info("mailbox.updated id=%s uid=%s how=%s", row.id, row.uid, how)
+            if self._comments_done(row):
+                ready.append(row)
+        mailbox = self._connect() if ready else None
+        if mailbox is None:
+            return
+        many = getattr(mailbox, "finish_many", None)
+        for i in range(0, len(ready), FINISH_CHUNK):
+            part = ready[i : i + FINISH_CHUNK]
+            uids = [r.uid for r in part]
+            if many is not None:
+                done = many(uids, self.s.processed_folder)
+            else:
+                done = {uid: mailbox.finish(uid, self.s.processed_folder) for uid in uids}
+            now = self.clock()
+            for row in part:
+                how = done.get(row.uid, "gone")
+                self.ledger.set_mailbox_done(row.id, how, now)
+                report.finished += 1
+                log.info("mailbox.updated id=%s uid=%s how=%s", row.id, row.uid, how)
 
     def _comments_done(self, row: Any) -> bool:
         """The timeline comments a row owes, each added at most once (found by marker)."""

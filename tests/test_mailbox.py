@@ -601,3 +601,37 @@ def test_unparsable_fetch_answer_skips_only_that_message() -> None:
     assert [(m.key.uid, m.raw) for m in got] == [(1, bodies[1]), (3, bodies[3])]
     assert [uid for uid, _ in box.skipped] == [2]
     server.join(5)
+
+
+def test_finish_many_moves_a_set_and_reports_gone(imap_account: ImapAccount) -> None:
+    """One MOVE for many UIDs; a UID removed by someone else is reported as "gone"."""
+    uids = imap_account.append_many([sample_message(subject=str(i)) for i in range(5)])
+    imap_account.expunge(uids[1])
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        done = box.finish_many(uids[:4], "Processed")
+    assert done == {uids[0]: "moved", uids[1]: "gone", uids[2]: "moved", uids[3]: "moved"}
+    assert imap_account.uids() == [uids[4]]
+    assert len(imap_account.uids("Processed")) == 3
+
+
+def test_finish_many_marks_seen_without_a_processed_folder(imap_account: ImapAccount) -> None:
+    """Without a processed folder every UID is marked \\Seen and stays."""
+    uids = imap_account.append_many([sample_message(subject=str(i)) for i in range(3)])
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        assert set(box.finish_many(uids, "").values()) == {"seen"}
+    assert imap_account.uids() == uids
+    assert all("\\Seen" in imap_account.flags(u) for u in uids)
+
+
+def test_fetch_groups_are_capped_by_size(imap_account: ImapAccount) -> None:
+    """Big messages are fetched one per FETCH, small ones together, so memory stays flat."""
+    big = b"Subject: big\r\n\r\n" + (b"x" * 76 + b"\r\n") * 40_000  # ~3 MiB
+    uids = imap_account.append_many([big, big, sample_message(), sample_message()])
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        groups = list(box._groups(uids, 25))
+        fetched = [m.key.uid for m in box.fetch(uids)]
+    assert groups == [[uids[0]], [uids[1], uids[2], uids[3]]]
+    assert fetched == uids
