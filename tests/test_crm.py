@@ -515,3 +515,20 @@ def test_unreadable_ca_file_is_a_config_error(sandbox, tmp_path):
     with pytest.raises(ConfigError) as info:
         make_client(sandbox, ca_file=str(bad))
     assert info.value.key == "bitrix24.ca_file"
+
+
+def test_json_body_splices_files_as_base64_bytes():
+    """File bytes go into the JSON body as base64 exactly; look-alike text is left alone."""
+    import base64 as _b64mod
+    import json as _json
+
+    from bridge.crm import FileContent, json_body
+
+    data = bytes(range(256)) * 100
+    body = json_body({"fields": {"TITLE": "\x00blob-0-0\x00 «Заявка»",
+                                 "UF_CRM_TASK": [{"fileData": ["a.pdf", FileContent(data)]}]},
+                      "FILES": [["b.txt", FileContent(b"")]]})
+    parsed = _json.loads(body)
+    assert parsed["fields"]["TITLE"] == "\x00blob-0-0\x00 «Заявка»"
+    assert _b64mod.b64decode(parsed["fields"]["UF_CRM_TASK"][0]["fileData"][1]) == data
+    assert parsed["FILES"] == [["b.txt", ""]]
