@@ -266,10 +266,13 @@ class Pipeline:
         for n, msg in enumerate(mailbox.fetch(uids), 1):
             self._ingest(msg, report)
             last = max(last, msg.key.uid)
-            self.ledger.set_folder_state(folder, uidvalidity, last)
+            # The baseline may lag the rows: a UID fetched again is found by its key.
+            if n % 50 == 0:
+                self.ledger.set_folder_state(folder, uidvalidity, last)
             if self.progress:
                 self.progress(n, total)
             if self.stop.is_set():
+                self.ledger.set_folder_state(folder, uidvalidity, last)
                 return
         self._record_unreadable(mailbox, uidvalidity, report)
         if uids:
