@@ -147,7 +147,7 @@ def steps_child(config_path: str) -> int:
     import tracemalloc
 
     from bridge.config import load
-    from bridge.crm import file_values
+    from bridge.crm import file_values, json_body
     from bridge.leads import LeadSettings, build_lead
     from bridge.mailbox import ImapMailbox
     from bridge.parsing import parse_message
@@ -183,9 +183,9 @@ def steps_child(config_path: str) -> int:
         fields = dict(lead.fields)
         fields[field] = file_values(lead.files)
         params = {"fields": fields, "params": {"REGISTER_SONET_EVENT": "Y"}}
-        return json.dumps(params, ensure_ascii=False).encode("utf-8")
+        return json_body(params)
 
-    step("crm.add_lead request body (file_values + json.dumps + encode)", body)
+    step("crm.add_lead request body (file_values + json_body)", body)
     mailbox.close()
     print(json.dumps({"size_mib": size, "rows": rows}))
     return 0
