@@ -147,3 +147,41 @@ def test_daemon_recovers_from_kicked_and_restarted_imap(
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err.decode()
+
+
+def _run_with_tty_stderr(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=120), b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_shows_on_a_terminal_but_not_under_systemd(account, tmp_path: Path) -> None:
+    """A backlog run with stderr on a terminal shows `fetched N/M`; with systemd's
+    INVOCATION_ID set it does not."""
+    from tests.forms import form_email
+
+    account.append_many(form_email(i) for i in range(25))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url, processed_folder="")
+        cmd = [sys.executable, "-m", "bridge", "--config", str(cfg), "--poll-now"]
+        env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "JOURNAL_STREAM")}
+        code, text = _run_with_tty_stderr(cmd, env)
+        assert code == 0, text
+        assert "fetched 25/25" in text
+        account.append_many(form_email(i) for i in range(100, 125))
+        code, text = _run_with_tty_stderr(cmd, {**env, "INVOCATION_ID": "abc"})
+        assert code == 0, text
+        assert "fetched" not in text
