@@ -15,11 +15,13 @@ from __future__ import annotations
 import binascii
 import email.policy
 import email.utils
+import io
 import logging
 import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email._encoded_words import decode_b  # what Message.get_payload(decode=True) uses
 from email.message import Message
 from email.parser import BytesParser
 
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_FORWARD_DEPTH = 3  # message/rfc822 inside message/rfc822 inside ...
 MAX_PART_DEPTH = 50  # multipart inside multipart ...: real mail has fewer than 10 levels
 BIG_MESSAGE = 262144  # from this size on, a single-part body is not split into lines
+BIG_PART = 65536  # from this size on, a multipart message's leaf body is kept as bytes
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,200}[ \t]*:")
 _SIGNATURE_TYPES = frozenset({
     "application/pgp-signature", "application/pkcs7-signature",
@@ -50,14 +53,21 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0
 _ADDR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 
 
-def decode(raw: bytes, options: ParseOptions) -> MailDoc:
-    """Decode one message; raises :class:`ParseError` only for bytes that are no message."""
+def decode(
+    raw: bytes, options: ParseOptions, *, big_part: int | None = BIG_PART
+) -> MailDoc:
+    """Decode one message; raises :class:`ParseError` only for bytes that are no message.
+
+    ``big_part``: leaf bodies of a multipart message from this size on are decoded
+    straight from ``raw`` instead of through the stdlib's line lists (see
+    :func:`_skeleton`); None turns that off. The result is the same either way.
+    """
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise ParseError(f"expected bytes, got {type(raw).__name__}")
     data, notes = _prepare(bytes(raw))
     try:
-        msg = _parse(data)
-        doc = _decode_message(msg, options, 0, notes)
+        msg = _parse(data, big_part)
+        doc = _decode_message(msg, options, 0, notes, big_part)
     except ParseError:
         raise
     except Exception as exc:  # a stdlib or library bug on hostile input: degrade, don't crash
@@ -74,22 +84,232 @@ _SEPARATOR = re.compile(rb"\r?\n\r?\n")
 _RAW_BODY = "_bridge_raw_body"  # attribute holding a single-part body's undecoded bytes
 
 
-def _parse(data: bytes) -> Message:
-    """Parse with the stdlib; a single-part body is kept as bytes, not split into lines.
+def _parse(data: bytes, big_part: int | None = BIG_PART) -> Message:
+    """Parse with the stdlib; big bodies are kept as bytes, not split into lines.
 
     The feed parser turns a body into one string per line, about 10x the message size in
-    memory; a huge plain-text form (064, 2 MB) needs only its bytes, decoded once.
+    memory; a huge plain-text form (064, 2 MB) needs only its bytes, decoded once. A
+    single-part body past BIG_MESSAGE is cut off before parsing; a multipart message past
+    ``big_part`` is parsed as a skeleton (:func:`_skeleton`).
     """
     parser = BytesParser(policy=email.policy.default)
     sep = _SEPARATOR.search(data)
-    if sep is None or len(data) < BIG_MESSAGE:
+    small = len(data) < min(BIG_MESSAGE, big_part if big_part is not None else BIG_MESSAGE)
+    if sep is None or small:
         return parser.parsebytes(data)
     head = parser.parsebytes(data[: sep.end()], headersonly=True)
-    if _content_type(head).split("/")[0] in ("multipart", "message"):
+    maintype = _content_type(head).split("/")[0]
+    if maintype == "multipart" and big_part is not None:
+        msg = _parse_skeleton(data, big_part)
+        if msg is not None:
+            return msg
+    if maintype in ("multipart", "message") or len(data) < BIG_MESSAGE:
         return parser.parsebytes(data)
     head.set_payload("")
     setattr(head, _RAW_BODY, data[sep.end() :])
     return head
+
+
+# --- big parts of a multipart message ------------------------------------------------------
+#
+# The stdlib keeps every body as a list of line strings and then a joined string, and
+# get_payload(decode=True) copies it twice more: a 10 MB base64 PDF costs ~100 MB. Instead
+# the big leaf bodies are cut out of the bytes before parsing: each is replaced by one
+# placeholder line, the skeleton is parsed, and the part whose payload is that placeholder
+# decodes its body from the original bytes, exactly as get_payload(decode=True) would.
+#
+# Why the tree is the same: the feed parser reads lines, and a leaf's body lines matter only
+# when one of them is a boundary line of an enclosing multipart. A body is cut out only when
+# (checked on the parsed skeleton, so a wrong guess by the scan is harmless):
+# * its payload in the skeleton is exactly the placeholder (the line before it is the blank
+#   line that ended the part's headers, no separator defect; the parser's newline trimming
+#   took the placeholder's line end, so it takes the body's last line end the same way);
+# * it contains no "--boundary" of any enclosing multipart, anywhere;
+# * no enclosing part is message/delivery-status (whose blank lines end its blocks).
+# Otherwise the whole message is parsed as before.
+
+_RAW_SPAN = "_bridge_raw_span"  # (data, start, stop) of a leaf body kept as bytes
+_PLACEHOLDER = b"x-bridge-big-part-"  # no colon, no "--": neither a header nor a boundary
+_BOUNDARY_TAIL = re.compile(rb"(--)?[ \t]*(?:\r\n|\r|\n|\Z)")
+_HEAD_END = re.compile(rb"\n\r?\n")
+_B64_CLEAN = re.compile(rb"[A-Za-z0-9+/\r\n]*(?:=[\r\n]*){0,2}")
+_B64_CHUNK = 1 << 20
+_stats = {"skeletons": 0, "big_parts": 0, "fallbacks": 0}
+
+
+def fast_path_stats() -> dict[str, int]:
+    """Counters of the big-part path: skeletons parsed, parts cut out, fallbacks."""
+    return dict(_stats)
+
+
+def _parse_skeleton(data: bytes, big_part: int) -> Message | None:
+    """The message parsed with its big leaf bodies cut out, or None when that is unsafe."""
+    if _PLACEHOLDER in data:
+        return None
+    try:
+        spans: list[tuple[int, int]] = []
+        _scan(data, 0, len(data), big_part, spans, 0)
+        if not spans:
+            return None
+        pieces: list[bytes] = []
+        tokens: dict[str, tuple[int, int, int]] = {}
+        pos = 0
+        for i, (start, end) in enumerate(spans):
+            token = _PLACEHOLDER + str(i).encode()
+            stop = end - _line_end_at(data, start, end)
+            pieces += [data[pos:start], token, data[stop:end]]
+            tokens[token.decode()] = (start, stop, end)
+            pos = end
+        pieces.append(data[pos:])
+        skeleton = b"".join(pieces)
+        del pieces
+        msg = BytesParser(policy=email.policy.default).parsebytes(skeleton)
+        if _bind(msg, data, tokens):
+            _stats["skeletons"] += 1
+            _stats["big_parts"] += len(tokens)
+            log.debug("event=mime_skeleton parts=%d", len(tokens))
+            return msg
+    except Exception as exc:  # any doubt: the plain parse decides
+        log.debug("event=mime_skeleton_failed error=%s", type(exc).__name__)
+    _stats["fallbacks"] += 1
+    return None
+
+
+def _scan(
+    data: bytes, start: int, end: int, big: int, out: list[tuple[int, int]], depth: int
+) -> None:
+    """Append (start, end) of the leaf bodies of ``big`` bytes or more in data[start:end].
+
+    A guess at the structure the feed parser will find; :func:`_bind` checks it.
+    """
+    if end - start < big or depth > MAX_PART_DEPTH:
+        return
+    if data.startswith((b"\n", b"\r\n"), start):
+        head_end, body = start, start + (1 if data[start] == 0x0A else 2)
+    else:
+        m = _HEAD_END.search(data, start, end)
+        if m is None:
+            return
+        head_end, body = m.start() + 1, m.end()
+    if end - body < big:
+        return
+    head = BytesParser(policy=email.policy.default).parsebytes(
+        data[start:head_end], headersonly=True
+    )
+    maintype = _content_type(head).split("/")[0]
+    if maintype == "message":
+        return
+    if maintype != "multipart":
+        out.append((body, end))
+        return
+    boundary = head.get_boundary()
+    if not boundary:
+        return
+    sep = b"--" + boundary.encode("ascii", "surrogateescape")
+    part_start: int | None = None
+    pos = body
+    while True:
+        i = data.find(sep, pos, end)
+        if i < 0:
+            break
+        pos = i + 1
+        if i > 0 and data[i - 1] not in (0x0A, 0x0D):
+            continue
+        m = _BOUNDARY_TAIL.match(data, i + len(sep))
+        if m is None:
+            continue
+        if part_start is not None and i > part_start:
+            _scan(data, part_start, i, big, out, depth + 1)
+        if m.group(1):
+            return  # the close boundary; the epilogue is no part
+        part_start = pos = m.end()
+    if part_start is not None:  # no close boundary: the last part runs to the end
+        _scan(data, part_start, end, big, out, depth + 1)
+
+
+def _line_end_at(data: bytes, start: int, end: int) -> int:
+    """Length of the line end that data[start:end] ends with (what the parser trims)."""
+    if data.endswith(b"\r\n", start, end):
+        return 2
+    return 1 if data.endswith((b"\r", b"\n"), start, end) else 0
+
+
+def _bind(msg: Message, data: bytes, tokens: dict[str, tuple[int, int, int]]) -> bool:
+    """Point each placeholder part at its body in ``data``; False if any check fails."""
+    bound = 0
+    stack: list[tuple[Message, tuple[bytes, ...], bool]] = [(msg, (), False)]
+    while stack:
+        part, seps, in_report = stack.pop()
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            ctype = part.get_content_type()
+            if ctype.startswith("multipart/"):
+                boundary = part.get_boundary()
+                if boundary is not None:
+                    seps = (*seps, b"--" + boundary.encode("ascii", "surrogateescape"))
+            in_report = in_report or ctype == "message/delivery-status"
+            stack.extend((child, seps, in_report) for child in payload
+                         if isinstance(child, Message))
+            continue
+        span = tokens.get(payload) if isinstance(payload, str) else None
+        if span is None:
+            continue
+        start, stop, end = span
+        if in_report or part.get_content_maintype() in ("multipart", "message"):
+            return False
+        if any(type(d).__name__ == "MissingHeaderBodySeparatorDefect" for d in part.defects):
+            return False
+        if not data.endswith((b"\n\n", b"\n\r\n"), 0, start):
+            return False
+        if any(data.find(sep, start, end) >= 0 for sep in seps):
+            return False
+        setattr(part, _RAW_SPAN, (data, start, stop))
+        bound += 1
+    return bound == len(tokens)
+
+
+def _span_payload(part: Message, span: tuple[bytes, int, int]) -> bytes:
+    """get_payload(decode=True) of a body kept as bytes: same result, same defects."""
+    data, start, stop = span
+    cte = str(part.get("content-transfer-encoding", "")).lower()
+    if cte == "base64":
+        value = _b64_strict(data, start, stop)
+        if value is not None:
+            return value
+        value, defects = decode_b(data[start:stop].translate(None, b"\r\n"))
+        for defect in defects:
+            part.policy.handle_defect(part, defect)
+        return value
+    if cte == "quoted-printable":
+        return quopri.decodestring(memoryview(data)[start:stop])
+    if cte in ("x-uuencode", "uuencode", "uue", "x-uue"):
+        part.set_payload(data[start:stop].decode("ascii", "surrogateescape"))
+        delattr(part, _RAW_SPAN)
+        return _payload_bytes(part)
+    return data[start:stop]
+
+
+def _b64_strict(data: bytes, start: int, stop: int) -> bytes | None:
+    """Clean base64 (alphabet, line ends, final padding) decoded in chunks; else None.
+
+    On such input decode_b decodes strictly and notes no defect; base64 decodes quad by
+    quad, so decoding 4-aligned pieces and joining them gives the same bytes, without a
+    copy of the whole encoded text.
+    """
+    size = stop - start - data.count(b"\r", start, stop) - data.count(b"\n", start, stop)
+    if size % 4 or _B64_CLEAN.fullmatch(data, start, stop) is None:
+        return None
+    out = io.BytesIO()
+    carry = b""
+    try:
+        for pos in range(start, stop, _B64_CHUNK):
+            chunk = carry + data[pos : min(pos + _B64_CHUNK, stop)].translate(None, b"\r\n")
+            cut = len(chunk) - len(chunk) % 4
+            out.write(binascii.a2b_base64(chunk[:cut], strict_mode=True))
+            carry = chunk[cut:]
+    except binascii.Error:
+        return None
+    return None if carry else out.getvalue()
 
 
 def _transfer_decode(part: Message, raw: bytes) -> bytes:
@@ -125,7 +345,7 @@ def _prepare(data: bytes) -> tuple[bytes, list[str]]:
         if b"\x00" in data[:cut]:
             data = data[:cut].replace(b"\x00", b"") + data[cut:]
             notes.append("NUL bytes removed from headers")
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(): that would copy a big message
         raise ParseError("empty message")
     if data[:1] in (b"\r", b"\n", b" ", b"\t"):
         stripped = data.lstrip(b"\r\n")
@@ -153,13 +373,20 @@ class _Walk:
     forwarded: Message | None = None
     part_types: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    big_part: int | None = BIG_PART
 
 
-def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list[str]) -> MailDoc:
+def _decode_message(
+    msg: Message,
+    options: ParseOptions,
+    depth: int,
+    notes: list[str],
+    big_part: int | None = BIG_PART,
+) -> MailDoc:
     headers, header_all, raw_headers = _headers(msg, notes)
     if not raw_headers:
         raise ParseError("no header block")
-    w = _Walk(notes=notes)
+    w = _Walk(notes=notes, big_part=big_part)
     _walk(msg, w, is_top=True, in_related=False)
     cids = cid_references(w.html)
     candidates = []
@@ -183,7 +410,7 @@ def _decode_message(msg: Message, options: ParseOptions, depth: int, notes: list
     if w.forwarded is not None and kind != BOUNCE:
         if depth < MAX_FORWARD_DEPTH:
             try:
-                forwarded = _decode_message(w.forwarded, options, depth + 1, [])
+                forwarded = _decode_message(w.forwarded, options, depth + 1, [], big_part)
             except Exception as exc:  # the outer message stays readable without it
                 w.notes.append(f"forwarded message unreadable ({type(exc).__name__})")
         else:
@@ -415,6 +642,9 @@ def _content_id(part: Message) -> str | None:
 
 
 def _payload_bytes(part: Message) -> bytes:
+    span = getattr(part, _RAW_SPAN, None)
+    if span is not None:
+        return _span_payload(part, span)
     raw = getattr(part, _RAW_BODY, None)
     if raw is not None:
         return _transfer_decode(part, raw)
@@ -478,7 +708,7 @@ def _walk(
         return
     data = _payload_bytes(part)
     if w.forwarded is None and (filename or "").lower().endswith(".eml"):
-        inner = _parse_attached_eml(data)
+        inner = _parse_attached_eml(data, w.big_part)
         if inner is not None:  # a forward attached as a plain file (octet-stream .eml)
             w.forwarded = inner
             w.notes.append("attached .eml read as a forwarded message")
@@ -486,10 +716,10 @@ def _walk(
     w.files.append((FileCandidate(filename, ctype, data), _content_id(part), in_related))
 
 
-def _parse_attached_eml(data: bytes) -> Message | None:
+def _parse_attached_eml(data: bytes, big_part: int | None) -> Message | None:
     try:
         prepared, _ = _prepare(data)
-        return _parse(prepared)
+        return _parse(prepared, big_part)
     except Exception:
         return None
 
@@ -505,7 +735,7 @@ def _inner_message(part: Message, w: _Walk) -> Message | None:
     try:
         data, _ = _prepare(data)
         w.notes.append("encoded message/rfc822 part decoded")
-        return _parse(data)
+        return _parse(data, w.big_part)
     except Exception:
         w.notes.append("attached message unreadable")
         return None
