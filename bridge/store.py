@@ -712,7 +712,7 @@ class Ledger:
     ) -> MessageRecord | None:
         """The original message this one double-clicks, if any.
 
-        A match is another message in state created, pushing or duplicate with the same
+        A match is another message in state created, pushing, failed or duplicate with the same
         content digest, at least one shared client key and a ``msg_date`` within ``window``.
         A match that is itself a duplicate leads to its original, which is returned.
         """
@@ -721,7 +721,9 @@ class Ledger:
             return None
         query = select(messages).where(
             messages.c.content_digest == content_digest,
-            messages.c.state.in_((CREATED, PUSHING, DUPLICATE)),
+            # FAILED: its push failed for now, but it will become the lead; a repeat that
+            # arrives meanwhile must not make a second one.
+            messages.c.state.in_((CREATED, PUSHING, DUPLICATE, FAILED)),
             messages.c.msg_date >= msg_date - window,
             messages.c.msg_date <= msg_date + window,
         )

@@ -209,3 +209,29 @@ def test_dead_portal_exits_75_and_the_mail_waits(account, tmp_path: Path) -> Non
     assert code == 75
     assert account.uids("INBOX") == [uid]
     assert "\\Seen" not in account.flags(uid)
+
+
+def test_repeat_while_the_first_waits_for_a_retry_makes_no_second_lead(
+    account, tmp_path: Path
+) -> None:
+    """052 fails for now (rate limit); its repeat 053 arrives meanwhile: still one lead, and
+    the repeat's comment lands on it once the first is created."""
+    account.deliver(corpus("052-double-click-first"))
+    with sandbox() as sb:
+        sb.portal.inject("crm.lead.add", "limit503", times=4)
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace("backoff_base = 0.05\nbackoff_cap = 0.2",
+                                             "backoff_base = 600\nbackoff_cap = 900"))
+        assert run("--config", str(cfg), "--poll-now")[0] == 75
+        account.deliver(corpus("053-double-click-second"))
+        code, out, _ = run("--config", str(cfg), "--poll-now")
+        assert code == 75 and "duplicates=1" in out
+        assert sb.portal.list_leads() == []
+        assert run("--config", str(cfg), "retry", "--all")[0] == 0
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        leads = sb.portal.list_leads()
+        assert len(leads) == 1
+        assert [c for c in sb.portal.comments.values()
+                if str(c["ENTITY_ID"]) == str(leads[0]["ID"])]
+        assert account.uids("INBOX") == []

@@ -457,7 +457,7 @@ def test_double_click_needs_all_conditions(
 
 
 def test_double_click_ignores_self_unsent_and_undated(ledger: Ledger, make: Maker) -> None:
-    """The message itself, skipped/failed/parsed ones and a missing Date never match."""
+    """The message itself, skipped/parsed ones and a missing Date never match."""
     me = _parsed(ledger, make, ["email:a@b.ru"], "D", T0)
     window = timedelta(minutes=10)
     assert ledger.find_double_click(["email:a@b.ru"], "D", T0, window, exclude_id=me.id) is None
@@ -476,6 +476,16 @@ def test_triple_click_points_at_the_original(ledger: Ledger, make: Maker) -> Non
     third_date = T0 + timedelta(minutes=16)  # 16 min after the first, 8 after the second
     found = ledger.find_double_click(["email:a@b.ru"], "D", third_date, timedelta(minutes=10))
     assert found is not None and found.id == first.id and found.lead_id == first.lead_id
+
+
+def test_double_click_of_a_message_whose_push_failed_for_now(
+    ledger: Ledger, make: Maker
+) -> None:
+    """A first message waiting for a retry (failed) counts: its retry makes the one lead."""
+    first = _parsed(ledger, make, ["phone:+79001112233"], "D", T0, PUSHING)
+    ledger.set_failed(first.id, "503", T0 + timedelta(minutes=1), T0)
+    found = ledger.find_double_click(["phone:+79001112233"], "D", T0, timedelta(minutes=10))
+    assert found is not None and found.id == first.id
 
 
 def test_double_click_of_a_message_still_pushing(ledger: Ledger, make: Maker) -> None:
