@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import quopri
 from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bridge.errors import ParseError
 from bridge.model import ParseOptions
 from bridge.parsing.attachments import type_mismatch
 from bridge.parsing.charsets import decode_bytes, decode_words, sniff
 from bridge.parsing.classify import auto_kind
-from bridge.parsing.mime import decode, unflow
+from bridge.parsing.doc import MailDoc
+from bridge.parsing.mime import BIG_PART, decode, fast_path_stats, unflow
+from tests.forms import form_email
 
 # the shared corpus beside the repository; MAILBRIDGE_CORPUS points elsewhere (held-back sets)
 CORPUS = Path(
@@ -729,3 +735,180 @@ def test_deep_nesting_is_cut_at_max_part_depth() -> None:
     doc = decode(b"From: a@site.example\r\nSubject: deep\r\n" + body, OPTS)
     assert doc.text is None
     assert "parts nested too deep, the deeper ones are ignored" in doc.defects
+
+
+# --- big parts of a multipart message (the skeleton parse) ----------------------------------
+
+
+def _same_as_slow(raw: bytes, big_part: int | None = 1) -> MailDoc | None:
+    """Decode with the big-part path and without it; both must give the same result."""
+    try:
+        slow = decode(raw, OPTS, big_part=None)
+    except ParseError as exc:
+        with pytest.raises(ParseError) as info:
+            decode(raw, OPTS, big_part=big_part)
+        assert str(info.value) == str(exc)
+        return None
+    fast = decode(raw, OPTS, big_part=big_part)
+    assert fast == slow
+    return fast
+
+
+def _taken(raw: bytes, big_part: int | None = 1) -> tuple[MailDoc | None, dict[str, int]]:
+    """The result (checked against the slow path) and how the counters moved meanwhile."""
+    before = fast_path_stats()
+    doc = _same_as_slow(raw, big_part)
+    after = fast_path_stats()
+    return doc, {k: after[k] - before[k] for k in after}
+
+
+def _pdf(size: int, seed: int = 0) -> bytes:
+    block = hashlib.sha256(b"%d" % seed).digest() + bytes(range(256))
+    return (PDF + block * (size // len(block) + 1))[:size]
+
+
+def _attachment(name: str, data: bytes, *, cte: str = "base64", nl: bytes = b"\r\n") -> bytes:
+    if cte == "base64":
+        body = base64.encodebytes(data).replace(b"\n", nl)
+    elif cte == "quoted-printable":
+        body = quopri.encodestring(data).replace(b"\n", nl)
+    else:
+        body = data
+    head = (f'Content-Type: application/pdf; name="{name}"\r\n'
+            f'Content-Disposition: attachment; filename="{name}"\r\n'
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n").encode()
+    return head.replace(b"\r\n", nl) + body
+
+
+def test_big_form_attachment_takes_the_fast_path() -> None:
+    """A form e-mail with a big PDF is cut into a skeleton and its PDF is byte-identical."""
+    raw = form_email(7, file_size=2 * 1024 * 1024)
+    doc, moved = _taken(raw, BIG_PART)
+    assert moved == {"skeletons": 1, "big_parts": 1, "fallbacks": 0}
+    assert doc is not None
+    [att] = doc.attachments
+    assert att.filename == "Спецификация-7.pdf"
+    assert len(att.data) == 2 * 1024 * 1024 and att.data.startswith(b"%PDF-1.4")
+    assert doc.text is not None and "Клиент Номер7" in doc.text
+
+
+def test_three_big_attachments_are_identical() -> None:
+    """Three 1 MiB files, base64, QP and 8bit, each come out byte for byte as the slow path."""
+    files = [_pdf(1 << 20, i) for i in range(3)]
+    raw = _mixed(
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nИмя: Иван".encode(),
+        _attachment("a.pdf", files[0]),
+        _attachment("b.pdf", files[1], cte="quoted-printable"),
+        _attachment("c.pdf", files[2].replace(b"\r", b"").replace(b"\n", b"\r\n"), cte="8bit"),
+    )
+    doc, moved = _taken(raw, BIG_PART)
+    assert moved == {"skeletons": 1, "big_parts": 3, "fallbacks": 0}
+    assert doc is not None
+    assert [a.filename for a in doc.attachments] == ["a.pdf", "b.pdf", "c.pdf"]
+    assert doc.attachments[0].data == files[0]
+    assert doc.attachments[2].data == files[2].replace(b"\r", b"").replace(b"\n", b"\r\n")
+
+
+def test_small_multipart_is_not_cut() -> None:
+    """A multipart message below BIG_PART is parsed as a whole, as before."""
+    raw = form_email(8, file_size=1000)
+    _, moved = _taken(raw, BIG_PART)
+    assert moved == {"skeletons": 0, "big_parts": 0, "fallbacks": 0}
+
+
+def _inject(part: bytes, line: bytes) -> bytes:
+    """``part`` with ``line`` inserted after the first line of its body."""
+    head, sep, body = part.partition(b"\r\n\r\n")
+    first, nl, rest = body.partition(b"\r\n")
+    return head + sep + first + nl + line + rest
+
+
+_NESTED = _mixed(
+    b'Content-Type: multipart/alternative; boundary="ALT"\r\n\r\n'
+    + "--ALT\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nИмя: Иван\r\n".encode()
+    + "--ALT\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Имя: Иван</p>\r\n".encode()
+    + b"--ALT--\r\n",
+    _attachment("a.pdf", _pdf(5000)),
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "taken"),
+    [
+        pytest.param(_NESTED, True, id="nested"),
+        pytest.param(_NESTED.replace(b"\r\n", b"\n"), True, id="lf-only"),
+        pytest.param(_NESTED.replace(b"\r\n", b"\r"), False, id="cr-only"),
+        pytest.param(_NESTED.replace(b"--BND--\r\n", b""), True, id="no-close-boundary"),
+        pytest.param(_NESTED.replace(b"--ALT--\r\n", b""), True, id="no-inner-close"),
+        pytest.param(_NESTED.replace(b"--BND--", b"--BND--\r\nepilogue\r\n--BND"), True,
+                     id="epilogue"),
+        pytest.param(_mixed(_attachment("a.pdf", _pdf(3000))[:-200] + b"\r\n--BND\r\n"
+                            + _attachment("b.pdf", _pdf(3000))), True, id="double-boundary"),
+        pytest.param(_mixed(_inject(_attachment("a.pdf", _pdf(3000)), b"--BNDAA\r\n")), False,
+                     id="boundary-prefix-in-base64"),
+        pytest.param(_mixed(_inject(_attachment("a.pdf", _pdf(3000)), b"--BND\r\n")), True,
+                     id="boundary-line-in-base64"),
+        pytest.param(_mixed(_inject(_attachment("a.pdf", _pdf(3000)), b"--BND--  \r\n")), True,
+                     id="close-boundary-in-base64"),
+        pytest.param(_mixed(_inject(_attachment("a.pdf", _pdf(3000)), b"A!B\r\n")), True,
+                     id="base64-junk"),
+        pytest.param(_mixed(_attachment("a.pdf", _pdf(3001))[:-7]), True, id="base64-cut"),
+        pytest.param(_mixed(_attachment("a.pdf", _pdf(3000)).replace(b"base64", b"x-uuencode")),
+                     True, id="uuencode-label"),
+        pytest.param(_mixed(_attachment("a.pdf", _pdf(3000), cte="binary")), True, id="binary"),
+        pytest.param(_mixed(b"Content-Type: message/rfc822\r\n\r\n"
+                            + form_email(3, file_size=3000)), False, id="rfc822"),
+        pytest.param(_mixed(b"Content-Type: message/delivery-status\r\n\r\nAction: failed\r\n\r\n"
+                            + b"X: y\r\n" * 100, _attachment("a.pdf", _pdf(3000))), True,
+                     id="delivery-status"),
+        pytest.param(_mixed(b"Content-Type: text/plain\r\n" + _attachment("a.pdf", _pdf(3000))),
+                     True, id="header-after-header"),
+        pytest.param(_mixed(b"no headers\r\n" + _attachment("a.pdf", _pdf(3000))), False,
+                     id="no-header-separator"),
+        pytest.param(_mixed(b"\r\n" + base64.encodebytes(_pdf(3000))), True, id="no-headers"),
+        pytest.param(_mixed(_attachment("a.pdf", _pdf(3000)).replace(b"\r\n\r\n", b"\r\n")),
+                     False, id="no-blank-line"),
+    ],
+)
+def test_big_part_path_equals_slow_path(raw: bytes, taken: bool) -> None:
+    """Odd structures decode the same with every body cut out as with the plain parse."""
+    _, moved = _taken(raw)
+    assert (moved["big_parts"] > 0) is taken, moved
+
+
+@st.composite
+def _damaged_multipart(draw: st.DrawFn) -> bytes:
+    """A multipart corpus case or big-part case with damaged boundaries, line ends or bytes."""
+    data = bytearray(draw(st.sampled_from(_MULTIPART_SAMPLES)))
+    for op in draw(st.lists(st.integers(0, 4), min_size=1, max_size=3)):
+        if not data:
+            break
+        if op == 0:  # byte flips
+            for _ in range(draw(st.integers(1, 10))):
+                data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        elif op == 1:  # truncation
+            data = data[: draw(st.integers(0, len(data)))]
+        elif op == 2:  # boundary lines damaged or repeated
+            old = draw(st.sampled_from([b"\r\n--", b"\n--"]))
+            new = draw(st.sampled_from([b"\r\n-", b"\r\n--x", b"\n--", b"\r--", b"\r\n\r\n--"]))
+            data = bytearray(bytes(data).replace(old, new, draw(st.integers(1, 3))))
+        elif op == 3:  # inserted lines: blank, boundary-like, header-like, padding
+            junk = draw(st.sampled_from([b"\r\n", b"\n", b"\r", b"=", b"--", b"--BND\r\n",
+                                         b"a:b\r\n", b"From x\r\n", b"\r\n\r\n"]))
+            pos = draw(st.integers(0, len(data)))
+            data[pos:pos] = junk
+        else:  # line endings
+            data = bytearray(bytes(data).replace(b"\r\n", draw(st.sampled_from([b"\n", b"\r"]))))
+    return bytes(data)
+
+
+_MULTIPART_SAMPLES = [
+    p.read_bytes() for p in CASES if p.stat().st_size < 200_000 and b"boundary" in p.read_bytes()
+] + [_NESTED]
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(_damaged_multipart())
+def test_big_part_path_equals_slow_path_on_damaged_mail(raw: bytes) -> None:
+    """On damaged multipart mail, cutting out every body changes nothing in the result."""
+    _same_as_slow(raw)
