@@ -809,6 +809,18 @@ def test_three_big_attachments_are_identical() -> None:
     assert doc.attachments[2].data == files[2].replace(b"\r", b"").replace(b"\n", b"\r\n")
 
 
+def test_forwarded_form_attachment_takes_the_fast_path() -> None:
+    """A form forwarded as an attachment has its big PDF cut out of the outer message too."""
+    inner = form_email(9, file_size=1024 * 1024)
+    raw = _mixed(b"Content-Type: text/plain\r\n\r\nFYI",
+                 b"Content-Type: message/rfc822\r\n\r\n" + inner)
+    doc, moved = _taken(raw, BIG_PART)
+    assert moved == {"skeletons": 1, "big_parts": 1, "fallbacks": 0}
+    assert doc is not None and doc.forwarded is not None
+    assert [a.filename for a in doc.forwarded.attachments] == ["Спецификация-9.pdf"]
+    assert doc.forwarded.attachments == decode(inner, OPTS, big_part=None).attachments
+
+
 def test_small_multipart_is_not_cut() -> None:
     """A multipart message below BIG_PART is parsed as a whole, as before."""
     raw = form_email(8, file_size=1000)
@@ -857,7 +869,11 @@ _NESTED = _mixed(
                      True, id="uuencode-label"),
         pytest.param(_mixed(_attachment("a.pdf", _pdf(3000), cte="binary")), True, id="binary"),
         pytest.param(_mixed(b"Content-Type: message/rfc822\r\n\r\n"
-                            + form_email(3, file_size=3000)), False, id="rfc822"),
+                            + form_email(3, file_size=3000)), True, id="rfc822"),
+        pytest.param(_mixed(b"Content-Type: message/rfc822\r\n"
+                            b"Content-Transfer-Encoding: base64\r\n\r\n"
+                            + base64.encodebytes(form_email(3, file_size=3000))), False,
+                     id="rfc822-base64"),
         pytest.param(_mixed(b"Content-Type: message/delivery-status\r\n\r\nAction: failed\r\n\r\n"
                             + b"X: y\r\n" * 100, _attachment("a.pdf", _pdf(3000))), True,
                      id="delivery-status"),

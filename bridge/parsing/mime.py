@@ -133,7 +133,7 @@ _PLACEHOLDER = b"x-bridge-big-part-"  # no colon, no "--": neither a header nor 
 _BOUNDARY_TAIL = re.compile(rb"(--)?[ \t]*(?:\r\n|\r|\n|\Z)")
 _HEAD_END = re.compile(rb"\n\r?\n")
 _B64_CLEAN = re.compile(rb"[A-Za-z0-9+/\r\n]*(?:=[\r\n]*){0,2}")
-_B64_CHUNK = 1 << 20
+_B64_CHUNK = 1 << 18
 _stats = {"skeletons": 0, "big_parts": 0, "fallbacks": 0}
 
 
@@ -196,7 +196,11 @@ def _scan(
     head = BytesParser(policy=email.policy.default).parsebytes(
         data[start:head_end], headersonly=True
     )
-    maintype = _content_type(head).split("/")[0]
+    ctype = _content_type(head)
+    maintype = ctype.split("/")[0]
+    if ctype in ("message/rfc822", "message/global"):  # a forward: its body is a message
+        _scan(data, body, end, big, out, depth + 1)
+        return
     if maintype == "message":
         return
     if maintype != "multipart":
@@ -303,9 +307,12 @@ def _b64_strict(data: bytes, start: int, stop: int) -> bytes | None:
     carry = b""
     try:
         for pos in range(start, stop, _B64_CHUNK):
-            chunk = carry + data[pos : min(pos + _B64_CHUNK, stop)].translate(None, b"\r\n")
+            chunk = data[pos : min(pos + _B64_CHUNK, stop)].translate(None, b"\r\n")
+            if carry:
+                chunk = carry + chunk
             cut = len(chunk) - len(chunk) % 4
-            out.write(binascii.a2b_base64(chunk[:cut], strict_mode=True))
+            with memoryview(chunk) as view:
+                out.write(binascii.a2b_base64(view[:cut], strict_mode=True))
             carry = chunk[cut:]
     except binascii.Error:
         return None
