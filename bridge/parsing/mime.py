@@ -60,7 +60,7 @@ def decode(
 
     ``big_part``: leaf bodies of a multipart message from this size on are decoded
     straight from ``raw`` instead of through the stdlib's line lists (see
-    :func:`_skeleton`); None turns that off. The result is the same either way.
+    :func:`_parse_skeleton`); None turns that off. The result is the same either way.
     """
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise ParseError(f"expected bytes, got {type(raw).__name__}")
@@ -90,7 +90,7 @@ def _parse(data: bytes, big_part: int | None = BIG_PART) -> Message:
     The feed parser turns a body into one string per line, about 10x the message size in
     memory; a huge plain-text form (064, 2 MB) needs only its bytes, decoded once. A
     single-part body past BIG_MESSAGE is cut off before parsing; a multipart message past
-    ``big_part`` is parsed as a skeleton (:func:`_skeleton`).
+    ``big_part`` is parsed as a skeleton (:func:`_parse_skeleton`).
     """
     parser = BytesParser(policy=email.policy.default)
     sep = _SEPARATOR.search(data)
