@@ -11,17 +11,34 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 ORIGINATOR_ID = "mailbridge"
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _KEPT_HEADERS = (b"message-id", b"date", b"from", b"to", b"subject", b"reply-to", b"content-type")
 
 
-def _split(raw: bytes) -> tuple[bytes, bytes]:
-    m = _HEADER_END.search(raw)
+_PIECE = 1 << 20
+
+
+def _split(raw: bytes) -> tuple[bytes, memoryview]:
+    """The header block (a copy; small) and a view of the body (no copy; maybe 10 MB+)."""
+    m = _HEADER_END.search(raw, 0, 1 << 20)
     if m is None:
-        return raw, b""
-    return raw[: m.start()], raw[m.end():]
+        return raw[: 1 << 20], memoryview(b"")
+    return raw[: m.start()], memoryview(raw)[m.end():]
+
+
+def _hash_body(h: Any, body: memoryview) -> None:
+    """Feed the body with CRLF folded to LF, a piece at a time (flat memory)."""
+    carry = b""
+    for start in range(0, len(body), _PIECE):
+        piece = carry + bytes(body[start : start + _PIECE])
+        carry = b""
+        if piece.endswith(b"\r"):
+            piece, carry = piece[:-1], b"\r"
+        h.update(piece.replace(b"\r\n", b"\n"))
+    h.update(carry)
 
 
 def _headers(head: bytes) -> dict[bytes, bytes]:
@@ -50,9 +67,7 @@ def message_identity(raw: bytes) -> str:
     h = hashlib.sha256()
     for name in _KEPT_HEADERS:
         h.update(name + b"\0" + headers.get(name, b"") + b"\0")
-    # Line endings and trailing blanks differ between servers and exports.
-    for line in body.replace(b"\r\n", b"\n").split(b"\n"):
-        h.update(line.rstrip() + b"\n")
+    _hash_body(h, body)  # line endings differ between servers and exports
     return h.hexdigest()
 
 

@@ -50,6 +50,7 @@ DELETED = b"\\Deleted"
 FETCH_ITEMS = ("BODY.PEEK[]", "INTERNALDATE")
 _TEMPORARY_CODES = ("UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT")  # RFC 5530
 FETCH_BYTES = 4 * 1024 * 1024  # one FETCH carries at most this much (at least one message)
+PARTIAL_BYTES = 2 * 1024 * 1024  # a bigger message is fetched in pieces of this size
 _MAX_HANGUPS = 5  # BYEs to FETCH in one fetch() call before we call the server broken
 _EARLY = 0.05  # idle_check returning this much before its timeout with nothing = EOF
 
@@ -113,6 +114,7 @@ class ImapMailbox:
         self.skipped: list[tuple[int, str]] = []  # (uid, why) fetch could not read
         self._selected_folder_before_drop = cfg.folder
         self._hangups = 0
+        self._sizes: dict[int, int] = {}  # RFC822.SIZE of the UIDs being fetched
         quiet_protocol_log()
 
     # ---- helpers ---------------------------------------------------------------------
@@ -441,22 +443,34 @@ class ImapMailbox:
         ordered = sorted(set(int(u) for u in uids))
         self._hangups = 0
         for group in self._groups(ordered, max(1, chunk)):
-            for uid, item in self._fetch_part(group):
-                raw = item.get(b"BODY[]")
+            size = self._sizes.get(group[0], 0)
+            answers = None
+            if len(group) == 1 and size > FETCH_BYTES:
+                answers = self._fetch_in_pieces(group[0], size)
+            if answers is None:
+                answers = self._fetch_part(group)
+            while answers:
+                uid, item = answers.pop(0)
+                raw = item.pop(b"BODY[]", None)
+                when = item.get(b"INTERNALDATE")
                 if not isinstance(raw, bytes):
                     self._skip(uid, "no BODY[] in the FETCH answer")
                     continue
-                when = item.get(b"INTERNALDATE")
-                yield RawMessage(
+                message = RawMessage(
                     key=MessageKey(folder, uidvalidity, uid),
                     raw=raw,
                     internaldate=when if isinstance(when, datetime) else None,
                 )
+                del raw, item
+                yield message
+                # Not held while the next FETCH runs: memory stays at one message.
+                del message
 
     def _groups(self, ordered: list[int], chunk: int) -> Iterator[list[int]]:
         """UIDs in FETCH groups of at most ``chunk`` messages and ``FETCH_BYTES`` bytes, so
         memory stays flat however large the messages are (RFC822.SIZE asked first)."""
         sizes: dict[int, int] = {}
+        self._sizes = sizes
         client = self._require()
         for i in range(0, len(ordered), 500):
             part = ordered[i : i + 500]
@@ -482,6 +496,36 @@ class ImapMailbox:
             total += size
         if group:
             yield group
+
+    def _fetch_in_pieces(self, uid: int, size: int) -> list[tuple[int, dict]] | None:
+        """A big message in ``BODY.PEEK[]<offset.length>`` pieces into one buffer: about
+        two copies of the message at the peak instead of four. None: use a plain FETCH."""
+        client = self._require()
+        buf = bytearray()
+        when = None
+        offset = 0
+        try:
+            while True:
+                got = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{PARTIAL_BYTES}>",
+                                           "INTERNALDATE"])
+                item = got.get(uid)
+                if item is None:
+                    return [] if offset == 0 else None  # vanished meanwhile
+                piece = item.get(f"BODY[]<{offset}>".encode())
+                if not isinstance(piece, bytes):
+                    return None
+                when = item.get(b"INTERNALDATE", when)
+                buf += piece
+                offset += len(piece)
+                if len(piece) < PARTIAL_BYTES or offset >= size + PARTIAL_BYTES:
+                    break
+                del piece, item, got
+        except (IMAPClientAbortError, OSError) as exc:
+            self._drop()
+            raise self._unavailable("FETCH failed, connection lost", exc) from exc
+        except IMAPClientError:  # a server that cannot do partial FETCH: the plain way
+            return None
+        return [(uid, {b"BODY[]": bytes(buf), b"INTERNALDATE": when})]
 
     def _fetch_part(self, part: list[int]) -> list[tuple[int, dict]]:
         """FETCH ``part``; when the server cannot answer it, split it so that only the bad

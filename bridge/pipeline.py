@@ -266,6 +266,7 @@ class Pipeline:
         for n, msg in enumerate(mailbox.fetch(uids), 1):
             self._ingest(msg, report)
             last = max(last, msg.key.uid)
+            del msg  # not held while the next message is fetched
             # The baseline may lag the rows: a UID fetched again is found by its key.
             if n % 50 == 0:
                 self.ledger.set_folder_state(folder, uidvalidity, last)

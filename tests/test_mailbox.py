@@ -635,3 +635,18 @@ def test_fetch_groups_are_capped_by_size(imap_account: ImapAccount) -> None:
         fetched = [m.key.uid for m in box.fetch(uids)]
     assert groups == [[uids[0]], [uids[1], uids[2], uids[3]]]
     assert fetched == uids
+
+
+def test_big_message_fetched_in_pieces_is_byte_identical(imap_account: ImapAccount) -> None:
+    """A message above FETCH_BYTES comes in partial FETCH pieces and arrives byte for byte."""
+    from bridge.mailbox import FETCH_BYTES, PARTIAL_BYTES
+
+    line = bytes(range(33, 109)) + b"\r\n"
+    big = b"Subject: big\r\n\r\n" + line * ((FETCH_BYTES + PARTIAL_BYTES // 2) // len(line))
+    assert len(big) > FETCH_BYTES
+    uid = imap_account.deliver(big)
+    with opened(imap_account) as box:
+        box.select("INBOX")
+        (msg,) = list(box.fetch([uid]))
+    assert msg.raw == big
+    assert "\\Seen" not in imap_account.flags(uid)
