@@ -627,19 +627,31 @@ class Bitrix24Client:
         wanted = list(dict.fromkeys(str(o) for o in origin_ids))
         found: dict[str, int] = {}
         ignored = 0
+        select = ["ID", "ORIGIN_ID", "ORIGINATOR_ID"]
         for i in range(0, len(wanted), BATCH_MAX):
             chunk = wanted[i : i + BATCH_MAX]
             chunk_set = set(chunk)
-            rows = self.call_list("crm.lead.list", {
-                "filter": {"=ORIGINATOR_ID": originator, "@ORIGIN_ID": chunk},
-                "select": ["ID", "ORIGIN_ID", "ORIGINATOR_ID"],
-                "order": {"ID": "ASC"},
-            })
+            try:
+                rows = self.call_list("crm.lead.list", {
+                    "filter": {"=ORIGINATOR_ID": originator, "@ORIGIN_ID": chunk},
+                    "select": select, "order": {"ID": "ASC"},
+                })
+            except CrmRejected:
+                # A portal that refuses the "in" operator: one plain-equality query each.
+                log.warning("crm.lookup_fallback reason=in_filter_rejected count=%d", len(chunk))
+                rows = []
+                for origin in chunk:
+                    rows += self.call_list("crm.lead.list", {
+                        "filter": {"ORIGINATOR_ID": originator, "ORIGIN_ID": origin},
+                        "select": select, "order": {"ID": "ASC"},
+                    })
             for row in rows:
                 if not isinstance(row, dict):
                     continue
                 origin = row.get("ORIGIN_ID")
-                if row.get("ORIGINATOR_ID") != originator or origin not in chunk_set:
+                # ORIGIN_ID is our own 40-hex key, so it decides; ORIGINATOR_ID only has to
+                # agree when the portal returns it.
+                if origin not in chunk_set or row.get("ORIGINATOR_ID") not in (originator, None):
                     ignored += 1
                     continue
                 try:

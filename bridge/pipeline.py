@@ -351,7 +351,8 @@ class Pipeline:
             return rows
         try:
             found = self.crm.find_leads_by_origin([r.origin_id for r in doubtful])
-        except (CrmTemporary, CrmUnknownOutcome) as exc:
+        except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
+            # Without the answer nothing may be sent again: wait, never guess.
             for r in doubtful:
                 self._temporary(r, exc, report)
             raise _StopPushing from exc
@@ -517,7 +518,7 @@ class Pipeline:
         """After an unknown outcome: a lead that exists is recorded, the rest wait."""
         try:
             found = self.crm.find_leads_by_origin([r.origin_id for r in rows])
-        except (CrmTemporary, CrmUnknownOutcome) as exc:
+        except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
             for r in rows:
                 self._temporary(r, exc, report, minimum=self.s.unknown_wait)
             return

@@ -235,3 +235,16 @@ def test_repeat_while_the_first_waits_for_a_retry_makes_no_second_lead(
         assert [c for c in sb.portal.comments.values()
                 if str(c["ENTITY_ID"]) == str(leads[0]["ID"])]
         assert account.uids("INBOX") == []
+
+
+def test_lost_answer_on_a_portal_without_the_in_filter(account, tmp_path: Path) -> None:
+    """A portal that refuses the `@` (in) filter operator: the lookup falls back to plain
+    equality, and a lost answer still ends as exactly one lead."""
+    account.deliver(corpus("029-rostferrum-all-types-base64"))
+    with sandbox() as sb:
+        sb.configure(rejected_operators={"@"})
+        sb.portal.inject("crm.lead.add", "lost_answer", times=1)
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        codes = poll_until_done(cfg)
+        assert codes[-1] == 0, codes
+        assert len(sb.portal.list_leads()) == 1

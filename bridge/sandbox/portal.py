@@ -281,6 +281,8 @@ class Portal:
             self.crm_access = True
             # filter keys this portal drops silently although they are lead fields
             self.unfilterable: set[str] = set()
+            # filter operators this portal refuses with a 400 (an older or simpler portal)
+            self.rejected_operators: set[str] = set()
             self.operating_limit: float | None = d["operating_limit"]
             self.operating: dict[tuple[int, str], deque[tuple[float, float]]] = {}
             self.bucket = Bucket(self.rate, self.burst)
@@ -700,6 +702,8 @@ class Portal:
                     op = candidate
                     break
             name = key[len(op):].upper()
+            if op and op in self.rejected_operators:
+                raise crm_error(f"Filter operator '{op}' is not supported.")
             if not known(name):
                 continue  # unknown filter keys are dropped silently
             out.append((op or "=", name, value))

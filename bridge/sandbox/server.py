@@ -407,6 +407,7 @@ class SandboxServer:
     def configure(self, **settings: Any) -> None:
         """Change portal modes: rate/burst, scopes, blocked, deleted, overloaded, renamed_to,
         assigned_check, crm_access, operating_limit, unfilterable (filter keys to drop),
+        rejected_operators (filter operators answered with a 400, e.g. {"@"}),
         file_field (None = remove; name or {name, type, multiple}), users ([{id, active}])."""
         p = self.portal
         with p.lock:
@@ -421,6 +422,8 @@ class SandboxServer:
                         "operating_limit"):
                 if key in settings:
                     setattr(p, key, settings[key])
+            if "rejected_operators" in settings:
+                p.rejected_operators = {str(k) for k in settings["rejected_operators"]}
             if "unfilterable" in settings:
                 p.unfilterable = {str(k).upper() for k in settings["unfilterable"]}
             if "file_field" in settings:
