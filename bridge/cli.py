@@ -485,7 +485,10 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
             print(f"  {state}: {counts[state]}")
     print(f"last poll: {data['last_poll_at'] or 'never'}"
           + (f" ({data['last_poll_result']})" if data["last_poll_result"] else ""))
-    print(f"oldest waiting: {_age(oldest) or 'none'}")
+    print(f"oldest waiting for a retry: {_age(oldest) or 'none'}")
+    if counts.get("quarantined"):
+        print(f"needs a person: {counts['quarantined']} quarantined message(s); fix the cause "
+              "(see below), then `mailbridge retry --all` (or retry ID...)")
     if data["errors"]:
         print("newest problems:")
         for e in data["errors"]:
