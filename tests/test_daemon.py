@@ -40,7 +40,7 @@ def test_daemon_notifies_ready_and_watchdog_and_creates_the_lead(account, tmp_pa
                                 stderr=subprocess.PIPE)
         try:
             seen: list[str] = []
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             delivered = False
             while time.monotonic() < deadline:
                 with contextlib.suppress(TimeoutError):
@@ -113,7 +113,7 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
     assert "+79123456789" not in text
 
 
-def wait_for(predicate, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

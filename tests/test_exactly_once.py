@@ -148,7 +148,7 @@ def test_sigterm_stops_the_daemon_cleanly(account, tmp_path: Path) -> None:
         cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not sb.portal.list_leads() and time.monotonic() < deadline:
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
