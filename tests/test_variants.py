@@ -1,0 +1,895 @@
+"""Independent variants: form e-mails in the held-back themes and other layouts of the corpus.
+
+Each case is a whole message written as its mailer writes it (PHPMailer via ``mail()`` or
+SMTP, ``wp_mail()``, 1C-Bitrix, Drupal, SaaS senders; CRLF; 8bit/QP/base64; UTF-8,
+windows-1251, KOI8-R) with the extraction a person would agree on under corpus/README.md,
+compared by the README's rules (whitespace-collapsed name/message, extra as a subset,
+files as multisets of name and hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import quopri
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bridge.parsing import parse_message
+from bridge.parsing.report import to_json
+
+# ---------------------------------------------------------------------------- files
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + bytes(range(64)) + b"\xff\xd9")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+FAKE_PDF = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
+XLS_1C = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+    "</head><body><table><tr><td>Номенклатура</td><td>Количество</td></tr>"
+    "<tr><td>Арматура А500С 12</td><td>5</td></tr></table></body></html>"
+).encode()
+TXT_1251 = "Размеры: 6000х1500х4 мм, 12 листов.\r\n".encode("cp1251")
+BIG_PDF = PDF + b"0" * (10 * 1024 * 1024 + 100)
+
+
+# ---------------------------------------------------------------------------- builders
+
+def _b64(data: bytes) -> bytes:
+    enc = base64.b64encode(data)
+    return b"\r\n".join(enc[i:i + 76] for i in range(0, len(enc), 76)) + b"\r\n"
+
+
+def _qp(data: bytes) -> bytes:
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    out = quopri.encodestring(b"\n".join(lines)).replace(b"\n", b"\r\n")
+    return out
+
+
+def _words(text: str, charset: str = "UTF-8", size: int = 30) -> str:
+    """B encoded-words of up to ``size`` characters each, folded (PHPMailer isMail style)."""
+    if all(ord(c) < 128 for c in text):
+        return text
+    chunks = [text[i:i + size] for i in range(0, len(text), size)]
+    return "\r\n ".join(
+        f"=?{charset}?B?{base64.b64encode(c.encode(charset)).decode()}?=" for c in chunks
+    )
+
+
+def _encode(body: bytes, cte: str) -> bytes:
+    if cte.lower() == "base64":
+        return _b64(body)
+    if cte.lower() == "quoted-printable":
+        return _qp(body)
+    return body
+
+
+TRACE = (
+    "Return-Path: <www-data@vps-41872.rostferrum.ru>\r\n"
+    "Delivered-To: sales@rostferrum.ru\r\n"
+    "Received: from vps-41872.rostferrum.ru (vps-41872.rostferrum.ru [203.0.113.41])\r\n"
+    "\tby mx.yandex.ru with ESMTPS id 4Xk2LqA1\r\n"
+    "\tfor <sales@rostferrum.ru>; Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+)
+
+
+def leaf(ctype: str, body: bytes | str, cte: str = "8bit", charset: str = "UTF-8",
+         extra: str = "") -> bytes:
+    """One MIME part: headers + encoded body."""
+    data = body.encode(charset) if isinstance(body, str) else body
+    data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") if ctype.startswith("text/") \
+        else data
+    cs = f"; charset={charset}" if ctype.startswith("text/") and charset else ""
+    head = f"Content-Type: {ctype}{cs}\r\nContent-Transfer-Encoding: {cte}\r\n{extra}"
+    return head.encode() + b"\r\n" + _encode(data, cte)
+
+
+def attachment(name_params: str, data: bytes, ctype: str = "application/octet-stream",
+               disposition: str = "attachment") -> bytes:
+    """A base64 file part; ``name_params`` is the raw parameter text after the type."""
+    head = (f"Content-Type: {ctype};{name_params[0]}\r\n"
+            f"Content-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: {disposition};{name_params[1]}\r\n")
+    return head.encode() + b"\r\n" + _b64(data)
+
+
+def rfc2047_name(name: str) -> tuple[str, str]:
+    """PHPMailer: an RFC 2047 word inside quotes in both name= and filename=."""
+    w = name if name.isascii() else f"=?UTF-8?B?{base64.b64encode(name.encode()).decode()}?="
+    return f' name="{w}"', f' filename="{w}"'
+
+
+def multipart(subtype: str, boundary: str, parts: list[bytes], *, preamble: str = "",
+              close: bool = True) -> bytes:
+    """Multipart headers + body (the part's own Content-Type line included)."""
+    out = f'Content-Type: multipart/{subtype};\r\n\tboundary="{boundary}"\r\n\r\n'.encode()
+    if preamble:
+        out += preamble.encode() + b"\r\n"
+    for p in parts:
+        out += f"--{boundary}\r\n".encode() + p + b"\r\n"
+    if close:
+        out += f"--{boundary}--\r\n".encode()
+    return out
+
+
+def phpmailer(content: bytes, *, subject: str, frm: str, reply_to: str | None = None,
+              to: str = "sales@rostferrum.ru", smtp: bool = False, extra: str = "",
+              mid: str = "ej5rFst19I4lzrnMvMVT20gO1PzNmDwG0w7a8Lfmu4D@rostferrum.ru") -> bytes:
+    """PHPMailer 6 headers; with mail() (WordPress) To and Subject come first."""
+    subj = f"Subject: {_words(subject)}\r\n"
+    head = TRACE
+    if not smtp:
+        head += f"To: {to}\r\n{subj}"
+    head += "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+    if smtp:
+        head += f"To: {to}\r\n"
+    head += f"From: {frm}\r\n"
+    if reply_to:
+        head += f"Reply-To: {reply_to}\r\n"
+    if smtp:
+        head += subj
+    head += (f"Message-ID: <{mid}>\r\n"
+             "X-Mailer: PHPMailer 6.9.1 (https://github.com/PHPMailer/PHPMailer)\r\n"
+             f"{extra}MIME-Version: 1.0\r\n")
+    if content.startswith(b"Content-Type: multipart/"):
+        head += "Content-Transfer-Encoding: 8bit\r\n"
+    return head.encode() + content
+
+
+def bitrix(body: str, *, subject: str, event: str, charset: str = "windows-1251",
+           frm: str = "robot@rostferrum.ru", files: list[bytes] | None = None) -> bytes:
+    """1C-Bitrix CEvent mail via mail(): 8bit body, MTA-added Message-Id and Date."""
+    subj = f"=?{charset}?B?{base64.b64encode(subject.encode(charset)).decode()}?="
+    head = (TRACE + "To: sales@rostferrum.ru\r\n"
+            f"Subject: {subj}\r\n"
+            f"From: {frm}\r\n"
+            f"X-EVENT_NAME: {event}\r\nX-MID: 48213.7 (16.11.2026 10:15:32)\r\n"
+            "X-Priority: 3 (Normal)\r\nMIME-Version: 1.0\r\n")
+    text = leaf("text/plain", body, "8bit", charset)
+    if files:
+        content = multipart("mixed", "------------ab2c17e4f0c9d3e8", [text, *files])
+        head += "Content-Transfer-Encoding: 8bit\r\n"
+    else:
+        content = text
+    tail = ("Message-Id: <20261116051532.6A1F01C2B4@vps-41872.rostferrum.ru>\r\n"
+            "Date: Mon, 16 Nov 2026 10:15:32 +0500 (+05)\r\n")
+    return (head + tail).encode() + content
+
+
+def saas(content: bytes, *, subject: str, frm: str, reply_to: str | None = None,
+         extra: str = "") -> bytes:
+    """A SaaS platform's notification over its own SMTP (no PHP trace)."""
+    head = ("Return-Path: <bounces@mailer.example>\r\nDelivered-To: sales@rostferrum.ru\r\n"
+            "Received: from out.mailer.example (out.mailer.example [198.51.100.7])\r\n"
+            "\tby mx.yandex.ru with ESMTPS id 7Qw; Mon, 16 Nov 2026 10:15:33 +0500\r\n"
+            f"From: {frm}\r\nTo: sales@rostferrum.ru\r\nSubject: {_words(subject)}\r\n")
+    if reply_to:
+        head += f"Reply-To: {reply_to}\r\n"
+    head += ("Date: Mon, 16 Nov 2026 05:15:33 +0000\r\n"
+             "Message-ID: <0100018f3a2b.4c1d@email.mailer.example>\r\n"
+             f"{extra}MIME-Version: 1.0\r\n")
+    return head.encode() + content
+
+
+def alt(text: str, html: str, cte: str = "base64", boundary: str = "=_alt_7f3a") -> bytes:
+    return multipart("alternative", boundary,
+                     [leaf("text/plain", text, cte), leaf("text/html", html, cte)])
+
+
+def html_doc(inner: str) -> str:
+    return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
+            f"{inner}</body></html>")
+
+
+# ---------------------------------------------------------------------------- cases
+
+@dataclass
+class V:
+    """One variant: the raw message and the expected extraction."""
+
+    id: str
+    raw: bytes
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    message: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    is_form: bool = True
+    create_lead: bool = True
+    other_phones: list[str] | None = None
+    phone_extension: str | None = None
+    absent_extra: tuple[str, ...] = ()
+
+
+WP = "=?UTF-8?B?0KDQvtGB0YLQpNC10YDRgNGD0Lw=?= <wordpress@rostferrum.ru>"
+CASES: list[V] = []
+
+
+def case(v: V) -> None:
+    CASES.append(v)
+
+
+# --- Contact Form 7 with English custom labels, Reply-To = client --------------------------
+case(V(
+    "cf7-english-custom-labels",
+    phpmailer(leaf("text/plain", (
+        "Your Name: John Smith\n"
+        "Your Email: john.smith@acmesteel.example\n"
+        "Phone Number: +1 (416) 555-0188\n"
+        "Company Name: Acme Steel Ltd\n"
+        "Subject: Quote request\n\n"
+        "Your Message:\nWe need 40 t of rebar A500C 12 mm delivered to Riga.\n"
+        "Please send a quote.\n\n-- \n"
+        "This e-mail was sent from a contact form on RostFerrum (https://rostferrum.ru)\n"
+    ), "7bit", "us-ascii"), subject='RostFerrum "Quote request"', frm=WP,
+        reply_to="john.smith@acmesteel.example"),
+    name="John Smith", phone="+14165550188", email="john.smith@acmesteel.example",
+    message="We need 40 t of rebar A500C 12 mm delivered to Riga.\nPlease send a quote.",
+    extra={"Company Name": "Acme Steel Ltd"},
+))
+
+# --- WPForms plain text with Russian labels; an empty field '(пусто)' -----------------------
+case(V(
+    "wpforms-plain-russian",
+    phpmailer(leaf("text/plain", (
+        "--- Имя ---\n\nОльга Сергеевна Кузнецова\n\n"
+        "--- Номер телефона ---\n\n8 (922) 111-22-33\n\n"
+        "--- Электронная почта ---\n\n(пусто)\n\n"
+        "--- Что вас интересует? ---\n\nЛист оцинкованный\n\n"
+        "--- Комментарий ---\n\nНужно 30 листов 0,55 мм.\nДоставка в Пермь.\n\n"
+    )), subject="Новая запись: Обратная связь", frm=WP),
+    name="Ольга Сергеевна Кузнецова", phone="+79221112233", email=None,
+    message="Нужно 30 листов 0,55 мм.\nДоставка в Пермь.",
+    extra={"Что вас интересует?": "Лист оцинкованный"},
+))
+
+# --- Elementor, plain-text [all-fields], English metadata block ---------------------------
+case(V(
+    "elementor-plain",
+    phpmailer(leaf("text/plain", (
+        "Имя: Артём\n"
+        "Email: artem.b@inbox.ru\n"
+        "Телефон: 8 912 000 11 22\n"
+        "Сообщение: Швеллер 16П, 12 м, 8 штук.\nМожно самовывоз?\n\n"
+        "---\n\n"
+        "Date: 16.11.2026\nTime: 10:15\nPage URL: https://rostferrum.ru/shveller/\n"
+        "User Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)\n"
+        "Remote IP: 198.51.100.77\nPowered by: Elementor\n"
+    )), subject='New message from "РостФеррум"', frm=WP),
+    name="Артём", phone="+79120001122", email="artem.b@inbox.ru",
+    message="Швеллер 16П, 12 м, 8 штук.\nМожно самовывоз?",
+    extra={"Page URL": "https://rostferrum.ru/shveller/"},
+    absent_extra=("Remote IP", "User Agent", "Powered by"),
+))
+
+# --- Gravity Forms {all_fields} with a single-column list field ------------------------------
+_GF_ROW = (
+    '<tr bgcolor="#EAF2FA"><td colspan="2"><font style="font-family: sans-serif; '
+    'font-size:12px;"><strong>{label}</strong></font></td></tr>'
+    '<tr bgcolor="#FFFFFF"><td width="20">&nbsp;</td><td><font style="font-family: '
+    'sans-serif; font-size:12px;">{value}</font></td></tr>'
+)
+_GF = (
+    '<table width="99%" border="0" cellpadding="1" cellspacing="0" bgcolor="#EAEAEA"><tr><td>'
+    '<table width="100%" border="0" cellpadding="5" cellspacing="0" bgcolor="#FFFFFF">'
+    + _GF_ROW.format(label="ФИО", value="Гончаров Павел Ильич")
+    + _GF_ROW.format(label="Телефон", value="+7 (912) 765-43-21")
+    + _GF_ROW.format(label="Email", value="<a href='mailto:p.goncharov@uralmet.example'>"
+                     "p.goncharov@uralmet.example</a>")
+    + _GF_ROW.format(label="Позиции", value="<ul class='bulleted'><li>Арматура А500С 12 мм</li>"
+                     "<li>Уголок 50х5</li></ul>")
+    + _GF_ROW.format(label="Комментарий", value="Нужен счёт на юрлицо.")
+    + "</table></td></tr></table>"
+)
+case(V(
+    "gravity-list-field",
+    phpmailer(leaf("text/html", html_doc(_GF)), subject="New submission from Заявка",
+              frm=WP),
+    name="Гончаров Павел Ильич", phone="+79127654321", email="p.goncharov@uralmet.example",
+    message="Нужен счёт на юрлицо.",
+    extra={"Позиции": "Арматура А500С 12 мм\nУголок 50х5"},
+))
+
+# --- 1C-Bitrix main.feedback on a UTF-8 site ---------------------------------------------------
+_FEEDBACK = (
+    "Информационное сообщение сайта РостФеррум\n"
+    "------------------------------------------\n\n"
+    "Вам было отправлено сообщение через форму обратной связи\n\n"
+    "Автор: Лебедева Марина\n"
+    "E-mail автора: marina.lebedeva@yandex.ru\n\n"
+    "Текст сообщения:\n"
+    "Добрый день! Интересует профнастил С21, 120 м2.\nМой телефон +7 912 222-33-44.\n\n"
+    "Сообщение сгенерировано автоматически.\n"
+)
+case(V(
+    "bitrix-feedback-utf8",
+    bitrix(_FEEDBACK, subject="РостФеррум: Сообщение из формы обратной связи",
+           event="FEEDBACK_FORM", charset="UTF-8"),
+    name="Лебедева Марина", phone="+79122223344", email="marina.lebedeva@yandex.ru",
+    message="Добрый день! Интересует профнастил С21, 120 м2.\nМой телефон +7 912 222-33-44.",
+))
+
+# --- 1C-Bitrix form module, windows-1251, upload as a form_show_file.php link -----------------
+_WEBFORM = (
+    "rostferrum.ru\n\n"
+    "Заполнена web-форма: [2] Заказать звонок\n"
+    "-------------------------------------------------------\n\n"
+    "Дата - 16.11.2026 10:15:32\n"
+    "Результат - 512\n"
+    "Пользователь - [0] Не авторизован\n"
+    "Посмотреть - https://rostferrum.ru/bitrix/admin/form_result_view.php?lang=ru&WEB_FORM_ID=2&RESULT_ID=512\n\n"
+    "-------------------------------------------------------\n\n"
+    "Как к вам обращаться?\n*******************************\nГеоргий\n\n"
+    "Номер телефона\n*******************************\n8(912)3332211\n\n"
+    "Компания\n*******************************\nООО \"СтройМонтаж\"\n\n"
+    "Реквизиты\n*******************************\n"
+    "https://rostferrum.ru/bitrix/tools/form_show_file.php?rid=512&hash=8f2a&lang=ru\n\n"
+    "Ваш вопрос\n*******************************\nСколько стоит резка балки 20Б1?\n\n"
+    "Письмо сгенерировано автоматически.\n"
+)
+case(V(
+    "bitrix-webform-cp1251",
+    bitrix(_WEBFORM, subject="rostferrum.ru: заполнена web-форма [2] Заказать звонок",
+           event="FORM_FILLING_SIMPLE_FORM_2"),
+    name="Георгий", phone="+79123332211", email=None,
+    message="Сколько стоит резка балки 20Б1?",
+    extra={"Компания": 'ООО "СтройМонтаж"',
+           "Реквизиты": "https://rostferrum.ru/bitrix/tools/form_show_file.php?rid=512&hash=8f2a&lang=ru"},
+    absent_extra=("Результат", "Дата"),
+))
+
+# --- 1C-Bitrix form module, UTF-8, with a 1C '.xls' (an HTML table) attached ---------------
+_WEBFORM2 = (
+    "rostferrum.ru\n\nЗаполнена web-форма: [4] Заявка на расчёт\n"
+    "-------------------------------------------------------\n\n"
+    "Дата - 16.11.2026 10:15:32\nРезультат - 77\n\n"
+    "-------------------------------------------------------\n\n"
+    "ФИО\n*******************************\nЖуков Сергей Петрович\n\n"
+    "Телефон\n*******************************\n+7 343 311-22-00\n\n"
+    "E-mail\n*******************************\nsnab@zhukov-stroy.example\n\n"
+    "Комментарий\n*******************************\nСпецификация во вложении.\n\n"
+    "Письмо сгенерировано автоматически.\n"
+)
+case(V(
+    "bitrix-webform-xls-from-1c",
+    bitrix(_WEBFORM2, subject="rostferrum.ru: заполнена web-форма [4] Заявка на расчёт",
+           event="FORM_FILLING_RASCHET", charset="UTF-8",
+           files=[attachment(rfc2047_name("Заявка 1С.xls"), XLS_1C,
+                             "application/vnd.ms-excel")]),
+    name="Жуков Сергей Петрович", phone="+73433112200", email="snab@zhukov-stroy.example",
+    message="Спецификация во вложении.", files=[("Заявка 1С.xls", XLS_1C)],
+))
+
+# --- Tilda with custom (lower-case) variable names, QP alternative --------------------------
+_TILDA_TXT = (
+    "Request details:\n\n"
+    "name: Виктория\nphone: +7 (950) 123-45-67\nemail: vika.z@mail.ru\n"
+    "company: ИП Зайцева\ncomment: Интересует сетка кладочная 50х50, 200 шт.\n\n"
+    "Additional information:\nTransaction ID: 7419501:3350216231\nBlock ID: rec512345678\n"
+    "Form Name: Cart\nReferer: https://rostferrum.ru/setka\n"
+    "utm_source: yandex\nutm_medium: cpc\n"
+)
+case(V(
+    "tilda-custom-variable-names",
+    saas(alt(_TILDA_TXT, html_doc(_TILDA_TXT.replace("\n", "<br>\n")), "quoted-printable"),
+         subject="Заявка с сайта rostferrum.ru", frm="Tilda <robot@tilda.ws>",
+         reply_to="vika.z@mail.ru"),
+    name="Виктория", phone="+79501234567", email="vika.z@mail.ru",
+    message="Интересует сетка кладочная 50х50, 200 шт.",
+    extra={"company": "ИП Зайцева", "utm_source": "yandex", "utm_medium": "cpc",
+           "Referer": "https://rostferrum.ru/setka"},
+))
+
+# --- Tilda cart order ----------------------------------------------------------------------
+_CART = (
+    "Order #2038475611\n\n"
+    "1. Труба профильная 40х20х2 (Длина: 6 м) - 20x540 = 10800\n"
+    "2. Уголок 50х5 - 10x890 = 8900\n"
+    "Payment Amount: 19700 RUB\n\n"
+    "Payment system: cash\n\n"
+    "Name: Денис Романов\nPhone: +7 912 400-50-60\nEmail: denis.r@gmail.com\n"
+    "Адрес доставки: Екатеринбург, ул. Фронтовых Бригад, 18\n\n"
+    "Additional information:\nTransaction ID: 7419501:3350216299\nForm Name: Cart\n"
+)
+case(V(
+    "tilda-cart",
+    saas(leaf("text/plain", _CART, "quoted-printable"), subject="New order #2038475611",
+         frm="Tilda <robot@tilda.ws>", reply_to="denis.r@gmail.com"),
+    name="Денис Романов", phone="+79124005060", email="denis.r@gmail.com", message=None,
+    extra={"Order": "2038475611", "Payment Amount": "19700 RUB",
+           "Адрес доставки": "Екатеринбург, ул. Фронтовых Бригад, 18"},
+))
+
+# --- Marquiz with many answers ----------------------------------------------------------------
+_MQ = ("<h2>Новая заявка из квиза «Подбор металлопроката»</h2>"
+       "<p><b>Ответы на вопросы:</b></p>"
+       "<p>1. Какой металлопрокат нужен?<br><b>Лист г/к</b></p>"
+       "<p>2. Какая толщина?<br><b>8–10 мм</b></p>"
+       "<p>3. Какой объём?<br><b>более 20 т</b></p>"
+       "<p>4. Нужна ли резка?<br><b>Да, плазменная</b></p>"
+       "<p>5. Нужна ли доставка?<br><b>Да</b></p>"
+       "<p>6. Когда нужна поставка?<br><b>Срочно</b></p>"
+       "<p>7. Как вам удобнее получить расчёт?<br><b>WhatsApp</b></p>"
+       "<p><b>Контакты:</b></p>"
+       "<p>Имя: Руслан<br>Телефон: +7 (917) 555-66-77<br>Email: ruslan@mail.ru</p>"
+       "<p><b>Дополнительно:</b><br>Страница: https://rostferrum.ru/quiz/<br>"
+       "utm_source: yandex<br>utm_campaign: list_gk</p>")
+case(V(
+    "marquiz-many-answers",
+    saas(leaf("text/html", html_doc(_MQ), "base64"), subject="Новая заявка из квиза",
+         frm="Marquiz <noreply@marquiz.ru>"),
+    name="Руслан", phone="+79175556677", email="ruslan@mail.ru", message=None,
+    extra={"Какой металлопрокат нужен?": "Лист г/к", "Какая толщина?": "8–10 мм",
+           "Какой объём?": "более 20 т", "Нужна ли резка?": "Да, плазменная",
+           "Нужна ли доставка?": "Да", "Когда нужна поставка?": "Срочно",
+           "Как вам удобнее получить расчёт?": "WhatsApp", "utm_source": "yandex",
+           "utm_campaign": "list_gk", "Страница": "https://rostferrum.ru/quiz/"},
+))
+
+# --- Jivo offline message without a phone ---------------------------------------------------
+_JIVO = ("Новое сообщение, оставленное посетителем в оффлайне\n\n"
+         "Имя: Константин\nEmail: k.belov@bk.ru\n"
+         "Сообщение: Есть ли у вас балка 30Ш1? Ответьте на почту.\n\n"
+         "Страница: https://rostferrum.ru/balka/\nГород: Челябинск\n"
+         "Браузер: Chrome 131\nIP: 198.51.100.12\n\n"
+         "--\nJivo — чат для сайта\nhttps://www.jivo.ru\n")
+case(V(
+    "jivo-no-phone",
+    saas(alt(_JIVO, html_doc(_JIVO.replace("\n", "<br>\n"))),
+         subject="Оффлайн-сообщение с сайта rostferrum.ru", frm="Jivo <noreply@jivo.ru>"),
+    name="Константин", phone=None, email="k.belov@bk.ru",
+    message="Есть ли у вас балка 30Ш1? Ответьте на почту.",
+    extra={"Страница": "https://rostferrum.ru/balka/", "Город": "Челябинск"},
+))
+
+# --- Wix with a single Name field -------------------------------------------------------------
+_WIX = ('<table cellpadding="0" cellspacing="0">'
+        "<tr><td><p>New form submission</p><p>Contact Us</p></td></tr>"
+        "<tr><td><p><b>Name</b></p><p>Maria Lopez</p></td></tr>"
+        "<tr><td><p><b>Email</b></p><p>maria.lopez@example.com</p></td></tr>"
+        "<tr><td><p><b>Phone</b></p><p>+49 170 1234567</p></td></tr>"
+        "<tr><td><p><b>Message</b></p><p>Do you ship to Latvia?</p></td></tr>"
+        "<tr><td><p>View all submissions in your Wix dashboard.</p></td></tr></table>")
+case(V(
+    "wix-single-name",
+    saas(leaf("text/html", html_doc(_WIX), "quoted-printable"),
+         subject="Contact Us got a new submission", frm="Wix Forms <no-reply@wix-forms.com>",
+         reply_to="maria.lopez@example.com"),
+    name="Maria Lopez", phone="+491701234567", email="maria.lopez@example.com",
+    message="Do you ship to Latvia?",
+))
+
+# --- Netlify: a message-only form, the phone inside the text ---------------------------------
+_NET = ("You've got a new submission for the form \"callback\" on rostferrum.\n\n"
+        "Message:\nPlease call back: 8-912-111-22-33, Pavel. Need 5 t of sheet 3 mm.\n\n"
+        "---\nView this submission in your Netlify dashboard: "
+        "https://app.netlify.com/sites/rostferrum/forms/5f8a\n")
+case(V(
+    "netlify-message-only",
+    saas(leaf("text/plain", _NET, "7bit", "us-ascii"),
+         subject='[Netlify] New form submission for "callback" on rostferrum',
+         frm="Netlify Forms <formresponses@netlify.com>"),
+    name=None, phone="+79121112233", email=None,
+    message="Please call back: 8-912-111-22-33, Pavel. Need 5 t of sheet 3 mm.",
+))
+
+# --- Formspree: key line, value line -----------------------------------------------------------
+_FS = ("Hey there,\n\nSomeone just submitted your form on rostferrum.ru. "
+       "Here's what they had to say:\n\n"
+       "name:\nАлексей Смирнов\n\n_replyto:\nalex.smirnov@yandex.ru\n\n"
+       "phone:\n+375 29 123-45-67\n\nmessage:\nНужна доставка в Минск, 10 т арматуры.\n\n"
+       "Submitted 10:15 AM - 16 November 2026\n\nMark as spam\n")
+case(V(
+    "formspree-belarus",
+    saas(leaf("text/plain", _FS, "quoted-printable"), subject="New submission from rostferrum.ru",
+         frm="Formspree <noreply@formspree.io>", reply_to="alex.smirnov@yandex.ru"),
+    name="Алексей Смирнов", phone="+375291234567", email="alex.smirnov@yandex.ru",
+    message="Нужна доставка в Минск, 10 т арматуры.",
+))
+
+# --- Webflow, QP (long line), Uzbekistan phone ------------------------------------------------
+_WF = ("Your form, Quote Form, on RostFerrum has a new submission:\n\n"
+       "Name: Бахтиёр Каримов\nEmail: bakhtiyor@uzmetal.example\nPhone: +998 90 123 45 67\n"
+       "Message: " + "Нужны трубы 57х3,5 для теплотрассы, " * 30 + "итого 2 км.\n\n"
+       "---\nGo to your dashboard: https://webflow.com/dashboard/sites/rostferrum/forms\n")
+case(V(
+    "webflow-qp-uzbekistan",
+    saas(leaf("text/plain", _WF, "quoted-printable"), subject="New form submission: Quote Form",
+         frm="Webflow <no-reply-forms@webflow.com>", reply_to="bakhtiyor@uzmetal.example"),
+    name="Бахтиёр Каримов", phone="+998901234567", email="bakhtiyor@uzmetal.example",
+    message="Нужны трубы 57х3,5 для теплотрассы, " * 30 + "итого 2 км.",
+))
+
+# --- Ninja Forms {all_fields_table} -------------------------------------------------------------
+_NF = ("<table><tbody>"
+       "<tr><td>Имя:</td><td>Вера Александровна</td></tr>"
+       "<tr><td>Телефон:</td><td>+7 701 234 56 78</td></tr>"
+       "<tr><td>Email:</td><td>vera.a@mail.kz</td></tr>"
+       "<tr><td>Город:</td><td>Алматы</td></tr>"
+       "<tr><td>Сообщение:</td><td>Нужен расчёт на металлочерепицу.<br />Площадь 180 м2.</td></tr>"
+       "</tbody></table>")
+case(V(
+    "ninja-forms-kazakhstan",
+    phpmailer(leaf("text/html", html_doc(_NF)), subject="Ninja Forms Submission", frm=WP),
+    name="Вера Александровна", phone="+77012345678", email="vera.a@mail.kz",
+    message="Нужен расчёт на металлочерепицу.\nПлощадь 180 м2.", extra={"Город": "Алматы"},
+))
+
+# --- Joomla RSForm!Pro: admin template as an HTML table, PHPMailer 5.2 -------------------------
+_RS = ("<p>Новая заявка с формы «Обратный звонок»</p>"
+       '<table border="1" cellpadding="4">'
+       "<tr><th>Поле</th><th>Значение</th></tr>"
+       "<tr><td>Ф.И.О.</td><td>Титов Андрей</td></tr>"
+       "<tr><td>Мобильный</td><td>8-950-765-43-21</td></tr>"
+       "<tr><td>Эл. почта</td><td>a.titov@rambler.ru</td></tr>"
+       "<tr><td>Удобное время</td><td>после 14:00</td></tr>"
+       "<tr><td>Ваш вопрос</td><td>Нужен двутавр 20Б1, 12 шт.</td></tr></table>")
+_RS_MSG = (TRACE + "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nTo: sales@rostferrum.ru\r\n"
+           "From: RostFerrum <noreply@rostferrum.ru>\r\n"
+           f"Subject: {_words('Заявка на обратный звонок')}\r\n"
+           "Message-ID: <6a4b2c1d9e8f7a6b5c4d3e2f1a0b9c8d@rostferrum.ru>\r\n"
+           "X-Priority: 3\r\nX-Mailer: PHPMailer 5.2.28 (https://github.com/PHPMailer/PHPMailer)\r\n"
+           "MIME-Version: 1.0\r\n").encode() + multipart(
+    "alternative", "b1_6a4b2c1d9e8f7a6b5c4d3e2f1a0b9c8d",
+    [leaf("text/plain", "Новая заявка с формы «Обратный звонок»ПолеЗначениеФ.И.О.Титов Андрей"
+          "Мобильный8-950-765-43-21Эл. почтаa.titov@rambler.ru"),
+     leaf("text/html", html_doc(_RS))],
+    preamble="This is a multi-part message in MIME format.")
+case(V(
+    "rsform-table-phpmailer52",
+    _RS_MSG,
+    name="Титов Андрей", phone="+79507654321", email="a.titov@rambler.ru",
+    message="Нужен двутавр 20Б1, 12 шт.", extra={"Удобное время": "после 14:00"},
+    absent_extra=("Поле",),
+))
+
+# --- LPgenerator: HTML lines with bold labels ----------------------------------------------------
+_LPG = ("<p>Новый лид на странице <a href=\"https://rostferrum.lpgenerator.ru/\">"
+        "Металлопрокат оптом</a></p>"
+        "<p><b>Имя:</b> Ирина<br><b>Телефон:</b> 8 (912) 808-70-60<br>"
+        "<b>E-mail:</b> irina@ural-snab.example<br><b>Компания:</b> Урал-Снаб<br>"
+        "<b>Комментарий:</b> Прошу прайс на трубу ВГП.</p>"
+        "<p>utm_source: google<br>utm_medium: cpc<br>utm_term: труба вгп</p>"
+        "<p>-- <br>LPgenerator</p>")
+case(V(
+    "lpgenerator-bold-lines",
+    saas(leaf("text/html", html_doc(_LPG), "base64"),
+         subject="Новый лид: Металлопрокат оптом", frm="LPgenerator <noreply@lpgenerator.ru>"),
+    name="Ирина", phone="+79128087060", email="irina@ural-snab.example",
+    message="Прошу прайс на трубу ВГП.",
+    extra={"Компания": "Урал-Снаб", "utm_source": "google", "utm_term": "труба вгп"},
+))
+
+# --- Drupal webform, flowed, multi-line value on the next line --------------------------------
+_DRUPAL = ("Submitted on Mon, 11/16/2026 - 10:15\nSubmitted by: Anonymous\n"
+           "Submitted values are:\n\nВаше имя: Полина\nТелефон: 89123456780\n"
+           "E-mail: polina@list.ru\nСообщение:\nЗдравствуйте! Нужен лист нержавеющий AISI 304,  "
+           "\n2 мм, 10 листов.\n\n\n-- \nРостФеррум\n")
+case(V(
+    "drupal-flowed-ru",
+    (TRACE + "MIME-Version: 1.0\r\n"
+     "Content-Type: text/plain; charset=UTF-8; format=flowed; delsp=yes\r\n"
+     "Content-Transfer-Encoding: 8Bit\r\nX-Mailer: Drupal\r\n"
+     "Return-Path: noreply@rostferrum.ru\r\nSender: noreply@rostferrum.ru\r\n"
+     "From: РостФеррум <noreply@rostferrum.ru>\r\nTo: sales@rostferrum.ru\r\n"
+     f"Subject: {_words('Webform submission from: Контакты')}\r\n"
+     "Message-ID: <20261116051532.1@rostferrum.ru>\r\n"
+     "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\n\r\n").encode()
+    + _DRUPAL.replace("\n", "\r\n").encode(),
+    name="Полина", phone="+79123456780", email="polina@list.ru",
+    message="Здравствуйте! Нужен лист нержавеющий AISI 304, 2 мм, 10 листов.",
+))
+
+# --- mislabelled charset: windows-1251 bytes declared utf-8 -------------------------------------
+_MIS = ("Имя: Николай Степанов\r\nТелефон: +7 (343) 200-10-20 доб. 115\r\n"
+        "E-mail: n.stepanov@zavod.example\r\nСообщение: Нужен круг 40 мм, сталь 45, 3 т.\r\n")
+case(V(
+    "mislabelled-utf8-cp1251-extension",
+    (TRACE + "To: sales@rostferrum.ru\r\n"
+     f"Subject: {_words('Заявка с сайта')}\r\nFrom: noreply@rostferrum.ru\r\n"
+     "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMessage-ID: <m1@rostferrum.ru>\r\n"
+     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+     "Content-Transfer-Encoding: 8bit\r\n\r\n").encode() + _MIS.encode("cp1251"),
+    name="Николай Степанов", phone="+73432001020", phone_extension="115",
+    email="n.stepanov@zavod.example", message="Нужен круг 40 мм, сталь 45, 3 т.",
+))
+
+# --- mislabelled charset in a base64 HTML part -------------------------------------------------
+_MIS_HTML = ("<table><tr><td><b>Имя:</b></td><td>Светлана</td></tr>"
+             "<tr><td><b>Телефон:</b></td><td>8 912 345 00 11</td></tr>"
+             "<tr><td><b>Сообщение:</b></td><td>Сколько стоит доставка в Курган?</td></tr></table>")
+case(V(
+    "mislabelled-utf8-html-base64",
+    (TRACE + "To: sales@rostferrum.ru\r\nSubject: Zayavka s sajta\r\n"
+     "From: =?utf-8?B?0KDQvtGB0YLQpNC10YDRgNGD0Lw=?= <noreply@rostferrum.ru>\r\n"
+     "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMessage-ID: <m2@rostferrum.ru>\r\n"
+     "MIME-Version: 1.0\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
+     "Content-Transfer-Encoding: base64\r\n\r\n").encode()
+    + _b64(_MIS_HTML.encode("cp1251")),
+    name="Светлана", phone="+79123450011", email=None,
+    message="Сколько стоит доставка в Курган?",
+))
+
+# --- KOI8-R legacy script with the client in From --------------------------------------------
+_KOI = "Имя: Фёдоров Игорь\nТелефон: 8(3412)55-66-77\nСообщение: Нужна полоса 40х4.\n"
+case(V(
+    "koi8r-client-in-from",
+    (TRACE + "To: sales@rostferrum.ru\r\n").encode() + b"Subject: " + "Заявка".encode("koi8-r")
+    + (b"\r\nFrom: fedorov.i@udm.example\r\nDate: Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+       b"Message-ID: <k1@rostferrum.ru>\r\nContent-Type: text/plain; charset=koi8-r\r\n"
+       b"Content-Transfer-Encoding: 8bit\r\n\r\n")
+    + _KOI.replace("\n", "\r\n").encode("koi8-r"),
+    name="Фёдоров Игорь", phone="+73412556677", email="fedorov.i@udm.example",
+    message="Нужна полоса 40х4.",
+))
+
+# --- phone specials ---------------------------------------------------------------------------
+
+
+def _cf7(body: str, reply_to: str | None = None) -> bytes:
+    return phpmailer(leaf("text/plain", body), subject="РостФеррум \"Заявка\"", frm=WP,
+                     reply_to=reply_to)
+
+
+case(V(
+    "phone-two-numbers-one-field",
+    _cf7("Имя: Эдуард\nТелефон: 8 912 345-67-89, 8 (343) 222-33-44 (офис)\n"
+         "Сообщение: Звоните в любое время.\n"),
+    name="Эдуард", phone="+79123456789", other_phones=["+73432223344"],
+    message="Звоните в любое время.",
+))
+case(V(
+    "phone-email-typed-in-phone-field",
+    _cf7("Имя: Людмила\nТелефон: lyuda.k@mail.ru\nСообщение: Пришлите прайс на почту.\n"),
+    name="Людмила", phone=None, email="lyuda.k@mail.ru", message="Пришлите прайс на почту.",
+))
+case(V(
+    "phone-us-extension",
+    _cf7("Name: Robert Green\nPhone: +1 416-555-0123 ext. 45\nEmail: rgreen@steel.example\n"
+         "Message: Looking for HEA 200 beams.\n", reply_to="rgreen@steel.example"),
+    name="Robert Green", phone="+14165550123", phone_extension="45",
+    email="rgreen@steel.example", message="Looking for HEA 200 beams.",
+))
+case(V(
+    "phone-kz-eight-prefix",
+    _cf7("Имя: Айгерим\nТелефон: 8 (777) 123-45-67\nСообщение: Нужна арматура в Астану.\n"),
+    name="Айгерим", phone="+77771234567", message="Нужна арматура в Астану.",
+))
+
+# --- attachments ------------------------------------------------------------------------------
+_TB_HEAD = (TRACE + "Message-ID: <c0ffee12-3456-7890-abcd-ef0123456789@mail.ru>\r\n"
+            "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMIME-Version: 1.0\r\n"
+            "User-Agent: Mozilla Thunderbird\r\nContent-Language: ru\r\n"
+            "To: sales@rostferrum.ru\r\nFrom: Кирилл Волков <k.volkov@mail.ru>\r\n"
+            f"Subject: {_words('Заявка на металл')}\r\n")
+_TB_NAME = "Спецификация на поставку металлопроката ноябрь.pdf"
+_tb_enc = "".join(f"%{b:02X}" for b in _TB_NAME.encode())
+_tb_params = (
+    "\r\n name*0*=utf-8''" + _tb_enc[:60] + ";\r\n name*1*=" + _tb_enc[60:120]
+    + ";\r\n name*2*=" + _tb_enc[120:],
+    "\r\n filename*0*=utf-8''" + _tb_enc[:60] + ";\r\n filename*1*=" + _tb_enc[60:120]
+    + ";\r\n filename*2*=" + _tb_enc[120:],
+)
+case(V(
+    "thunderbird-rfc2231-continuations-and-upper-jpeg",
+    _TB_HEAD.encode() + multipart("mixed", "------------0aB9cD8eF7gH6iJ5kL4mN3oP", [
+        leaf("text/plain", "Здравствуйте!\nИмя: Кирилл Волков\nТелефон: +7 912 606-70-80\n"
+             "Сообщение: Прошу счёт по спецификации, фото склада прилагаю.\n", "8bit"),
+        attachment(_tb_params, PDF, "application/pdf"),
+        attachment(rfc2047_name("СКЛАД.JPEG"), JPEG, "image/jpeg"),
+    ], preamble="This is a multi-part message in MIME format."),
+    name="Кирилл Волков", phone="+79126067080", email="k.volkov@mail.ru",
+    message="Прошу счёт по спецификации, фото склада прилагаю.",
+    files=[(_TB_NAME, PDF), ("СКЛАД.JPEG", JPEG)],
+))
+case(V(
+    "pdf-that-is-exe-and-oversize",
+    phpmailer(multipart("mixed", "b1=_Kq3mXz8", [
+        leaf("text/plain", "Имя: Тимур\nТелефон: 89125554433\nСообщение: Файлы во вложении.\n"),
+        attachment(rfc2047_name("счет.pdf"), FAKE_PDF, "application/pdf"),
+        attachment(rfc2047_name("чертёж.pdf"), BIG_PDF, "application/pdf"),
+        attachment(rfc2047_name("размеры.txt"), TXT_1251, "text/plain"),
+    ]), subject="Заявка с сайта", frm="РостФеррум <noreply@rostferrum.ru>", smtp=True),
+    name="Тимур", phone="+79125554433", message="Файлы во вложении.",
+    files=[("размеры.txt", TXT_1251)],
+    rejected=[("счет.pdf", "type"), ("чертёж.pdf", "size")],
+))
+_OUT_NAME = "=?iso-8859-1?Q?Preisanfrage_M=FCller_Stahl.pdf?="
+case(V(
+    "outlook-iso-8859-1-filename",
+    (TRACE + "From: =?iso-8859-1?Q?J=FCrgen_M=FCller?= <j.mueller@mueller-stahl.example>\r\n"
+     "To: sales@rostferrum.ru\r\nSubject: Anfrage Bewehrungsstahl\r\n"
+     "Date: Mon, 16 Nov 2026 06:15:32 +0000\r\n"
+     "Message-ID: <AM0PR10MB1234ABCD@AM0PR10MB1234.eurprd10.prod.outlook.com>\r\n"
+     "Content-Language: de-DE\r\nX-MS-Has-Attach: yes\r\nMIME-Version: 1.0\r\n").encode()
+    + multipart("mixed", "_004_AM0PR10MB1234ABCD_", [
+        leaf("text/plain", "Name: Jürgen Müller\nTelefon: +49 151 23456789\n"
+             "Nachricht: Bitte um Angebot laut Anlage.\n", "quoted-printable", "iso-8859-1"),
+        attachment((f' name="{_OUT_NAME}"', f' filename="{_OUT_NAME}"; size={len(PDF)}'),
+                   PDF, "application/pdf"),
+    ]),
+    name="Jürgen Müller", phone="+4915123456789", email="j.mueller@mueller-stahl.example",
+    message="Bitte um Angebot laut Anlage.",
+    files=[("Preisanfrage Müller Stahl.pdf", PDF)],
+))
+
+# --- not leads ----------------------------------------------------------------------------------
+_NEWS = ("Здравствуйте!\n\nНовые цены на металлопрокат в ноябре: арматура от 52 000 руб/т.\n\n"
+         "Телефон: +7 (343) 300-00-00\nE-mail: info@metallsnab.example\n\n"
+         "Отписаться: https://metallsnab.example/unsubscribe?u=42\n")
+case(V(
+    "newsletter-list-unsubscribe",
+    saas(alt(_NEWS, html_doc(_NEWS.replace("\n", "<br>"))), subject="Цены на ноябрь",
+         frm="МеталлСнаб <news@metallsnab.example>",
+         extra="List-Unsubscribe: <https://metallsnab.example/unsubscribe?u=42>, "
+               "<mailto:unsubscribe@metallsnab.example>\r\n"
+               "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\nPrecedence: bulk\r\n"),
+    is_form=False, create_lead=False,
+))
+case(V(
+    "empty-form-ru-sentence",
+    phpmailer(leaf("text/plain", "Была отправлена пустая форма.\n"),
+              subject="Новая запись: Обратная связь", frm=WP),
+    is_form=True, create_lead=False,
+))
+_EMPTY_HTML = ('<table><tr><td class="field-name"><strong>Имя</strong></td></tr>'
+               '<tr class="field-name"><td class="field-value">(пусто)</td></tr>'
+               '<tr><td class="field-name"><strong>Телефон</strong></td></tr>'
+               '<tr class="field-phone"><td class="field-value">(пусто)</td></tr>'
+               '<tr><td class="field-name"><strong>Сообщение</strong></td></tr>'
+               '<tr class="field-textarea"><td class="field-value">(пусто)</td></tr></table>')
+case(V(
+    "empty-form-all-pusto",
+    phpmailer(leaf("text/html", html_doc(_EMPTY_HTML)), subject="Новая запись: Заявка", frm=WP),
+    is_form=True, create_lead=False,
+))
+
+# --- forwards ---------------------------------------------------------------------------------
+_FWD = ("Коллеги, посмотрите заявку, клиент ждёт звонка.\n\n-- \nМенеджер Анна Ковалёва\n"
+        "РостФеррум, +7 343 000-00-01\n\n"
+        "-------- Пересылаемое сообщение --------\n"
+        "Тема: \tРостФеррум \"Заявка\"\n"
+        "Дата: \tMon, 16 Nov 2026 10:15:32 +0500\n"
+        "От: \tРостФеррум <wordpress@rostferrum.ru>\n"
+        "Ответить: \tsemen.ivanov@yandex.ru\n"
+        "Кому: \tanna.kovaleva@rostferrum.ru\n\n\n\n"
+        "Имя: Семён Иванов\nТелефон: 8 912 765-00-99\nE-mail: semen.ivanov@yandex.ru\n"
+        "Сообщение: Нужна балка 25Б1, 6 штук, с резкой.\n\n-- \n"
+        "Это сообщение отправлено из контактной формы на сайте РостФеррум\n")
+_FWD_SUBJECT = 'Fwd: РостФеррум "Заявка"'
+case(V(
+    "thunderbird-russian-forward",
+    (TRACE + "Message-ID: <fw1@rostferrum.ru>\r\nDate: Mon, 16 Nov 2026 11:00:00 +0500\r\n"
+     "MIME-Version: 1.0\r\nUser-Agent: Mozilla Thunderbird\r\n"
+     "From: =?UTF-8?B?0JDQvdC90LAg0JrQvtCy0LDQu9GR0LLQsA==?= <anna.kovaleva@rostferrum.ru>\r\n"
+     f"To: sales@rostferrum.ru\r\nSubject: {_words(_FWD_SUBJECT)}\r\n").encode()
+    + leaf("text/plain", _FWD, "8bit"),
+    name="Семён Иванов", phone="+79127650099", email="semen.ivanov@yandex.ru",
+    message="Нужна балка 25Б1, 6 штук, с резкой.",
+))
+_YFWD = ("<div>Переслать менеджеру</div><div> </div><div>-------- Пересылаемое сообщение --------"
+         "</div><div>16.11.2026, 10:15, \"РостФеррум\" &lt;noreply@rostferrum.ru&gt;:</div>"
+         "<div> </div><div><b>Имя:</b> Олеся<br /><b>Телефон:</b> +7 (912) 313-14-15<br />"
+         "<b>Сообщение:</b> Нужен квадрат 20х20, 2 т.</div><div> </div>"
+         "<div>-------- Конец пересылаемого сообщения --------</div>")
+case(V(
+    "yandex-html-forward",
+    (TRACE + "From: =?utf-8?B?0J/RkdGC0YAg0KHQvtC60L7Qu9C+0LI=?= <p.sokolov@yandex.ru>\r\n"
+     "To: sales@rostferrum.ru\r\nSubject: =?utf-8?B?RndkOiDQl9Cw0Y/QstC60LA=?=\r\n"
+     "MIME-Version: 1.0\r\nX-Mailer: Yamail [ http://yandex.ru ] 5.0\r\n"
+     "Date: Mon, 16 Nov 2026 11:02:00 +0500\r\nMessage-Id: <123451605510120@mail.yandex.ru>\r\n"
+     ).encode() + alt("Переслать менеджеру\n\n-------- Пересылаемое сообщение --------\n"
+                      "16.11.2026, 10:15, \"РостФеррум\" <noreply@rostferrum.ru>:\n\n"
+                      "Имя: Олеся\nТелефон: +7 (912) 313-14-15\n"
+                      "Сообщение: Нужен квадрат 20х20, 2 т.\n\n"
+                      "-------- Конец пересылаемого сообщения --------\n",
+                      html_doc(_YFWD), "base64", "----==--bound.77.sas1"),
+    name="Олеся", phone="+79123131415", email=None, message="Нужен квадрат 20х20, 2 т.",
+))
+
+# --- malformed ---------------------------------------------------------------------------------
+case(V(
+    "missing-closing-boundary",
+    phpmailer(multipart("mixed", "b1=_NoEnd", [
+        leaf("text/plain", "Имя: Глеб\nТелефон: 89126660011\nСообщение: Нужна сетка.\n"),
+        attachment(rfc2047_name("план.pdf"), PDF, "application/pdf"),
+    ], close=False), subject="Заявка с сайта", frm="РостФеррум <noreply@rostferrum.ru>",
+        smtp=True),
+    name="Глеб", phone="+79126660011", message="Нужна сетка.", files=[("план.pdf", PDF)],
+))
+_BAD_B64 = base64.b64encode("Имя: Вадим\r\nТелефон: +7 912 777-88-99\r\nСообщение: Лист 2 мм\r\n"
+                            .encode()).rstrip(b"=")
+case(V(
+    "bad-base64-padding",
+    phpmailer(b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n"
+              b"\r\n" + _BAD_B64 + b"\r\n", subject="Заявка", frm="noreply@rostferrum.ru",
+              smtp=True),
+    name="Вадим", phone="+79127778899", message="Лист 2 мм",
+))
+case(V(
+    "empty-body",
+    phpmailer(b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+              b"\r\n", subject="Заявка с сайта", frm="noreply@rostferrum.ru", smtp=True),
+    is_form=False, create_lead=False,
+))
+case(V(
+    "raw-8bit-headers-broken-from-duplicates",
+    (TRACE + "To: sales@rostferrum.ru\r\n").encode()
+    + "Subject: Заявка с сайта\r\nFrom: Сайт <\"\"@rostferrum.ru>\r\n".encode()
+    + b"Subject: duplicate\r\nDate: Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+      b"Date: Mon, 16 Nov 2026 10:15:33 +0500\r\nMessage-ID: <d1@rostferrum.ru>\r\n"
+      b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    + "Имя: Зоя\r\nТелефон: 8-912-100-20-30\r\nE-mail: zoya@ya.ru\r\nСообщение: Уголок 75х6\r\n"
+    .encode(),
+    name="Зоя", phone="+79121002030", email="zoya@ya.ru", message="Уголок 75х6",
+))
+case(V(
+    "bare-lf-and-qp-soft-breaks",
+    (b"From: noreply@rostferrum.ru\nTo: sales@rostferrum.ru\nSubject: Zayavka\n"
+     b"Date: Mon, 16 Nov 2026 10:15:32 +0500\nMIME-Version: 1.0\n"
+     b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+     ) + quopri.encodestring(
+        ("Имя: Евгений\nТелефон: 89120009988\nСообщение: " + "очень длинный текст " * 10
+         + "конец\n").encode()),
+    name="Евгений", phone="+79120009988", message="очень длинный текст " * 10 + "конец",
+))
+
+
+# ---------------------------------------------------------------------------- test
+
+def _ws(v: str | None) -> str | None:
+    return None if v is None else " ".join(v.split())
+
+
+def _problems(v: V, got: dict[str, Any]) -> list[str]:
+    out = []
+    for key in ("is_form", "create_lead"):
+        if got[key] != getattr(v, key):
+            out.append(f"{key}: got {got[key]!r} ({got.get('reason')})")
+    if v.create_lead:
+        if got["phone"] != v.phone:
+            out.append(f"phone: got {got['phone']!r}, expected {v.phone!r}")
+        if (got["email"] or "").lower() != (v.email or "").lower():
+            out.append(f"email: got {got['email']!r}, expected {v.email!r}")
+        if _ws(got["name"]) != _ws(v.name):
+            out.append(f"name: got {got['name']!r}, expected {v.name!r}")
+        if _ws(got["message"]) != _ws(v.message):
+            out.append(f"message: got {got['message']!r}, expected {v.message!r}")
+    for k, val in v.extra.items():
+        if _ws(got["extra"].get(k)) != _ws(val):
+            out.append(f"extra[{k!r}]: got {got['extra'].get(k)!r}, expected {val!r}")
+    for k in v.absent_extra:
+        if k in got["extra"]:
+            out.append(f"extra[{k!r}] should be absent")
+    want = Counter((n, hashlib.sha256(d).hexdigest()) for n, d in v.files)
+    have = Counter((a["filename"], a["sha256"]) for a in got["attachments"])
+    if want != have:
+        out.append(f"attachments: got {sorted(have)}")
+    have_r = Counter((r["filename"], r["reason"]) for r in got["rejected_attachments"])
+    if have_r != Counter(v.rejected):
+        out.append(f"rejected: got {sorted(have_r)}")
+    if v.other_phones is not None and got.get("other_phones", []) != v.other_phones:
+        out.append(f"other_phones: got {got.get('other_phones')!r}")
+    if v.phone_extension is not None and got.get("phone_extension") != v.phone_extension:
+        out.append(f"phone_extension: got {got.get('phone_extension')!r}")
+    return out
+
+
+def test_enough_variants() -> None:
+    """The checker covers at least thirty distinct messages."""
+    assert len(CASES) >= 30
+    assert len({v.id for v in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("v", [pytest.param(v, id=v.id) for v in CASES])
+def test_variant(v: V) -> None:
+    """The message parses to the extraction a person would agree on (README comparison)."""
+    got = to_json(parse_message(v.raw))
+    problems = _problems(v, got)
+    assert not problems, "\n".join(problems)
