@@ -370,7 +370,31 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
                 cur.lines.append(line.rstrip())
         prev_blank = blank
     _close(cur, pairs)
-    return _drop_footer_contacts(pairs, footer_at, options)
+    return _drop_footer_contacts(_split_sections(pairs, options), footer_at, options)
+
+
+_CLIENT_BLOCK_KINDS = frozenset({"name", "phone", "email", "sender", "message"})
+
+
+def _split_sections(pairs: list[Pair], options: ParseOptions) -> list[Pair]:
+    """A section heading (``Ответы на вопросы:``) whose block is made of "question line,
+    answer line(s)" paragraphs is no field: its paragraphs are the fields (quiz answers)."""
+    out: list[Pair] = []
+    for label, value in pairs:
+        paragraphs = [p for p in re.split(r"\n[ \t]*\n", value) if p.strip()]
+        if len(paragraphs) >= 2 and label_kind(label, options) not in _CLIENT_BLOCK_KINDS:
+            sub: list[Pair] = []
+            for para in paragraphs:
+                lines = [x.strip() for x in para.strip().split("\n")]
+                head = _bare_label(lines[0], options) if len(lines) >= 2 else None
+                if head is None or not lines[0].rstrip("*: ").endswith("?"):
+                    break
+                sub.append((head, "\n".join(lines[1:])))
+            else:
+                out.extend(sub)
+                continue
+        out.append((label, value))
+    return out
 
 
 _CONTACT_KINDS = frozenset({"name", "phone", "email", "sender"})
@@ -704,9 +728,15 @@ class Fields:
         return " ".join(v for _, v in sorted(self.name_parts, key=lambda kv: order[kv[0]]))
 
 
+_ENUMERATION = re.compile(r"^\d{1,2}[.)][ \t]+(?=\S)")
+
+
 def display_label(label: str) -> str:
-    """The label as printed, without the trailing ``:``/``*`` decoration."""
-    return " ".join(label.split()).rstrip(":*： ").strip() or label.strip()
+    """The label as printed, without the trailing ``:``/``*`` decoration and without a
+    question's running number (``2. Какая толщина?``, ``3) …``)."""
+    text = " ".join(label.split()).rstrip(":*： ").strip()
+    text = _ENUMERATION.sub("", text, count=1) if len(text) > 6 else text
+    return text or label.strip()
 
 
 _ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#x[0-9a-fA-F]{2,5});")
