@@ -841,6 +841,355 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 2
+# harder shapes of the same themes
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+DOCX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + b"[Content_Types].xml" + b"\x00" * 64
+EXACT_10MIB = PDF + b"1" * (10 * 1024 * 1024 - len(PDF))
+
+# --- Ninja Forms: fields table with bold labels and no colons, plain alternative -----------
+_NF2 = ('<table cellpadding="5"><tr><td><strong>Ваше имя</strong></td><td>Лариса</td></tr>'
+        "<tr><td><strong>Номер телефона</strong></td><td>+7 (912) 900-80-70</td></tr>"
+        "<tr><td><strong>Адрес электронной почты</strong></td>"
+        "<td>larisa@metallbaza.example</td></tr>"
+        "<tr><td><strong>Продукция</strong></td><td>Труба ВГП 32х3,2</td></tr>"
+        "<tr><td><strong>Сообщение</strong></td><td>Нужен сертификат качества.</td></tr>"
+        "</table>")
+case(V(
+    "ninja-forms-bold-no-colon",
+    phpmailer(alt("Ваше имяЛариса Номер телефона+7 (912) 900-80-70",
+                  html_doc(_NF2), "8bit", "b1=_nf2"), subject="Ninja Forms Submission", frm=WP),
+    name="Лариса", phone="+79129008070", email="larisa@metallbaza.example",
+    message="Нужен сертификат качества.", extra={"Продукция": "Труба ВГП 32х3,2"},
+))
+
+# --- 1C-Bitrix form module, cp1251, the file attached with a windows-1251 encoded name -----
+_W3 = ("rostferrum.ru\n\nЗаполнена web-форма: [5] Отправить заявку\n"
+       "-------------------------------------------------------\n\n"
+       "Дата - 16.11.2026 10:15:32\nРезультат - 901\n\n"
+       "-------------------------------------------------------\n\n"
+       "Имя\n*******************************\nАнтонина\n\n"
+       "Телефон\n*******************************\n8 912 480 90 10\n\n"
+       "Файл с заявкой\n*******************************\nзаявка.docx\n\n"
+       "Письмо сгенерировано автоматически.\n")
+_W3_NAME = "=?windows-1251?B?" + base64.b64encode("заявка.docx".encode("cp1251")).decode() + "?="
+case(V(
+    "bitrix-webform-cp1251-attached-docx",
+    bitrix(_W3, subject="rostferrum.ru: заполнена web-форма [5] Отправить заявку",
+           event="FORM_FILLING_ZAYAVKA",
+           files=[attachment((f' name="{_W3_NAME}"', f' filename="{_W3_NAME}"'), DOCX,
+                             "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document")]),
+    name="Антонина", phone="+79124809010", files=[("заявка.docx", DOCX)],
+))
+
+# --- RSForm!Pro: caption/value lines with <strong> ------------------------------------------
+_RS2 = ("<p>Пользователь отправил форму «Заказать расчёт»:</p>"
+        "<p><strong>Ваше имя</strong>: Семёнов Аркадий<br />"
+        "<strong>Телефон</strong>: +375 (17) 222-33-44<br />"
+        "<strong>E-mail</strong>: arkady@belstal.example<br />"
+        "<strong>Организация</strong>: ОАО «БелСталь»<br />"
+        "<strong>Комментарий</strong>: Интересует поставка в Брест.<br />Объём 60 т.</p>"
+        "<p>IP: 198.51.100.4</p>")
+case(V(
+    "rsform-strong-lines-belarus-landline",
+    phpmailer(leaf("text/html", html_doc(_RS2)), subject="Заказать расчёт",
+              frm="RostFerrum <noreply@rostferrum.ru>", smtp=True),
+    name="Семёнов Аркадий", phone="+375172223344", email="arkady@belstal.example",
+    message="Интересует поставка в Брест.\nОбъём 60 т.", extra={"Организация": "ОАО «БелСталь»"},
+))
+
+# --- Webflow HTML layout: bold label paragraph, value paragraph -----------------------------
+_WF2 = ("<p>Your form, <b>Contact</b>, on <b>RostFerrum</b> has a new submission:</p>"
+        "<p><b>Name</b></p><p>Oksana Ivanova</p>"
+        "<p><b>Email</b></p><p>oksana.i@gmail.com</p>"
+        "<p><b>Phone</b></p><p>8 912 123 98 76</p>"
+        "<p><b>Company</b></p><p>StroyMontazh LLC</p>"
+        "<p><b>Message</b></p><p>Need a price for 12 mm rebar.</p>"
+        "<p>Go to your dashboard: <a href=\"https://webflow.com/dashboard\">Forms</a></p>")
+case(V(
+    "webflow-html-paragraphs",
+    saas(alt("Your form, Contact, on RostFerrum has a new submission:\n\nName\nOksana Ivanova\n\n"
+             "Email\noksana.i@gmail.com\n\nPhone\n8 912 123 98 76\n\nCompany\nStroyMontazh LLC\n\n"
+             "Message\nNeed a price for 12 mm rebar.\n", html_doc(_WF2), "quoted-printable"),
+         subject="New form submission: Contact", frm="Webflow <no-reply-forms@webflow.com>",
+         reply_to="oksana.i@gmail.com"),
+    name="Oksana Ivanova", phone="+79121239876", email="oksana.i@gmail.com",
+    message="Need a price for 12 mm rebar.", extra={"Company": "StroyMontazh LLC"},
+))
+
+# --- Formspree with capitalised keys and a _subject hidden field ----------------------------
+_FS2 = ("Someone just submitted your form on rostferrum.ru. Here's what they had to say:\n\n"
+        "Name:\nОлег Власов\n\nEmail:\noleg.vlasov@mail.ru\n\nPhone:\n+7 912 345-11-22\n\n"
+        "Message:\nЗдравствуйте!\nНужна балка 40Б1 — 4 шт.\n\n"
+        "Submitted 10:15 AM - 16 November 2026\n\nMark as spam\n")
+case(V(
+    "formspree-capitalised-keys",
+    saas(alt(_FS2, html_doc(_FS2.replace("\n", "<br>"))),
+         subject="New submission from rostferrum.ru", frm="Formspree <noreply@formspree.io>",
+         reply_to="oleg.vlasov@mail.ru"),
+    name="Олег Власов", phone="+79123451122", email="oleg.vlasov@mail.ru",
+    message="Здравствуйте!\nНужна балка 40Б1 — 4 шт.",
+))
+
+# --- LPgenerator plain text with a packed UTM line ---------------------------------------------
+_LPG2 = ("Новый лид с лендинга «Арматура оптом»\n\n"
+         "Имя: Станислав\nТелефон: 79221234567\nEmail: stas@ural.example\n\n"
+         "Источник: https://arm.rostferrum.ru/?utm_source=vk&utm_medium=social&utm_campaign=arm\n"
+         "Дата: 16.11.2026 10:15\n")
+case(V(
+    "lpgenerator-plain-utm-url",
+    saas(leaf("text/plain", _LPG2, "base64"), subject="Новый лид: Арматура оптом",
+         frm="LPgenerator <noreply@lpgenerator.ru>"),
+    name="Станислав", phone="+79221234567", email="stas@ural.example",
+    extra={"utm_source": "vk", "utm_medium": "social", "utm_campaign": "arm"},
+))
+
+# --- Tilda cart in HTML with options and a Russian "Товары" ---------------------------------
+_TC = ("<p>Order #5566778899</p>"
+       "<p>1. Профнастил С8 (Цвет: RAL 3005, Длина: 2 м) - 40x620 = 24800<br>"
+       "2. Саморез кровельный 4,8х35 - 3x950 = 2850<br>"
+       "Payment Amount: 27650 RUB</p>"
+       "<p>Name: Вероника Плотникова<br>Phone: +7 (982) 600-10-20<br>Email: nika.p@mail.ru<br>"
+       "Комментарий: Доставка после 15:00</p>"
+       "<p>Additional information:<br>Transaction ID: 7419501:3350216400<br>"
+       "Block ID: rec600000001<br>Form Name: Cart<br>"
+       "Referer: https://rostferrum.ru/shop</p>")
+case(V(
+    "tilda-cart-html",
+    saas(leaf("text/html", html_doc(_TC), "quoted-printable"), subject="New order #5566778899",
+         frm="Tilda <robot@tilda.ws>", reply_to="nika.p@mail.ru"),
+    name="Вероника Плотникова", phone="+79826001020", email="nika.p@mail.ru",
+    message="Доставка после 15:00",
+    extra={"Order": "5566778899", "Payment Amount": "27650 RUB",
+           "Referer": "https://rostferrum.ru/shop"},
+))
+
+# --- CF7 default English template, no Reply-To -------------------------------------------------
+case(V(
+    "cf7-default-english",
+    phpmailer(leaf("text/plain", (
+        "From: Peter Novak <peter.novak@stavby.example>\nSubject: Steel beams\n\n"
+        "Message Body:\nHello, we need IPE 300 beams, 15 t. Phone +420 601 123 456.\n\n-- \n"
+        "This e-mail was sent from a contact form on RostFerrum (https://rostferrum.ru)\n"
+    ), "7bit", "us-ascii"), subject='RostFerrum "Steel beams"',
+        frm="RostFerrum <wordpress@rostferrum.ru>"),
+    name="Peter Novak", phone="+420601123456", email="peter.novak@stavby.example",
+    message="Hello, we need IPE 300 beams, 15 t. Phone +420 601 123 456.",
+))
+
+# --- Gravity Forms: multi-line address, checkboxes, name and e-mail ----------------------------
+_GF2 = (
+    '<table width="99%" border="0" cellpadding="1" cellspacing="0" bgcolor="#EAEAEA"><tr><td>'
+    '<table width="100%" border="0" cellpadding="5" cellspacing="0" bgcolor="#FFFFFF">'
+    + _GF_ROW.format(label="Имя", value="Ярослав Дьяченко")
+    + _GF_ROW.format(label="Телефон", value="(912) 345-67-01")
+    + _GF_ROW.format(label="Адрес доставки",
+                     value="ул. Мира, 5<br />Екатеринбург, Свердловская обл. 620000<br />Россия")
+    + _GF_ROW.format(label="Что нужно?", value="<ul class='bulleted'><li>Лист</li>"
+                     "<li>Труба</li></ul>")
+    + "</table></td></tr></table>"
+)
+case(V(
+    "gravity-address-checkboxes",
+    phpmailer(leaf("text/html", html_doc(_GF2)), subject="New submission from Заявка", frm=WP),
+    name="Ярослав Дьяченко", phone="+79123456701", email=None, message=None,
+    extra={"Адрес доставки": "ул. Мира, 5\nЕкатеринбург, Свердловская обл. 620000\nРоссия",
+           "Что нужно?": "Лист\nТруба"},
+))
+
+# --- Jivo with the visitor's phone only and a chat-style layout ------------------------------
+_JIVO2 = ("<p>Посетитель оставил сообщение в офлайн-форме</p>"
+          "<table><tr><td>Имя:</td><td>Гость 4821</td></tr>"
+          "<tr><td>Телефон:</td><td>+7 912 741 85 20</td></tr>"
+          "<tr><td>Сообщение:</td><td>Перезвоните по уголку</td></tr>"
+          "<tr><td>Страница:</td><td>https://rostferrum.ru/ugolok/</td></tr></table>")
+case(V(
+    "jivo-table-guest-name",
+    saas(leaf("text/html", html_doc(_JIVO2), "base64"), subject="Новое офлайн-сообщение",
+         frm="Jivo <noreply@jivo.ru>"),
+    name="Гость 4821", phone="+79127418520", message="Перезвоните по уголку",
+    extra={"Страница": "https://rostferrum.ru/ugolok/"},
+))
+
+# --- phones, harder ---------------------------------------------------------------------------
+case(V(
+    "phone-slash-two-numbers-landline-first",
+    _cf7("Имя: Максим\nТелефон: (343) 222-33-44 / 8 912 555 44 33\nСообщение: Прайс.\n"),
+    name="Максим", phone="+73432223344", other_phones=["+79125554433"], message="Прайс.",
+))
+case(V(
+    "phone-extension-no-space",
+    _cf7("Имя: Инна\nТелефон: 8(495)123-45-67доб.321\nСообщение: Счёт на оплату.\n"),
+    name="Инна", phone="+74951234567", phone_extension="321", message="Счёт на оплату.",
+))
+case(V(
+    "phone-uzbek-landline-and-plus-eight",
+    _cf7("Имя: Шерзод\nТелефон: +998 71 200-30-40\nСообщение: Поставка в Ташкент.\n"),
+    name="Шерзод", phone="+998712003040", message="Поставка в Ташкент.",
+))
+case(V(
+    "phone-toll-free-and-name-with-spaces",
+    _cf7("Имя:   Пётр   Ильич  \nТелефон: 8-800-555-35-35\nСообщение: Тест формы.\n"),
+    name="Пётр Ильич", phone="+78005553535", message="Тест формы.",
+))
+case(V(
+    "phone-uppercase-email-in-phone-and-email-field",
+    _cf7("Имя: Роза\nТелефон: ROZA.M@MAIL.RU\nE-mail: roza.m@mail.ru\nСообщение: Только почта.\n"),
+    name="Роза", phone=None, email="roza.m@mail.ru", message="Только почта.",
+))
+
+# --- attachments, harder ------------------------------------------------------------------------
+_OUT2 = "Preisanfrage%20M%FCller.pdf"
+case(V(
+    "attachments-rfc2231-latin1-and-type-mismatch",
+    phpmailer(multipart("mixed", "b1=_att2", [
+        leaf("text/plain", "Имя: Инга\nТелефон: 89126543210\nСообщение: Два файла.\n"),
+        attachment((f" name*=iso-8859-1''{_OUT2}", f" filename*=iso-8859-1''{_OUT2}"), PDF,
+                   "application/pdf"),
+        attachment(rfc2047_name("фото.jpg"), PNG, "image/jpeg"),
+        attachment(rfc2047_name("Договор.DOCX"), DOCX, "application/octet-stream"),
+        attachment(rfc2047_name("прайс.xls"), OLE2, "application/vnd.ms-excel"),
+    ]), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Инга", phone="+79126543210", message="Два файла.",
+    files=[("Preisanfrage Müller.pdf", PDF), ("Договор.DOCX", DOCX), ("прайс.xls", OLE2)],
+    rejected=[("фото.jpg", "type")],
+))
+case(V(
+    "attachment-exactly-10mib-and-name-only-in-content-type",
+    phpmailer(multipart("mixed", "b1=_att3", [
+        leaf("text/plain", "Имя: Карина\nТелефон: 89127770000\nСообщение: Чертёж.\n"),
+        b'Content-Type: application/pdf; name="plan.pdf"\r\nContent-Transfer-Encoding: base64\r\n'
+        b"\r\n" + _b64(EXACT_10MIB),
+        attachment(rfc2047_name("winmail.dat"), b"\x78\x9f\x3e\x22" + b"\x00" * 40,
+                   "application/ms-tnef"),
+    ]), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Карина", phone="+79127770000", message="Чертёж.",
+    files=[("plan.pdf", EXACT_10MIB)], rejected=[("winmail.dat", "type")],
+))
+case(V(
+    "thunderbird-plain-continuations-inline-photo",
+    _TB_HEAD.encode() + multipart("mixed", "------------tb2", [
+        leaf("text/plain", "Добрый день! Телефон 8 912 606 70 81.\nНужна такая же решётка.\n"),
+        b'Content-Type: image/jpeg;\r\n name="IMG_20261116_101500.JPG"\r\n'
+        b"Content-Disposition: inline;\r\n filename*0=\"IMG_20261116_\";\r\n"
+        b" filename*1=\"101500.JPG\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + _b64(JPEG),
+    ]),
+    # a person's letter without form fields: quarantined for a person (SPEC), files still read
+    is_form=False, create_lead=False, files=[("IMG_20261116_101500.JPG", JPEG)],
+))
+
+# --- forwards, harder ----------------------------------------------------------------------
+_OLFWD = ("Посмотрите, пожалуйста.\n\nС уважением,\nАнна\n\n"
+          "________________________________\n"
+          "От: РостФеррум <wordpress@rostferrum.ru>\n"
+          "Отправлено: 16 ноября 2026 г. 10:15\n"
+          "Кому: anna.kovaleva@rostferrum.ru\n"
+          "Тема: РостФеррум \"Заявка\"\n\n"
+          "Имя: Аркадий Петренко\nТелефон: 8 912 000 77 66\nE-mail: arkadiy.p@mail.ru\n"
+          "Сообщение: Нужен швеллер 10П.\n")
+case(V(
+    "outlook-russian-inline-forward",
+    (TRACE + "From: =?utf-8?B?0JDQvdC90LAg0JrQvtCy0LDQu9GR0LLQsA==?= <anna.kovaleva@rostferrum.ru>"
+     "\r\nTo: sales@rostferrum.ru\r\nSubject: =?utf-8?B?0J/QtdGA0LXRgdC7LjogWmF5YXZrYQ==?=\r\n"
+     "Date: Mon, 16 Nov 2026 11:00:00 +0500\r\nMessage-ID: <AM9PR@outlook.com>\r\n"
+     "Thread-Topic: Zayavka\r\nContent-Language: ru-RU\r\nMIME-Version: 1.0\r\n").encode()
+    + leaf("text/plain", _OLFWD, "base64"),
+    name="Аркадий Петренко", phone="+79120007766", email="arkadiy.p@mail.ru",
+    message="Нужен швеллер 10П.",
+))
+_TBEN = ("FYI\n\n\n-------- Forwarded Message --------\n"
+         "Subject: \tNew Entry: Заявка\nDate: \tMon, 16 Nov 2026 10:15:32 +0500\n"
+         "From: \tРостФеррум <wordpress@rostferrum.ru>\nReply-To: \tmila.b@yandex.ru\n"
+         "To: \tsales@rostferrum.ru\n\n\n\n"
+         "--- Имя ---\n\nЛюдмила Быкова\n\n--- Телефон ---\n\n+7 912 432-10-98\n\n"
+         "--- Email ---\n\nmila.b@yandex.ru\n\n--- Сообщение ---\n\nКруг 20 мм, 1 т.\n")
+case(V(
+    "thunderbird-english-forward-of-wpforms",
+    (TRACE + "Message-ID: <fw2@rostferrum.ru>\r\nDate: Mon, 16 Nov 2026 11:00:00 +0500\r\n"
+     "MIME-Version: 1.0\r\nUser-Agent: Mozilla Thunderbird\r\n"
+     "From: Igor Manager <igor.m@gmail.com>\r\nTo: sales@rostferrum.ru\r\n"
+     "Subject: =?UTF-8?B?RndkOiBOZXcgRW50cnk6INCX0LDRj9Cy0LrQsA==?=\r\n").encode()
+    + leaf("text/plain", _TBEN, "8bit"),
+    name="Людмила Быкова", phone="+79124321098", email="mila.b@yandex.ru",
+    message="Круг 20 мм, 1 т.",
+))
+
+# --- not leads, harder -----------------------------------------------------------------------
+case(V(
+    "bulk-precedence-only-promo",
+    saas(leaf("text/html", html_doc(
+        "<h1>Скидки недели</h1><p>Арматура А500С — 49 900 ₽/т</p>"
+        "<p>Телефон: 8 800 000-00-00<br>E-mail: sale@stalmarket.example</p>"
+        "<p><a href=\"https://stalmarket.example/unsub\">Отписаться от рассылки</a></p>"),
+        "base64"),
+        subject="Скидки недели на металл", frm="СтальМаркет <promo@stalmarket.example>",
+        extra="Precedence: bulk\r\nX-Mailru-Msgtype: marketing\r\n"),
+    is_form=False, create_lead=False,
+))
+case(V(
+    "empty-form-wpforms-plain-pusto",
+    phpmailer(leaf("text/plain", "--- Имя ---\n\n(пусто)\n\n--- Телефон ---\n\n(пусто)\n\n"
+                   "--- Сообщение ---\n\n(пусто)\n\n"), subject="Новая запись: Заявка", frm=WP),
+    is_form=True, create_lead=False,
+))
+case(V(
+    "empty-form-english-html",
+    phpmailer(leaf("text/html", html_doc("<p>An empty form was submitted.</p>")),
+              subject="New Entry: Contact Form", frm=WP),
+    is_form=True, create_lead=False,
+))
+
+# --- malformed, harder -----------------------------------------------------------------------
+_TRUNC = _b64(PDF)[:-7].replace(b"\r\n", b"")
+case(V(
+    "truncated-attachment-no-end-boundary",
+    phpmailer(multipart("mixed", "b1=_trunc", [
+        leaf("text/plain", "Имя: Леся\nТелефон: 89120001122\nСообщение: Счёт во вложении.\n"),
+        b'Content-Type: application/pdf; name="schet.pdf"\r\nContent-Transfer-Encoding: base64\r\n'
+        b'Content-Disposition: attachment; filename="schet.pdf"\r\n\r\n'
+        + _b64(PDF)[:-7] + b"\r\n",
+    ], close=False), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Леся", phone="+79120001122", message="Счёт во вложении.",
+    # the cut base64 is decoded as far as it goes (padding added)
+    files=[("schet.pdf", base64.b64decode(_TRUNC + b"=" * (-len(_TRUNC) % 4)))],
+))
+case(V(
+    "raw-8bit-utf8-from-name-and-qp-bad-escape",
+    (TRACE + "To: sales@rostferrum.ru\r\nSubject: Заявка\r\n"
+     "From: Сайт РостФеррум <noreply@rostferrum.ru>\r\n"
+     "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMIME-Version: 1.0\r\n"
+     "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+     "\r\n").encode()
+    + b"=D0=98=D0=BC=D1=8F: =D0=A0=D0=B8=D1=82=D0=B0\r\n"
+      b"=D0=A2=D0=B5=D0=BB=D0=B5=D1=84=D0=BE=D0=\r\n=BD: 8 912 111 00 22\r\n"
+      b"=D0=A1=D0=BE=D0=BE=D0=B1=D1=89=D0=B5=D0=BD=D0=B8=D0=B5: 100% =\r\n"
+      b"=3DZZ =D0=B3=D0=BE=D1=82=D0=BE=D0=B2=D0=BE\r\n",
+    name="Рита", phone="+79121110022", message="100% =ZZ готово",
+))
+case(V(
+    "nested-multipart-inner-boundary-missing",
+    phpmailer(multipart("mixed", "b1=_outer", [
+        multipart("alternative", "b2=_inner", [
+            leaf("text/plain", "Имя: Тамара\nТелефон: 89123330099\nСообщение: Вопрос.\n"),
+            leaf("text/html", html_doc("<p>Имя: Тамара<br>Телефон: 89123330099<br>"
+                                       "Сообщение: Вопрос.</p>")),
+        ], close=False),
+        attachment(rfc2047_name("смета.pdf"), PDF, "application/pdf"),
+    ]), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Тамара", phone="+79123330099", message="Вопрос.", files=[("смета.pdf", PDF)],
+))
+case(V(
+    "no-subject-no-date-from-empty",
+    (b"From: \r\nTo: sales@rostferrum.ru\r\nContent-Type: text/plain; charset=utf-8\r\n"
+     b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+     + "Имя: Агата\nТелефон: +7 912 000 00 01\nE-mail: agata@ya.ru\n".replace("\n", "\r\n")
+     .encode()),
+    name="Агата", phone="+79120000001", email="agata@ya.ru",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def _ws(v: str | None) -> str | None:
