@@ -959,3 +959,35 @@ def test_report_keys() -> None:
     assert (spam["spam"], spam["reason"]) == (True, "spam")
     ext = to_json(replace(p, phone_extension="5", other_phones=("+73431234567",)))
     assert (ext["phone_extension"], ext["other_phones"]) == ("5", ["+73431234567"])
+
+
+def test_quiz_section_heading_is_split_into_questions() -> None:
+    """A heading over numbered 'question / answer' paragraphs gives one field per question."""
+    body = ("Ответы на вопросы:\n\n1. Какой металл нужен?\nЛист\n\n2. Какой объём?\n5 т\n\n"
+            "Контакты:\n\nИмя: Руслан\nТелефон: 89175556677\n")
+    p = _parse(body)
+    assert dict(p.extra) == {"Какой металл нужен?": "Лист", "Какой объём?": "5 т"}
+    assert (p.name, p.phone) == ("Руслан", "+79175556677")
+
+
+def test_block_of_plain_paragraphs_stays_one_value() -> None:
+    """A heading whose paragraphs are not questions keeps its whole block."""
+    p = _parse("Имя: Ира\nТелефон: 89175556677\nАдрес:\n\nул. Мира, 5\nкв. 3\n\nподъезд 2\n")
+    assert dict(p.extra)["Адрес"] == "ул. Мира, 5\nкв. 3\n\nподъезд 2"
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("Сот. телефон", "phone"),
+    ("Добрый день! Телефон 8 912 606 70 81.", "extra"),
+    ("Здравствуйте. Мой телефон", "extra"),
+])
+def test_sentence_with_a_label_word_is_no_label(label: str, kind: str) -> None:
+    """Abbreviated labels stay known; a sentence or a number that mentions one is no label."""
+    assert label_kind(label) == kind
+
+
+def test_letter_first_line_mentioning_a_phone_is_not_a_form() -> None:
+    """A two-line letter whose first sentence names a phone is quarantined, not a form."""
+    p = _parse("Добрый день! Телефон 8 912 606 70 81.\nНужна такая же решётка.\n",
+               frm="Кирилл Волков <k.volkov@mail.ru>", subject="Решётка")
+    assert (p.is_form, p.quarantine) == (False, True)

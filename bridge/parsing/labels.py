@@ -137,7 +137,7 @@ def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
     if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
         return "extra"
-    if re.search(r"\d(?:[\s()-]*\d){4}|[.!?]\s+\w", key):
+    if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
         return "extra"  # a sentence or a number inside ("Добрый день! Телефон 8 912 …")
     if re.search(r"телефон|\bphone\b|мобильн|whats ?app", key) and "время" not in key:
         return "phone"
