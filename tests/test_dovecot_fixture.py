@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -345,6 +346,26 @@ def test_fresh_accounts_are_isolated(dovecot_server: DovecotServer) -> None:
     assert b.uids() == []
     with pytest.raises(IMAPClient.Error):
         IMAPClient("127.0.0.1", dovecot_server.port, ssl=False).login(a.user, b.password)
+
+
+def test_unknown_user_is_an_auth_failure() -> None:
+    """A user without a passwd-file is refused as AUTHENTICATIONFAILED, not as a server error."""
+    name = f"nobody-here-{os.getpid()}"
+    with running_server(tls=False, extra_conf="auth_verbose = yes") as server:
+        client = IMAPClient("127.0.0.1", server.port, ssl=False, timeout=10)
+        try:
+            with pytest.raises(IMAPClient.Error) as err:
+                client.login(name, "whatever")
+        finally:
+            client.shutdown()
+        assert "AUTHENTICATIONFAILED" in str(err.value)
+        # the auth process writes its log line asynchronously: wait for it, do not sleep
+        assert server.layout is not None
+        wanted = f"missing passwd file: {server.layout.passwd_dir}/{name}.passwd"
+        deadline = time.monotonic() + 5
+        while wanted not in server.layout.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert wanted in server.layout.log.read_text()
 
 
 def test_who_counts_and_kick(imap_account: dovecot.ImapAccount) -> None:

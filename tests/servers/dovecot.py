@@ -10,8 +10,15 @@ Fixtures: ``dovecot_server`` (module scope, TLS on, on /dev/shm when it exists) 
 ``imap_account`` (function scope: a fresh user on that server).
 
 One deviation from the notes' recipe: each user has its own passwd-file
-(``users/<user>.passwd``, a ``%u`` path), because Dovecot re-reads a changed passwd-file at
-most once a second and a user added to a shared file could not log in at once.
+(``users/<user>.passwd``; ``%u`` in the path on 2.3, ``%{user}`` on 2.4), because Dovecot
+re-reads a changed passwd-file at most once a second and a user added to a shared file could
+not log in at once. A user without a file is an unknown user on both versions ("missing
+passwd file" in the log, ``[AUTHENTICATIONFAILED]`` to the client), never a temporary error.
+
+Both syntaxes have been run, not only rendered: 2.3.19.1 (Debian 12) and 2.4.1 (Debian 13's
+``1:2.4.1+dfsg1-6+deb13u7``, unpacked with ``dpkg -x`` and overlaid on /usr in a private mount
+namespace as in the notes' "Running trixie's Dovecot on Debian 12"), with the whole pytest
+session inside the namespace.
 """
 
 from __future__ import annotations
