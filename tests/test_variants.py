@@ -1190,6 +1190,188 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 3
+
+# --- Elementor HTML, English labels, one long line -> QP, Reply-To configured ---------------
+_EL = ("Name: Anna Berg<br>Email: anna.berg@bygg.example<br>Phone: +46 70 123 45 67<br>"
+       "Message: Hello!<br />We need " + "stainless sheet 2 mm, " * 40 + "thanks.<br><br>"
+       "---<br><br>Date: November 16, 2026<br>Time: 10:15 am<br>"
+       "Page URL: https://rostferrum.ru/en/contact/<br>User Agent: Mozilla/5.0<br>"
+       "Remote IP: 198.51.100.9<br>Powered by: Elementor<br>")
+case(V(
+    "elementor-html-english-qp",
+    phpmailer(leaf("text/html", _EL, "quoted-printable"), subject='New message from "RostFerrum"',
+              frm="RostFerrum <wordpress@rostferrum.ru>", reply_to="anna.berg@bygg.example"),
+    name="Anna Berg", phone="+46701234567", email="anna.berg@bygg.example",
+    message="Hello!\nWe need " + "stainless sheet 2 mm, " * 40 + "thanks.",
+    extra={"Page URL": "https://rostferrum.ru/en/contact/"}, absent_extra=("Remote IP",),
+))
+
+# --- Bitrix main.feedback cp1251 with a customised template adding a phone ------------------
+_FB2 = ("Информационное сообщение сайта РостФеррум\n"
+        "------------------------------------------\n\n"
+        "Вам было отправлено сообщение через форму обратной связи\n\n"
+        "Автор: Павлов Денис Сергеевич\nE-mail автора: d.pavlov@uraltrade.example\n"
+        "Телефон: 8 (343) 385-20-10\n\n"
+        "Текст сообщения:\nПрошу выставить счёт на лист 10 мм, 2 т.\n\n"
+        "Сообщение сгенерировано автоматически.\n")
+case(V(
+    "bitrix-feedback-cp1251-custom-phone",
+    bitrix(_FB2, subject="РостФеррум: Сообщение из формы обратной связи", event="FEEDBACK_FORM"),
+    name="Павлов Денис Сергеевич", phone="+73433852010", email="d.pavlov@uraltrade.example",
+    message="Прошу выставить счёт на лист 10 мм, 2 т.",
+))
+
+# --- Marquiz plain text: 'Вопрос:' / 'Ответ:' pairs -----------------------------------------
+_MQ2 = ("Новая заявка из квиза «Расчёт стоимости»\n\n"
+        "Вопрос: Какой профиль нужен?\nОтвет: Труба 80х80\n\n"
+        "Вопрос: Сколько метров?\nОтвет: 300\n\n"
+        "Контакты\nИмя: Глеб\nТелефон: +7 912 505-50-50\n")
+case(V(
+    "marquiz-question-answer-lines",
+    saas(leaf("text/plain", _MQ2, "base64"), subject="Новая заявка из квиза",
+         frm="Marquiz <noreply@marquiz.ru>"),
+    name="Глеб", phone="+79125055050", message=None,
+    extra={"Какой профиль нужен?": "Труба 80х80", "Сколько метров?": "300"},
+))
+
+# --- Tilda: masked phone left empty, e-mail only ------------------------------------------------
+case(V(
+    "tilda-empty-phone-mask",
+    saas(leaf("text/plain", "Name: Ксения\nPhone: +7 (___) ___-__-__\nEmail: ksu@ya.ru\n"
+              "Comments: Пришлите каталог\n\nAdditional information:\n"
+              "Transaction ID: 7419501:1\nForm Name: Form\n", "quoted-printable"),
+         subject="Заявка с сайта", frm="Tilda <robot@tilda.ws>", reply_to="ksu@ya.ru"),
+    name="Ксения", phone=None, email="ksu@ya.ru", message="Пришлите каталог",
+))
+
+# --- Yandex Forms as an HTML table --------------------------------------------------------------
+_YF = ("<p>Новый ответ в форме «Заявка на металл»</p><table>"
+       "<tr><td><b>Ваше имя</b></td></tr><tr><td>Лилия</td></tr>"
+       "<tr><td><b>Телефон</b></td></tr><tr><td>89120203040</td></tr>"
+       "<tr><td><b>Электронная почта</b></td></tr><tr><td>liliya@mail.ru</td></tr>"
+       "<tr><td><b>Комментарий</b></td></tr><tr><td>Нужна сетка 50х50х4</td></tr></table>"
+       '<p><a href="https://forms.yandex.ru/cloud/admin/1/answers">Все ответы</a></p>')
+case(V(
+    "yandex-forms-html-rows",
+    saas(alt("Новый ответ в форме «Заявка на металл»\n\nВаше имя\nЛилия\n\nТелефон\n89120203040\n\n"
+             "Электронная почта\nliliya@mail.ru\n\nКомментарий\nНужна сетка 50х50х4\n",
+             html_doc(_YF)), subject="Новый ответ в форме «Заявка на металл»",
+         frm="Яндекс Формы <noreply@forms.yandex.ru>"),
+    name="Лилия", phone="+79120203040", email="liliya@mail.ru", message="Нужна сетка 50х50х4",
+))
+
+# --- WPForms HTML, English, with '(empty)' message ------------------------------------------
+_WPF = ('<table><tr><td class="field-name"><strong>Name</strong></td></tr>'
+        '<tr class="field-name"><td class="field-value">Tom Hardy</td></tr>'
+        '<tr><td class="field-name"><strong>Email</strong></td></tr>'
+        '<tr class="field-email"><td class="field-value">tom@hardy.example</td></tr>'
+        '<tr><td class="field-name"><strong>Phone</strong></td></tr>'
+        '<tr class="field-phone"><td class="field-value">+1 647 555 0177</td></tr>'
+        '<tr><td class="field-name"><strong>Comment or Message</strong></td></tr>'
+        '<tr class="field-textarea"><td class="field-value">(empty)</td></tr></table>')
+case(V(
+    "wpforms-html-english-empty-message",
+    phpmailer(leaf("text/html", html_doc(_WPF)), subject="New Entry: Contact Form", frm=WP),
+    name="Tom Hardy", phone="+16475550177", email="tom@hardy.example", message=None,
+))
+
+# --- an invalid e-mail in the field, the valid one in Reply-To is the same typo ------------
+case(V(
+    "invalid-email-in-field",
+    _cf7("Имя: Фаина\nТелефон: 89127771100\nE-mail: faina@mail\nСообщение: Лист 1 мм\n"),
+    name="Фаина", phone="+79127771100", email=None, message="Лист 1 мм",
+))
+
+# --- two e-mail fields: the first is the client's -------------------------------------------
+case(V(
+    "two-email-fields",
+    _cf7("Имя: Родион\nТелефон: 89127771101\nE-mail: rodion@mail.ru\n"
+         "E-mail для счетов: buh@rodion-stroy.example\nСообщение: Счёт на оплату\n"),
+    name="Родион", phone="+79127771101", email="rodion@mail.ru", message="Счёт на оплату",
+))
+
+# --- phone with messenger words and a name in the field -------------------------------------
+case(V(
+    "phone-with-words",
+    _cf7("Имя: Алина\nТелефон: 89123456700 (WhatsApp, Viber)\nСообщение: Пишите в мессенджер\n"),
+    name="Алина", phone="+79123456700", message="Пишите в мессенджер",
+))
+case(V(
+    "phone-seven-without-plus-and-spaces",
+    _cf7("Имя: Богдан\nТелефон: 7 912 345 67 02\nСообщение: Вопрос по наличию\n"),
+    name="Богдан", phone="+79123456702", message="Вопрос по наличию",
+))
+
+# --- Mail.ru forward ---------------------------------------------------------------------------
+_MRU = ("\n\n\n-------- Пересылаемое сообщение --------\n"
+        "От кого: РостФеррум <noreply@rostferrum.ru>\nКому: sales-old@rostferrum.ru\n"
+        "Дата: Понедельник, 16 ноября 2026, 10:15 +05:00\nТема: Заявка с сайта\n\n"
+        "Имя: Дарина\nТелефон: 8 912 303 40 50\nE-mail: darina@bk.ru\n"
+        "Сообщение: Нужен уголок 40х4.\n\n-------- Конец пересылаемого сообщения --------\n"
+        "\n--\nВиктор, отдел продаж\nтел. +7 343 000-00-02\n")
+case(V(
+    "mailru-forward-signature-after",
+    (TRACE + "From: =?UTF-8?B?0JLQuNC60YLQvtGA?= <viktor.sales@mail.ru>\r\n"
+     "To: sales@rostferrum.ru\r\n"
+     "Subject: =?UTF-8?B?RndkOiDQl9Cw0Y/QstC60LAg0YEg0YHQsNC50YLQsA==?=\r\n"
+     "Date: Mon, 16 Nov 2026 11:00:00 +0300\r\nMessage-ID: <1605510000.123@f1.mail.ru>\r\n"
+     "X-Mailer: Mail.Ru Mailer 1.0\r\nMIME-Version: 1.0\r\n").encode()
+    + leaf("text/plain", _MRU, "base64"),
+    name="Дарина", phone="+79123034050", email="darina@bk.ru", message="Нужен уголок 40х4.",
+))
+
+# --- Thunderbird forward keeps the original files as parts ---------------------------------
+case(V(
+    "thunderbird-forward-with-files",
+    (TRACE + "Message-ID: <fw3@rostferrum.ru>\r\nDate: Mon, 16 Nov 2026 11:00:00 +0500\r\n"
+     "MIME-Version: 1.0\r\nUser-Agent: Mozilla Thunderbird\r\n"
+     "From: =?UTF-8?B?0JDQvdC90LAg0JrQvtCy0LDQu9GR0LLQsA==?= <anna.kovaleva@rostferrum.ru>\r\n"
+     "To: sales@rostferrum.ru\r\nSubject: =?UTF-8?B?0J/QtdGA0LXRgdC7Lg==?=\r\n").encode()
+    + multipart("mixed", "------------fw3", [
+        leaf("text/plain", "\n\n-------- Пересылаемое сообщение --------\n"
+             "Тема: \tЗаявка с сайта\nДата: \tMon, 16 Nov 2026 10:15:32 +0500\n"
+             "От: \tРостФеррум <noreply@rostferrum.ru>\nКому: \tanna.kovaleva@rostferrum.ru\n\n\n"
+             "Имя: Прохор\nТелефон: 89125006070\nСообщение: Смета во вложении.\n"),
+        attachment(_tb_params, PDF, "application/pdf"),
+    ]),
+    name="Прохор", phone="+79125006070", email=None, message="Смета во вложении.",
+    files=[(_TB_NAME, PDF)],
+))
+
+# --- malformed: declared base64 but the body is plain 8bit text ------------------------------
+case(V(
+    "declared-base64-actually-8bit",
+    phpmailer(b"Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n"
+              b"\r\n" + "Имя: Герман\r\nТелефон: 89121234599\r\nСообщение: Лист 6 мм\r\n".encode(),
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Герман", phone="+79121234599", message="Лист 6 мм",
+))
+case(V(
+    "multipart-without-boundary-param",
+    phpmailer(b"Content-Type: multipart/alternative\r\n\r\n"
+              + "Имя: Нелли\r\nТелефон: 89121234598\r\nСообщение: Балка\r\n".encode(),
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Нелли", phone="+79121234598", message="Балка",
+))
+case(V(
+    "raw-cp1251-headers",
+    (TRACE + "To: sales@rostferrum.ru\r\n").encode()
+    + "Subject: Заявка с сайта\r\nFrom: Сайт <noreply@rostferrum.ru>\r\n".encode("cp1251")
+    + b"Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nContent-Type: text/plain; charset=windows-1251\r\n"
+      b"\r\n" + "Имя: Всеволод\r\nТелефон: 89121234597\r\nСообщение: Круг 12\r\n".encode("cp1251"),
+    name="Всеволод", phone="+79121234597", message="Круг 12",
+))
+case(V(
+    "auto-submitted-autoreply-with-form-text",
+    saas(leaf("text/plain", "Спасибо за заявку! Мы перезвоним.\n\nВаша заявка:\nИмя: Ян\n"
+              "Телефон: 89121234596\n"), subject="Автоответ: Заявка с сайта",
+         frm="РостФеррум <noreply@rostferrum.ru>",
+         extra="Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n"),
+    is_form=False, create_lead=False,
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def _ws(v: str | None) -> str | None:
