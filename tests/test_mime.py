@@ -928,3 +928,21 @@ _MULTIPART_SAMPLES = [
 def test_big_part_path_equals_slow_path_on_damaged_mail(raw: bytes) -> None:
     """On damaged multipart mail, cutting out every body changes nothing in the result."""
     _same_as_slow(raw)
+
+
+def test_text_declared_base64_but_sent_as_is() -> None:
+    """A body labelled base64 whose bytes are plain 8-bit text is read as that text."""
+    body = "Имя: Герман\r\nТелефон: 89121234599\r\n".encode()
+    raw = (b"From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + body)
+    assert decode(raw, ParseOptions()).text == "Имя: Герман\nТелефон: 89121234599\n"
+
+
+def test_damaged_base64_is_still_base64() -> None:
+    """A real base64 body with a stray character and no padding still decodes."""
+    enc = base64.b64encode("Имя: Вадим\r\n".encode()).rstrip(b"=")
+    raw = (b"From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           + enc[:4] + b"." + enc[4:] + b"\r\n")
+    assert decode(raw, ParseOptions()).text == "Имя: Вадим\n"

@@ -319,9 +319,21 @@ def _b64_strict(data: bytes, start: int, stop: int) -> bytes | None:
     return None if carry else out.getvalue()
 
 
+_NOT_B64 = re.compile(rb"[^A-Za-z0-9+/=\s]")
+
+
+def not_base64(raw: bytes) -> bool:
+    """A body declared base64 that plainly is not: many bytes outside the alphabet (8-bit
+    text, ``Label: value`` lines) in its first 4 KiB. A stray byte or two is damage only."""
+    sample = raw[:4096]
+    return len(_NOT_B64.findall(sample)) > max(3, len(sample) // 20)
+
+
 def _transfer_decode(part: Message, raw: bytes) -> bytes:
     """Undo the Content-Transfer-Encoding of a body held as bytes."""
     cte = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
+    if cte == "base64" and not_base64(raw):
+        return raw  # a script that says base64 and sends the text as it is
     if cte == "base64":
         clean = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
         clean = clean[: len(clean) - len(clean) % 4] if len(clean) % 4 == 1 else clean
@@ -748,8 +760,20 @@ def _inner_message(part: Message, w: _Walk) -> Message | None:
         return None
 
 
+def _text_payload(part: Message) -> bytes:
+    """A text body's bytes; declared base64 that is plainly not is taken as it stands."""
+    if getattr(part, _RAW_SPAN, None) is None and getattr(part, _RAW_BODY, None) is None \
+            and (_raw_header(part, "content-transfer-encoding") or "").strip().lower() == "base64":
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            raw = payload.encode("utf-8", "surrogateescape")
+            if not_base64(raw):
+                return raw
+    return _payload_bytes(part)
+
+
 def _body_text(part: Message, w: _Walk, subtype: str) -> str:
-    data = _payload_bytes(part)
+    data = _text_payload(part)
     charset = _param(part, "charset")
     if charset is None and subtype == "html":
         m = _META_CHARSET.search(data[:8192])
