@@ -991,3 +991,13 @@ def test_letter_first_line_mentioning_a_phone_is_not_a_form() -> None:
     p = _parse("Добрый день! Телефон 8 912 606 70 81.\nНужна такая же решётка.\n",
                frm="Кирилл Волков <k.volkov@mail.ru>", subject="Решётка")
     assert (p.is_form, p.quarantine) == (False, True)
+
+
+def test_question_and_answer_lines() -> None:
+    """'Вопрос: X' then 'Ответ: Y' is the field X: Y (quiz mails in plain text)."""
+    p = _parse("Вопрос: Какой профиль нужен?\nОтвет: Труба 80х80\n\nВопрос: Сколько?\nОтвет: 300\n"
+               "\nИмя: Глеб\nТелефон: 89125055050\n")
+    assert dict(p.extra) == {"Какой профиль нужен?": "Труба 80х80", "Сколько?": "300"}
+    assert p.message is None
+    p = _parse("Имя: Глеб\nТелефон: 89125055050\nВопрос: Есть ли лист 3 мм?\n")
+    assert p.message == "Есть ли лист 3 мм?"

@@ -347,7 +347,7 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
             continue
         found = found_at[i]
         if found is not None and cur is not None and not is_known_label(found[0], options) \
-                and not found[0].endswith("?") \
+                and not found[0].endswith("?") and not _answer_to(cur.label, found[0]) \
                 and _inside(cur, prev_blank, _field_list(lines, found_at, i)):
             found = None  # "Звоните: 8 912 …" inside a message
         if found is not None:
@@ -370,7 +370,34 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
                 cur.lines.append(line.rstrip())
         prev_blank = blank
     _close(cur, pairs)
-    return _drop_footer_contacts(_split_sections(pairs, options), footer_at, options)
+    pairs = _question_answers(_split_sections(pairs, options))
+    return _drop_footer_contacts(pairs, footer_at, options)
+
+
+_QUESTION_WORDS = frozenset({"вопрос", "question"})
+_ANSWER_WORDS = frozenset({"ответ", "answer"})
+
+
+def _answer_to(open_label: str, label: str) -> bool:
+    """``Ответ:`` right under an open ``Вопрос:`` (a quiz printed as question/answer lines)."""
+    return normalize_label(open_label) in _QUESTION_WORDS and \
+        normalize_label(label) in _ANSWER_WORDS
+
+
+def _question_answers(pairs: list[Pair]) -> list[Pair]:
+    """``Вопрос: X`` followed by ``Ответ: Y`` is the field ``X: Y``."""
+    out: list[Pair] = []
+    i = 0
+    while i < len(pairs):
+        label, value = pairs[i]
+        if i + 1 < len(pairs) and value.strip() and "\n" not in value.strip() \
+                and _answer_to(label, pairs[i + 1][0]):
+            out.append((value.strip(), pairs[i + 1][1]))
+            i += 2
+            continue
+        out.append((label, value))
+        i += 1
+    return out
 
 
 _CLIENT_BLOCK_KINDS = frozenset({"name", "phone", "email", "sender", "message"})
