@@ -1372,6 +1372,105 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 4
+
+XML_XLS = ('<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
+           '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet>'
+           "<Table><Row><Cell><Data>Арматура</Data></Cell></Row></Table></Worksheet></Workbook>"
+           ).encode()
+HTML_XLS_1251 = ('<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>'
+                 '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+                 "</head><body><table><tr><td>Швеллер 12П</td><td>10</td></tr></table>"
+                 "</body></html>").encode("cp1251")
+
+# --- a form notification sent through a bulk ESP (List-Unsubscribe) is still a lead ----------
+case(V(
+    "form-notification-with-list-unsubscribe",
+    saas(leaf("text/plain", "Request details:\n\nName: Эмиль\nPhone: +7 912 600 11 22\n"
+              "Email: emil@ya.ru\nComments: Нужен лист ПВЛ\n\nAdditional information:\n"
+              "Transaction ID: 1:2\nForm Name: Form\n", "quoted-printable"),
+         subject="Заявка с сайта rostferrum.ru", frm="Tilda <robot@tilda.ws>",
+         reply_to="emil@ya.ru",
+         extra="List-Unsubscribe: <https://tilda.cc/unsubscribe/?id=1>\r\n"),
+    name="Эмиль", phone="+79126001122", email="emil@ya.ru", message="Нужен лист ПВЛ",
+))
+
+# --- a colon layout whose every field is '(пусто)' --------------------------------------------
+case(V(
+    "empty-form-colon-pusto",
+    _cf7("Имя: (пусто)\nТелефон: (пусто)\nE-mail: (пусто)\nСообщение: (пусто)\n"),
+    is_form=True, create_lead=False,
+))
+
+# --- phones, more -------------------------------------------------------------------------------
+case(V(
+    "phone-russian-international-prefix-810",
+    _cf7("Имя: Василий\nТелефон: 8 10 375 29 765 43 21\nСообщение: Доставка в Гомель\n"),
+    name="Василий", phone="+375297654321", message="Доставка в Гомель",
+))
+case(V(
+    "phone-tel-link-in-html",
+    phpmailer(leaf("text/html", html_doc(
+        "<p><b>Имя:</b> Ульяна<br><b>Телефон:</b> <a href=\"tel:+79123456711\">"
+        "+7 912 345-67-11</a><br><b>Сообщение:</b> Жду звонка</p>")),
+        subject="Заявка с сайта", frm="РостФеррум <noreply@rostferrum.ru>", smtp=True),
+    name="Ульяна", phone="+79123456711", message="Жду звонка",
+))
+case(V(
+    "phone-ten-digits-spaced-comma-extension",
+    _cf7("Имя: Эльвира\nТелефон: 343 385 20 11, доб. 7\nСообщение: Бухгалтерия\n"),
+    name="Эльвира", phone="+73433852011", phone_extension="7", message="Бухгалтерия",
+))
+case(V(
+    "phone-two-countries",
+    _cf7("Имя: Нурлан\nТелефон: +7 701 111 22 33 / +998 90 555 66 77\nСообщение: Два офиса\n"),
+    name="Нурлан", phone="+77011112233", other_phones=["+998905556677"], message="Два офиса",
+))
+
+# --- attachments, more ----------------------------------------------------------------------
+_RAW_LATIN1 = "Müller Angebot.pdf".encode("latin-1")
+case(V(
+    "attachments-1c-exports-and-padding",
+    phpmailer(multipart("mixed", "b1=_att4", [
+        leaf("text/plain", "Имя: Ефим\nТелефон: 89127000001\nСообщение: Выгрузки из 1С.\n"),
+        attachment(rfc2047_name("Остатки.xls"), XML_XLS, "application/vnd.ms-excel"),
+        attachment(rfc2047_name("Счёт 1С.xls"), HTML_XLS_1251, "application/vnd.ms-excel"),
+        b'Content-Type: application/pdf; name="akt.pdf"\r\nContent-Transfer-Encoding: base64\r\n'
+        b'Content-Disposition: attachment; filename="akt.pdf"\r\n\r\n'
+        + _b64(PDF + b"x").replace(b"=", b""),
+    ]), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Ефим", phone="+79127000001", message="Выгрузки из 1С.",
+    files=[("Остатки.xls", XML_XLS), ("Счёт 1С.xls", HTML_XLS_1251), ("akt.pdf", PDF + b"x")],
+))
+case(V(
+    "thunderbird-mixed-continuations",
+    _TB_HEAD.encode() + multipart("mixed", "------------tb4", [
+        leaf("text/plain", "Имя: Кирилл Волков\nТелефон: 89126067082\nСообщение: Прайс.\n"),
+        b"Content-Type: application/pdf;\r\n name*0*=utf-8''%D0%9F%D1%80%D0%B0%D0%B9%D1%81;\r\n"
+        b' name*1=" 2026.pdf"\r\nContent-Disposition: attachment;\r\n'
+        b" filename*0*=utf-8''%D0%9F%D1%80%D0%B0%D0%B9%D1%81;\r\n"
+        b' filename*1=" 2026.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + _b64(PDF),
+    ]),
+    name="Кирилл Волков", phone="+79126067082", email="k.volkov@mail.ru", message="Прайс.",
+    files=[("Прайс 2026.pdf", PDF)],
+))
+case(V(
+    "outlook-raw-latin1-filename",
+    (TRACE + "From: Hans Weber <h.weber@stahlbau.example>\r\nTo: sales@rostferrum.ru\r\n"
+     "Subject: Anfrage\r\nDate: Mon, 16 Nov 2026 06:15:32 +0000\r\n"
+     "Message-ID: <AM0PR10MB9999@outlook.com>\r\nMIME-Version: 1.0\r\n").encode()
+    + multipart("mixed", "_005_AM0PR10MB9999_", [
+        leaf("text/plain", "Name: Hans Weber\nTelefon: +49 171 2345678\n"
+             "Nachricht: Angebot anbei.\n", "quoted-printable", "iso-8859-1"),
+        b'Content-Type: application/pdf; name="' + _RAW_LATIN1 + b'"\r\n'
+        b'Content-Disposition: attachment; filename="' + _RAW_LATIN1 + b'"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + _b64(PDF),
+    ]),
+    name="Hans Weber", phone="+491712345678", email="h.weber@stahlbau.example",
+    message="Angebot anbei.", files=[("Müller Angebot.pdf", PDF)],
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def _ws(v: str | None) -> str | None:
