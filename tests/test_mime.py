@@ -946,3 +946,9 @@ def test_damaged_base64_is_still_base64() -> None:
            b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
            + enc[:4] + b"." + enc[4:] + b"\r\n")
     assert decode(raw, ParseOptions()).text == "Имя: Вадим\n"
+
+
+def test_raw_latin1_name_is_not_read_as_cp866() -> None:
+    """Undeclared 8-bit 'ü' in a Western name is Latin-1, not the cp866 '№' inside a word."""
+    assert decode_bytes("Müller Angebot.pdf".encode("latin-1"), None)[0] == "Müller Angebot.pdf"
+    assert decode_bytes("Заказ № 5".encode("cp1251"), None)[0] == "Заказ № 5"

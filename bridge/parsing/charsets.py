@@ -92,6 +92,9 @@ _WORD = re.compile(r"[^\W\d_]+")
 _NEUTRAL = set(" \t\r\n.,:;!?-()\"'/@+0123456789«»—–№%*#=_&<>[]{}|\\~`$^")
 
 
+_STRAY_NUMERO = re.compile(r"№(?![ \t]?\d)")
+
+
 def _letter_score(ch: str) -> float:
     low = ch.lower()
     if low in _FREQ:
@@ -139,6 +142,8 @@ def _score(text: str) -> float:
             score -= 3.0  # controls, box drawing: never in form mail
         else:
             score -= 1.0  # symbols (¤, ¦, ©, ±, ...) typical of mojibake
+    # "№" stands before a number; inside a word it is mojibake ("M№ller": cp866 for "ü")
+    score -= 3.0 * len(_STRAY_NUMERO.findall(text))
     return score
 
 
