@@ -1471,6 +1471,104 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 5
+
+
+def _fwd_mail(body: bytes, frm: str, subject: str) -> bytes:
+    return (TRACE + f"From: {frm}\r\nTo: sales@rostferrum.ru\r\nSubject: {_words(subject)}\r\n"
+            "Date: Mon, 16 Nov 2026 11:00:00 +0500\r\nMessage-ID: <fwd5@mail.example>\r\n"
+            "MIME-Version: 1.0\r\n").encode() + body
+
+
+# --- Gmail in Russian: 'Пересланное сообщение' -----------------------------------------------
+case(V(
+    "gmail-russian-forward",
+    _fwd_mail(alt("Срочно!\n\n---------- Пересланное сообщение ---------\n"
+                  "От: РостФеррум <wordpress@rostferrum.ru>\n"
+                  "Date: пн, 16 нояб. 2026 г. в 10:15\nSubject: Новая запись: Заявка\n"
+                  "To: <manager.rf@gmail.com>\n\n\nИмя\nЖанна Орлова\nТелефон\n+7 912 700-80-90\n"
+                  "Сообщение\nНужна профтруба 40х40.\n",
+                  html_doc("<div>Срочно!</div><br><div class=\"gmail_quote\">"
+                           "---------- Пересланное сообщение ---------<br>От: <b>РостФеррум</b> "
+                           "&lt;wordpress@rostferrum.ru&gt;<br>Date: пн, 16 нояб. 2026 г. в 10:15"
+                           "<br>Subject: Новая запись: Заявка<br>To: &lt;manager.rf@gmail.com&gt;"
+                           "<br><br><br><table><tr><td><strong>Имя</strong></td></tr><tr><td>"
+                           "Жанна Орлова</td></tr><tr><td><strong>Телефон</strong></td></tr><tr>"
+                           "<td>+7 912 700-80-90</td></tr><tr><td><strong>Сообщение</strong></td>"
+                           "</tr><tr><td>Нужна профтруба 40х40.</td></tr></table></div>"),
+                  "quoted-printable", "000000000000abcd05f0"),
+              "Менеджер РФ <manager.rf@gmail.com>", "Fwd: Новая запись: Заявка"),
+    name="Жанна Орлова", phone="+79127008090", email=None, message="Нужна профтруба 40х40.",
+))
+
+# --- Thunderbird forward: the client's address only in the block's Reply-To line -------------
+case(V(
+    "forward-reply-to-line-is-the-client",
+    _fwd_mail(leaf("text/plain", "\n\n-------- Пересылаемое сообщение --------\n"
+                   "Тема: \tРостФеррум \"Заявка\"\nДата: \tMon, 16 Nov 2026 10:15:32 +0500\n"
+                   "От: \tРостФеррум <wordpress@rostferrum.ru>\n"
+                   "Ответить: \tАнтон Ершов <anton.ershov@yandex.ru>\n"
+                   "Кому: \tsales-old@rostferrum.ru\n\n\n\n"
+                   "От: Антон Ершов <anton.ershov@yandex.ru>\nТема: Арматура\n\n"
+                   "Сообщение:\nНужна арматура 16 мм, 8 т. Тел. 8 912 440-50-60.\n\n-- \n"
+                   "Это сообщение отправлено из контактной формы на сайте РостФеррум\n"),
+              "=?UTF-8?B?0JDQvdC90LAg0JrQvtCy0LDQu9GR0LLQsA==?= <anna.kovaleva@rostferrum.ru>",
+              "Fwd: РостФеррум \"Заявка\""),
+    name="Антон Ершов", phone="+79124405060", email="anton.ershov@yandex.ru",
+    message="Нужна арматура 16 мм, 8 т. Тел. 8 912 440-50-60.",
+))
+
+# --- Thunderbird HTML forward with the header table and a Ninja Forms table inside ---------
+_TBH = ('<p>Передаю.</p><div class="moz-forward-container"><br><br>'
+        "-------- Пересылаемое сообщение --------"
+        '<table class="moz-email-headers-table" border="0" cellpadding="0" cellspacing="0">'
+        '<tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">Тема: </th>'
+        "<td>Ninja Forms Submission</td></tr>"
+        '<tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">Дата: </th>'
+        "<td>Mon, 16 Nov 2026 10:15:32 +0500</td></tr>"
+        '<tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">От: </th>'
+        "<td>РостФеррум <a href=\"mailto:wordpress@rostferrum.ru\">&lt;wordpress@rostferrum.ru&gt;"
+        "</a></td></tr>"
+        '<tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">Кому: </th>'
+        "<td>anna.kovaleva@rostferrum.ru</td></tr></table><br><br>"
+        "<table><tr><td>Имя:</td><td>Фрол Кузьмин</td></tr>"
+        "<tr><td>Телефон:</td><td>89125550101</td></tr>"
+        "<tr><td>Email:</td><td>frol@kuzmin.example</td></tr>"
+        "<tr><td>Сообщение:</td><td>Сколько стоит доставка?</td></tr></table></div>")
+case(V(
+    "thunderbird-html-forward-ninja",
+    _fwd_mail(leaf("text/html", html_doc(_TBH)),
+              "=?UTF-8?B?0JDQvdC90LAg0JrQvtCy0LDQu9GR0LLQsA==?= <anna.kovaleva@rostferrum.ru>",
+              "Fwd: Ninja Forms Submission"),
+    name="Фрол Кузьмин", phone="+79125550101", email="frol@kuzmin.example",
+    message="Сколько стоит доставка?",
+))
+
+# --- name specials ----------------------------------------------------------------------------
+case(V(
+    "name-dash-is-no-name",
+    _cf7("Имя: -\nТелефон: 89125550102\nСообщение: Перезвоните\n"),
+    name=None, phone="+79125550102", message="Перезвоните",
+))
+case(V(
+    "name-uppercase-latin-kept",
+    _cf7("Имя: IVAN PETROV\nТелефон: 89125550103\nСообщение: Price please\n"),
+    name="IVAN PETROV", phone="+79125550103", message="Price please",
+))
+case(V(
+    "name-with-company-kept-as-written",
+    _cf7("Ваше имя: Ольга, ООО «Металл-Сервис»\nТелефон: 89125550104\nСообщение: КП\n"),
+    name="Ольга, ООО «Металл-Сервис»", phone="+79125550104", message="КП",
+))
+case(V(
+    "cf7-reply-to-with-display-name-no-name-field",
+    _cf7("Телефон: 89125550105\nСообщение: Нужен лист 3 мм\n",
+         reply_to="=?UTF-8?B?0JPRgNC40LPQvtGA0LjQuSDQm9C+0YHQtdCy?= <g.losev@mail.ru>"),
+    name="Григорий Лосев", phone="+79125550105", email="g.losev@mail.ru",
+    message="Нужен лист 3 мм",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def _ws(v: str | None) -> str | None:
