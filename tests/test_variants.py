@@ -477,6 +477,7 @@ case(V(
          frm="Netlify Forms <formresponses@netlify.com>"),
     name=None, phone="+79121112233", email=None,
     message="Please call back: 8-912-111-22-33, Pavel. Need 5 t of sheet 3 mm.",
+    absent_extra=("View this submission in your Netlify dashboard",),
 ))
 
 # --- Formspree: key line, value line -----------------------------------------------------------
@@ -1038,6 +1039,7 @@ case(V(
     "phone-uppercase-email-in-phone-and-email-field",
     _cf7("Имя: Роза\nТелефон: ROZA.M@MAIL.RU\nE-mail: roza.m@mail.ru\nСообщение: Только почта.\n"),
     name="Роза", phone=None, email="roza.m@mail.ru", message="Только почта.",
+    absent_extra=("Телефон",),
 ))
 
 # --- attachments, harder ------------------------------------------------------------------------
@@ -1243,6 +1245,7 @@ case(V(
               "Transaction ID: 7419501:1\nForm Name: Form\n", "quoted-printable"),
          subject="Заявка с сайта", frm="Tilda <robot@tilda.ws>", reply_to="ksu@ya.ru"),
     name="Ксения", phone=None, email="ksu@ya.ru", message="Пришлите каталог",
+    absent_extra=("Phone",),
 ))
 
 # --- Yandex Forms as an HTML table --------------------------------------------------------------
@@ -1566,6 +1569,93 @@ case(V(
          reply_to="=?UTF-8?B?0JPRgNC40LPQvtGA0LjQuSDQm9C+0YHQtdCy?= <g.losev@mail.ru>"),
     name="Григорий Лосев", phone="+79125550105", email="g.losev@mail.ru",
     message="Нужен лист 3 мм",
+))
+
+
+# ---------------------------------------------------------------------------- batch 6
+
+_CP = "windows-1251"
+_SUBJ_1251_AS_UTF8 = "=?utf-8?B?" + base64.b64encode("Заявка с сайта".encode(_CP)).decode() + "?="
+_NAME_1251_AS_UTF8 = "=?utf-8?B?" + base64.b64encode("Прайс.txt".encode(_CP)).decode() + "?="
+
+# --- mislabelled utf-8 everywhere: QP body, B subject and file name are cp1251 bytes ----------
+case(V(
+    "mislabelled-utf8-qp-subject-and-filename",
+    (TRACE + f"To: sales@rostferrum.ru\r\nSubject: {_SUBJ_1251_AS_UTF8}\r\n"
+     "From: noreply@rostferrum.ru\r\nDate: Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+     "Message-ID: <m3@rostferrum.ru>\r\nMIME-Version: 1.0\r\n").encode()
+    + multipart("mixed", "b1=_mis3", [
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
+        b"\r\n\r\n" + _qp("Имя: Ростислав\r\nТелефон: 89125550106\r\n"
+                          "Сообщение: Цены на уголок 100х8\r\n".encode(_CP)),
+        attachment((f' name="{_NAME_1251_AS_UTF8}"', f' filename="{_NAME_1251_AS_UTF8}"'),
+                   TXT_1251, "text/plain"),
+    ]),
+    name="Ростислав", phone="+79125550106", message="Цены на уголок 100х8",
+    files=[("Прайс.txt", TXT_1251)],
+))
+
+# --- RFC 2231 continuation split inside a two-byte character --------------------------------
+_SPLIT_NAME = "Коммерческое предложение.pdf"
+_se = "".join(f"%{b:02X}" for b in _SPLIT_NAME.encode())
+case(V(
+    "rfc2231-split-inside-a-character",
+    _TB_HEAD.encode() + multipart("mixed", "------------tb6", [
+        leaf("text/plain", "Имя: Кирилл Волков\nТелефон: 89126067083\nСообщение: КП.\n"),
+        (b"Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+         b" filename*0*=UTF-8''" + _se[:21].encode() + b";\r\n filename*1*=" + _se[21:].encode()
+         + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + _b64(PDF)),
+    ]),
+    name="Кирилл Волков", phone="+79126067083", email="k.volkov@mail.ru", message="КП.",
+    files=[(_SPLIT_NAME, PDF)],
+))
+
+# --- a broken header line in the middle of the header block ---------------------------------
+case(V(
+    "header-line-without-colon",
+    (TRACE + "To: sales@rostferrum.ru\r\nSubject: Zayavka\r\nFrom: noreply@rostferrum.ru\r\n"
+     "X-Originating-Script 1001:send.php\r\n"
+     "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\n"
+     "Content-Transfer-Encoding: 8bit\r\n\r\n").encode()
+    + "Имя: Серафима\r\nТелефон: 89125550107\r\nСообщение: Лист 4 мм\r\n".encode(_CP),
+    name="Серафима", phone="+79125550107", message="Лист 4 мм",
+    absent_extra=("Content-Type", "MIME-Version"),
+))
+
+# --- unterminated encoded word in From, NUL bytes in the body ----------------------------------
+case(V(
+    "broken-encoded-from-and-nuls",
+    (TRACE + "To: sales@rostferrum.ru\r\nSubject: =?utf-8?B?0JfQsNGP0LLQutCw?=\r\n"
+     "From: =?utf-8?B?0KHQsNC50YI <noreply@rostferrum.ru>\r\n"
+     "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMIME-Version: 1.0\r\n"
+     "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode()
+    + "Имя: Ника\r\nТелефон: 89125550108\r\nСообщение: Нужен\x00 круг 30\r\n".encode(),
+    name="Ника", phone="+79125550108", message="Нужен круг 30",
+))
+
+# --- delimiter lines with transport padding, an epilogue, upper-case CTE -------------------
+case(V(
+    "boundary-padding-and-epilogue",
+    phpmailer(b'Content-Type: multipart/mixed; boundary="=_Part_17"\r\n\r\n'
+              b"This is a multi-part message in MIME format.\r\n--=_Part_17  \r\n"
+              + leaf("text/plain", "Имя: Ульяна\nТелефон: 89125550109\nСообщение: Сетка\n",
+                     "8BIT")
+              + b"\r\n--=_Part_17\t\r\n"
+              + attachment(rfc2047_name("схема.PNG"), PNG, "image/png")
+              + b"\r\n--=_Part_17--  \r\nepilogue garbage\r\n",
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Ульяна", phone="+79125550109", message="Сетка", files=[("схема.PNG", PNG)],
+))
+
+# --- only an attachment, empty text part ----------------------------------------------------
+case(V(
+    "form-with-empty-text-and-a-file",
+    phpmailer(multipart("mixed", "b1=_only", [
+        leaf("text/plain", "\n"),
+        attachment(rfc2047_name("заявка.pdf"), PDF, "application/pdf"),
+    ]), subject="Заявка с сайта", frm="noreply@rostferrum.ru", smtp=True),
+    # nothing a person can read as a client: quarantined, the file still listed
+    is_form=False, create_lead=False, files=[("заявка.pdf", PDF)],
 ))
 
 
