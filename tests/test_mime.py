@@ -952,3 +952,13 @@ def test_raw_latin1_name_is_not_read_as_cp866() -> None:
     """Undeclared 8-bit 'ü' in a Western name is Latin-1, not the cp866 '№' inside a word."""
     assert decode_bytes("Müller Angebot.pdf".encode("latin-1"), None)[0] == "Müller Angebot.pdf"
     assert decode_bytes("Заказ № 5".encode("cp1251"), None)[0] == "Заказ № 5"
+
+
+def test_broken_header_line_does_not_end_the_headers() -> None:
+    """An ASCII line without a colon among the headers is dropped, the fields after it kept."""
+    raw = (b"From: a@b.example\r\nSubject: x\r\nX-Originating-Script 1001:send.php\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n"
+           + "Имя: Серафима\r\n".encode("cp1251"))
+    doc = decode(raw, ParseOptions())
+    assert doc.text == "Имя: Серафима\n"
+    assert doc.headers.get("content-type", "").startswith("text/plain")

@@ -379,7 +379,37 @@ def _prepare(data: bytes) -> tuple[bytes, list[str]]:
         notes.append("mbox From_ line removed")
     if not _HEADER_LINE.match(data):
         raise ParseError("no header block: the data does not start with a header field")
-    return data, notes
+    return _drop_broken_header_lines(data, notes), notes
+
+
+_KNOWN_FIELD = re.compile(
+    rb"^(?:content-[\w-]+|mime-version|date|from|to|cc|subject|message-id|reply-to|sender|"
+    rb"received|return-path|x-[\w-]+)[ \t]*:", re.IGNORECASE)
+
+
+def _drop_broken_header_lines(data: bytes, notes: list[str]) -> bytes:
+    """Drop an ASCII line without a colon inside the header block when a well-known header
+    field follows it (``X-Originating-Script 1001:send.php``): the stdlib would end the
+    headers there and read Content-Type and the rest as body text."""
+    sep = _SEPARATOR.search(data, 0, 65536)
+    if sep is None:
+        return data
+    lines = data[: sep.start()].split(b"\n")
+    keep: list[bytes] = []
+    for i, line in enumerate(lines):
+        bare = line.rstrip(b"\r")
+        broken = (
+            i > 0 and bare and bare[:1] not in (b" ", b"\t", b"-") and bare.isascii()
+            and not _HEADER_LINE.match(bare) and i + 1 < len(lines)
+            and _KNOWN_FIELD.match(lines[i + 1]) is not None
+        )
+        if broken:
+            continue
+        keep.append(line)
+    if len(keep) == len(lines):
+        return data
+    notes.append("broken header line removed")
+    return b"\n".join(keep) + data[sep.start():]
 
 
 @dataclass
