@@ -1001,3 +1001,16 @@ def test_question_and_answer_lines() -> None:
     assert p.message is None
     p = _parse("Имя: Глеб\nТелефон: 89125055050\nВопрос: Есть ли лист 3 мм?\n")
     assert p.message == "Есть ли лист 3 мм?"
+
+
+def test_unfilled_input_mask_is_empty() -> None:
+    """A phone mask left unfilled ('+7 (___) ___-__-__') is no value, not an extra field."""
+    p = _parse("Имя: Ксения\nТелефон: +7 (___) ___-__-__\nE-mail: ksu@ya.ru\n")
+    assert (p.phone, p.email, p.extra) == (None, "ksu@ya.ru", ())
+
+
+def test_platform_view_link_is_a_footer() -> None:
+    """'View this submission in your … dashboard: URL' is the platform's, not a field."""
+    p = _parse("Message:\nCall me: 8-912-111-22-33.\n\n---\n"
+               "View this submission in your Netlify dashboard: https://app.netlify.com/x\n")
+    assert p.extra == () and p.phone == "+79121112233"

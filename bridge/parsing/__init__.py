@@ -304,7 +304,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     phones = choose_phones(fields, options)
     for label, value in zip(fields.phone_labels, fields.phone_values, strict=True):
         # what the visitor typed when it is no number ("не звонить") stays readable
-        if not parse_phone_field(value, options.default_region) and value != email:
+        if not parse_phone_field(value, options.default_region) and \
+                value.strip().casefold() != (email or "").casefold():
             fields.extra.append((label, value))
     common = dict(
         name=name,

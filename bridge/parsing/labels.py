@@ -185,12 +185,16 @@ EMPTY_VALUES = frozenset({
 })
 
 
+# an input mask left unfilled: "+7 (___) ___-__-__", "8 (___) ___ __ __"
+_EMPTY_MASK = re.compile(r"[+]?\d{0,3}[\s()\-]*(?:_[\s()\-]*){3,}")
+
+
 def is_empty_value(value: str | None) -> bool:
     """True for an absent value or a plugin's empty marker such as WPForms' '(пусто)'."""
     if value is None:
         return True
     text = value.strip()
-    return not text or text.casefold() in EMPTY_VALUES
+    return not text or text.casefold() in EMPTY_VALUES or _EMPTY_MASK.fullmatch(text) is not None
 
 
 # Robot display names: never a client's name.
