@@ -1659,6 +1659,28 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 7
+
+# --- template tags left unreplaced (the form has no such field) ------------------------------
+case(V(
+    "cf7-unreplaced-mail-tag",
+    _cf7("Ваше имя: Леонид\nВаш телефон: [your-phone]\nВаш e-mail: leonid@x.example\n"
+         "Сообщение: Нужен прайс\n", reply_to="leonid@x.example"),
+    name="Леонид", phone=None, email="leonid@x.example", message="Нужен прайс",
+    absent_extra=("Ваш телефон",),
+))
+case(V(
+    "bitrix-feedback-unreplaced-macro",
+    bitrix(_FEEDBACK.replace("E-mail автора: marina.lebedeva@yandex.ru\n",
+                             "E-mail автора: marina.lebedeva@yandex.ru\nТелефон: #PHONE#\n"),
+           subject="РостФеррум: Сообщение из формы обратной связи", event="FEEDBACK_FORM",
+           charset="UTF-8"),
+    name="Лебедева Марина", phone="+79122223344", email="marina.lebedeva@yandex.ru",
+    message="Добрый день! Интересует профнастил С21, 120 м2.\nМой телефон +7 912 222-33-44.",
+    absent_extra=("Телефон",),
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def _ws(v: str | None) -> str | None:
