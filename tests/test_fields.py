@@ -1014,3 +1014,10 @@ def test_platform_view_link_is_a_footer() -> None:
     p = _parse("Message:\nCall me: 8-912-111-22-33.\n\n---\n"
                "View this submission in your Netlify dashboard: https://app.netlify.com/x\n")
     assert p.extra == () and p.phone == "+79121112233"
+
+
+@pytest.mark.parametrize("tag", ["[your-phone]", "#PHONE#", "[[+phone]]", "{Phone:value}"])
+def test_unreplaced_template_tag_is_empty(tag: str) -> None:
+    """A CMS tag left in the mail because the form lacks the field is no value."""
+    p = _parse(f"Имя: Леонид\nТелефон: {tag}\nE-mail: leonid@x.example\n")
+    assert (p.phone, p.extra) == (None, ())

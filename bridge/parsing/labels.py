@@ -189,12 +189,20 @@ EMPTY_VALUES = frozenset({
 _EMPTY_MASK = re.compile(r"[+]?\d{0,3}[\s()\-]*(?:_[\s()\-]*){3,}")
 
 
+# a template tag the CMS left unreplaced (the form has no such field): CF7 "[your-phone]",
+# 1C-Bitrix "#PHONE#", MODX "[[+phone]]", RSForm "{Phone:value}"
+_PLACEHOLDER = re.compile(
+    r"\[[a-z][\w-]{0,40}\]|#[A-Z][A-Z0-9_]{1,40}#|\[\[\+[\w.-]{1,40}\]\]|\{[\w-]{1,40}:value\}"
+)
+
+
 def is_empty_value(value: str | None) -> bool:
     """True for an absent value or a plugin's empty marker such as WPForms' '(пусто)'."""
     if value is None:
         return True
     text = value.strip()
-    return not text or text.casefold() in EMPTY_VALUES or _EMPTY_MASK.fullmatch(text) is not None
+    return (not text or text.casefold() in EMPTY_VALUES or _EMPTY_MASK.fullmatch(text) is not None
+            or _PLACEHOLDER.fullmatch(text) is not None)
 
 
 # Robot display names: never a client's name.
