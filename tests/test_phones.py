@@ -126,3 +126,14 @@ def test_never_raises(text: str) -> None:
     """Any text at all is read without an exception, and every result is E.164."""
     for phone in parse_phone_field(text) + find_phones_in_text(text):
         assert phone.e164.startswith("+") and phone.e164[1:].isdigit()
+
+
+@pytest.mark.parametrize(("typed", "e164"), [
+    ("0049 151 23456789", "+4915123456789"),
+    ("00375 29 123 45 67", "+375291234567"),
+    ("8 10 375 29 765 43 21", "+375297654321"),
+    ("8 912 345 00 11", "+79123450011"),
+])
+def test_international_prefix_instead_of_plus(typed: str, e164: str) -> None:
+    """'00' (and Russia's '8 10') before a country code are read as the plus."""
+    assert normalize_phone(typed) == e164

@@ -41,6 +41,8 @@ _IP = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _PLUS_EIGHT = re.compile(
     r"(^|[\s,;:(])\+\s*8(?=[\s(\-]*\d{3}[\s)\-]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}\b)"
 )
+# "00" that starts a number: not after a digit group of the same number ("345 00 11")
+_DOUBLE_ZERO = re.compile(r"(^|[,;:/]\s*|[^\d\s()\-.]\s+)00[ \t]?(?=[1-9]\d)")
 _SPLIT = re.compile(r"\s*(?:[,;/|\n]|\s(?:или|or|и|and)\s)\s*", re.IGNORECASE)
 
 
@@ -101,6 +103,8 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
         return []
     # "+8 912 …": a Russian trunk prefix typed with a plus is still 8, not a country code
     text = _PLUS_EIGHT.sub(r"\1 8", value.strip())
+    # "0049 151 …": the international prefix most of Europe and Asia dial instead of "+"
+    text = _DOUBLE_ZERO.sub(r"\1+", text)
     found: list[Phone] = []
     try:
         for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
