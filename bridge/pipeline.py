@@ -83,6 +83,7 @@ class Crm(Protocol):
         self, lead_id: int, text: str, files: Sequence[Attachment] = ()
     ) -> int: ...
     def find_timeline_comment(self, lead_id: int, marker: str) -> int | None: ...
+    def lead_fields(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,7 @@ class Pipeline:
         self.stop = stop or threading.Event()
         self.progress = progress
         self._files_done: set[int] = set()
+        self._file_field_ok = False
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -450,8 +452,36 @@ class Pipeline:
         else:
             batch.append((row, lead))
 
+    def _check_file_field(self) -> None:
+        """Once per process, before the first files are sent: the portal drops an unknown
+        field silently, so a lead would arrive without its files. A missing or wrong field
+        is a setup error (exit 78), not a message's fault."""
+        if self._file_field_ok or not self.s.file_field:
+            return
+        try:
+            fields = self.crm.lead_fields()
+        except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
+            log.warning("crm.field_check_later error=%s", _one_line(exc))
+            return
+        info = fields.get(self.s.file_field)
+        if not isinstance(info, dict) or str(info.get("type")) != "file" or not info.get(
+            "isMultiple"
+        ):
+            what = "does not exist" if not isinstance(info, dict) else (
+                f"has type {info.get('type')!r}" if str(info.get("type")) != "file"
+                else "is not multiple"
+            )
+            raise CrmSetupError(
+                f"attachments.field: the lead field {self.s.file_field} {what} on the portal, "
+                "so files would be lost; create a multiple File field for leads and name it "
+                "in attachments.field (\"\" = timeline comment); `mailbridge check` verifies it"
+            )
+        self._file_field_ok = True
+
     def _push_one(self, row: Any, lead: Lead, report: PollReport) -> None:
         files = lead.files if self.s.file_field else ()
+        if files:
+            self._check_file_field()
         try:
             lead_id = self.crm.add_lead(lead.fields, files, self.s.file_field)
         except CrmRejected as exc:

@@ -124,3 +124,23 @@ def test_missing_config_exits_78_and_suggests_demo(tmp_path: Path) -> None:
     assert code == 78
     assert "nope.toml" in err
     assert "demo" in err
+
+
+def test_missing_file_field_stops_the_run_with_78(account, tmp_path: Path) -> None:
+    """The portal would drop an unknown file field silently: the run stops with exit 78,
+    names attachments.field, creates nothing, and the mail waits unmarked."""
+    uid = account.deliver(corpus("029-rostferrum-all-types-base64"))
+    with sandbox() as sb:
+        sb.portal.remove_userfield("UF_CRM_TASK")
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 78, err
+        assert "attachments.field" in err
+        assert sb.portal.list_leads() == []
+        assert account.uids("INBOX") == [uid]
+        assert "\\Seen" not in account.flags(uid)
+        sb.portal.set_file_field("UF_CRM_TASK")
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        leads = sb.portal.list_leads()
+        assert len(leads) == 1 and len(sb.portal.lead_files(int(leads[0]["ID"]))) == 7
