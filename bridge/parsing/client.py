@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from bridge.model import ParseOptions
 from bridge.parsing.fields import Fields
 from bridge.parsing.labels import ROBOT_NAMES, normalize_label
-from bridge.parsing.phones import Phone, find_phones_in_text, parse_phone_field
+from bridge.parsing.phones import Phone, dedupe, find_phones_in_text, parse_phone_field
 
 PUBLIC_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "yandex.ru", "ya.ru", "yandex.com", "yandex.by",
@@ -190,13 +190,7 @@ def choose_phones(fields: Fields, options: ParseOptions) -> tuple[Phone, ...]:
     if not phones and fields.full_name():
         # "Иван 8 912 345-67-89" typed into the name field of a form without a phone field
         phones.extend(find_phones_in_text(fields.full_name(), options.default_region))
-    seen: set[str] = set()
-    out: list[Phone] = []
-    for p in phones:
-        if p.e164 not in seen:
-            seen.add(p.e164)
-            out.append(p)
-    return tuple(out)
+    return tuple(dedupe(phones))
 
 
 def choose_name(fields: Fields, reply_to: Iterable[tuple[str | None, str]],

@@ -87,7 +87,8 @@ def _parse_loose(text: str, region: str) -> Phone | None:
     return None
 
 
-def _dedupe(phones: list[Phone]) -> list[Phone]:
+def dedupe(phones: list[Phone]) -> list[Phone]:
+    """The phones in order, each E.164 number once."""
     seen: set[str] = set()
     out: list[Phone] = []
     for p in phones:
@@ -112,7 +113,7 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
     except Exception:  # the matcher must never take the parser down
         found = []
     if found:
-        return _dedupe(found)
+        return dedupe(found)
     # The matcher is picky about unusual grouping ("8912 345 6789", "+7-912-3456789"):
     # try each separated chunk as one number.
     for chunk in _SPLIT.split(text):
@@ -123,7 +124,7 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
         phone = _parse_loose(main, region)
         if phone:
             found.append(Phone(phone.e164, phone.extension or ext))
-    return _dedupe(found)
+    return dedupe(found)
 
 
 def _plausible_in_text(raw: str, before: str, after: str) -> bool:
@@ -158,8 +159,8 @@ def find_phones_in_text(text: str | None, region: str = "RU") -> list[Phone]:
                 continue
             found.append(Phone(_e164(m.number), _extension(m.number, after)))
     except Exception:  # the matcher must never take the parser down
-        return _dedupe(found)
-    return _dedupe(found)
+        return dedupe(found)
+    return dedupe(found)
 
 
 def normalize_phone(value: str | None, region: str = "RU") -> str | None:
