@@ -465,15 +465,17 @@ class Ledger:
         with self._read() as conn:
             return self._get(conn, id)
 
+    @staticmethod
+    def _key_query(folder: str, uidvalidity: int, uid: int) -> Any:
+        return select(messages).where(
+            messages.c.folder == folder,
+            messages.c.uidvalidity == uidvalidity,
+            messages.c.uid == uid,
+        )
+
     def by_key(self, folder: str, uidvalidity: int, uid: int) -> MessageRecord | None:
         with self._read() as conn:
-            row = conn.execute(
-                select(messages).where(
-                    messages.c.folder == folder,
-                    messages.c.uidvalidity == uidvalidity,
-                    messages.c.uid == uid,
-                )
-            ).first()
+            row = conn.execute(self._key_query(folder, uidvalidity, uid)).first()
         return None if row is None else _record(row)
 
     def by_identity(self, identity: str) -> MessageRecord | None:
@@ -517,13 +519,7 @@ class Ledger:
         """Record a fetched message with its bytes; the same key again returns the first row."""
         at = at or _now()
         with self._write() as conn:
-            existing = conn.execute(
-                select(messages).where(
-                    messages.c.folder == folder,
-                    messages.c.uidvalidity == uidvalidity,
-                    messages.c.uid == uid,
-                )
-            ).first()
+            existing = conn.execute(self._key_query(folder, uidvalidity, uid)).first()
             if existing is not None:
                 return _record(existing)
             taken = conn.execute(
