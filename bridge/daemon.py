@@ -119,7 +119,7 @@ class Daemon:
                     if mailbox.idle_wait(self.idle_refresh, stop=self.stop):
                         log.debug("idle.new_mail")
                         self.wake.set()
-            except MailboxRejected as exc:
+            except (MailboxRejected, ConfigError) as exc:  # the poll worker reports it too
                 log.error("idle.rejected error=%s", " ".join(str(exc).split()))
                 self.stop.wait(min(delay, 300.0))
                 delay = min(delay * 2, 300.0)
