@@ -14,7 +14,10 @@ Layouts (see corpus/README.md):
 * ``colon``: ``Label: value`` lines (also ``Label - value`` for known labels and
   ``Order #123`` titles); a value continues on the next lines (a label alone on its line
   takes the following lines as its value) until the next label, a separator or a
-  platform footer;
+  platform footer; a client label alone above a ``-----`` rule (DLE) is a heading whose
+  value is the text under the rule;
+* ``enquiry``: Joomla com_contact: an intro line ending in ``:``, ``Name <address>``, a
+  blank line, the enquiry text;
 * ``tabs``: ``Label<TAB>value`` lines (a table rendered to text by a mail client);
 * ``dashes``: WPForms plain text ``--- Label ---`` then the value;
 * ``stars``: 1C-Bitrix form module: title line, a ``*****`` line, the value;
@@ -326,6 +329,21 @@ def _inside(cur: _Open, prev_blank: bool, field_list: bool) -> bool:
     return False
 
 
+_UNDERLINE = re.compile(r"[-=_]{3,}")
+
+
+def _underlined(lines: list[str], i: int, found_at: list[Pair | None],
+                options: ParseOptions) -> str | None:
+    """A client label alone on the line above a rule (DLE ``Текст сообщения`` / ``-----``):
+    a heading whose value is the text under the rule."""
+    if i == 0 or not _UNDERLINE.fullmatch(lines[i].strip()) or found_at[i - 1] is not None:
+        return None
+    above = lines[i - 1].strip()
+    if not above or is_footer(above) or not is_known_label(above, options):
+        return None
+    return above if label_kind(above, options) in CLIENT_KINDS else None
+
+
 def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     """``Label: value`` lines, multi-line values included."""
     lines = text.split("\n")
@@ -340,9 +358,16 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
         if not blank and _signs_off(stripped, pairs, cur, options):
             break
         if not blank and is_footer(stripped):
+            heading = _underlined(lines, i, found_at, options)
+            if heading is not None and cur is not None and cur.lines \
+                    and cur.lines[-1].strip() == lines[i - 1].strip():
+                cur.lines.pop()  # the heading is no part of the value above it
             _close(cur, pairs)
             cur = None
             prev_blank = False
+            if heading is not None:
+                cur = _Open(heading, label_kind(heading, options), [], True)
+                continue
             if footer_at is None:
                 footer_at = len(pairs)
             continue
@@ -585,8 +610,35 @@ def dump_pairs(text: str, options: ParseOptions) -> list[Pair]:
     return pairs
 
 
+_SENDER_LINE = re.compile(
+    r"^[ \t]*(?P<name>[^<>@:\n]{1,80}?)[ \t]*<(?P<addr>[^<>@\s]+@[^<>\s]+)>[ \t]*$"
+)
+
+
+def enquiry_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """Joomla com_contact: an intro line ending in ``:`` ("This is an enquiry e-mail via
+    SITE from:"), the sender as ``Name <address>`` on its own line, a blank line, then the
+    enquiry text (up to a footer)."""
+    lines = text.split("\n")
+    for i in range(1, min(len(lines) - 2, 12)):
+        m = _SENDER_LINE.match(lines[i])
+        if not m or not lines[i - 1].rstrip().endswith(":") or lines[i + 1].strip():
+            continue
+        body: list[str] = []
+        for line in lines[i + 2:]:
+            if line.strip() and is_footer(line):
+                break
+            body.append(line.rstrip())
+        pairs: list[Pair] = [("From", lines[i].strip())]
+        if "\n".join(body).strip():
+            pairs.append(("Message", "\n".join(body).strip()))
+        return pairs
+    return []
+
+
 _TEXT_LAYOUTS = (
     ("colon", colon_pairs),
+    ("enquiry", enquiry_pairs),
     ("tabs", tab_pairs),
     ("dashes", dashes_pairs),
     ("stars", stars_pairs),
@@ -729,6 +781,8 @@ class Fields:
     name: str | None = None
     name_parts: list[tuple[str, str]] = field(default_factory=list)  # (kind, value)
     name_part_labels: list[str] = field(default_factory=list)
+    name_label: str = ""  # the label of the name field, as printed
+    name_at: int = 0  # how many name parts were printed before the name field
     sender_name: str | None = None
     sender_email: str | None = None
     phone_values: list[str] = field(default_factory=list)
@@ -744,16 +798,24 @@ class Fields:
     def full_name(self) -> str | None:
         """The name field, else the parts joined: "First Last" (Wix, Webflow), or in the
         printed order when a Russian form asks for the surname first (Фамилия Имя Отчество)."""
-        if self.name:
+        parts, labels = self.name_parts, self.name_part_labels
+        if self.name and parts and len(self.name.split()) == 1 \
+                and not any(k == "first_name" for k, _ in parts) \
+                and any(k == "last_name" for k, _ in parts):
+            # 'Имя: Лев' + 'Фамилия: Гусев' (Bitrix24, amoCRM forms): the name is the first name
+            at = min(self.name_at, len(parts))
+            parts = [*parts[:at], ("first_name", self.name), *parts[at:]]
+            labels = [*labels[:at], self.name_label, *labels[at:]]
+        elif self.name:
             return self.name
-        if not self.name_parts:
+        if not parts:
             return None
-        kinds = [k for k, _ in self.name_parts]
-        first_label = self.name_part_labels[0] if self.name_part_labels else ""
+        kinds = [k for k, _ in parts]
+        first_label = labels[0] if labels else ""
         if kinds[0] == "last_name" and re.search(r"[а-яё]", first_label, re.IGNORECASE):
-            return " ".join(v for _, v in self.name_parts)
+            return " ".join(v for _, v in parts)
         order = {"first_name": 0, "middle_name": 1, "last_name": 2}
-        return " ".join(v for _, v in sorted(self.name_parts, key=lambda kv: order[kv[0]]))
+        return " ".join(v for _, v in sorted(parts, key=lambda kv: order[kv[0]]))
 
 
 _ENUMERATION = re.compile(r"^\d{1,2}[.)][ \t]+(?=\S)")
@@ -818,6 +880,7 @@ def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fi
         if kind == "name":
             if out.name is None:
                 out.name = " ".join(value.split())
+                out.name_label, out.name_at = label, len(out.name_parts)
             else:
                 add_extra(label, value)
         elif kind in ("first_name", "middle_name", "last_name"):

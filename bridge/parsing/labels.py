@@ -135,6 +135,8 @@ def label_kind(label: str, options: ParseOptions | None = None) -> str:
 
 def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
+    if re.match(r"ip\b", key):
+        return "meta"  # 'IP отправителя', 'IP адрес отправителя' (uCoz, DLE)
     if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
         return "extra"
     if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
