@@ -1,0 +1,632 @@
+"""More independent variants: notifications of builders and CMS not in the corpus or test_variants.
+
+Each message is written as the platform's mailer sends it (Joomla/PHPMailer, WordPress
+plugins over ``wp_mail()``, 1C-Bitrix, SaaS senders with base64/QP HTML, Russian site
+builders), with the extraction a person would agree on under corpus/README.md and the same
+comparison as tests/test_variants.py.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from bridge.parsing import parse_message
+from bridge.parsing.report import to_json
+from tests.test_variants import (
+    PDF,
+    PNG,
+    WP,
+    V,
+    _problems,
+    alt,
+    attachment,
+    bitrix,
+    html_doc,
+    leaf,
+    multipart,
+    phpmailer,
+    rfc2047_name,
+    saas,
+)
+
+CASES: list[V] = []
+
+
+def case(v: V) -> None:
+    CASES.append(v)
+
+
+def _b64h(text: str) -> str:
+    return f"=?UTF-8?B?{base64.b64encode(text.encode()).decode()}?="
+
+
+def _html(body: str, cte: str = "quoted-printable") -> bytes:
+    return leaf("text/html", html_doc(body), cte)
+
+
+# --- Joomla core com_contact: 'This is an enquiry e-mail via SITE from:' ----------------------
+case(V(
+    "joomla-com-contact-enquiry",
+    phpmailer(leaf("text/plain", (
+        "This is an enquiry e-mail via https://rostferrum.ru/ from:\n"
+        "Andrei Kovalenko <a.kovalenko@stroyinvest.example>\r\n\r\n"
+        "Hello, do you have HEA 200 beams in stock? 12 pcs, 12 m.\n"
+        "Call me back: +7 (912) 404-50-60."
+    )), subject="RostFerrum: Beams in stock", frm="RostFerrum <noreply@rostferrum.ru>",
+        reply_to="Andrei Kovalenko <a.kovalenko@stroyinvest.example>", smtp=True),
+    name="Andrei Kovalenko", phone="+79124045060", email="a.kovalenko@stroyinvest.example",
+    message="Hello, do you have HEA 200 beams in stock? 12 pcs, 12 m.\n"
+            "Call me back: +7 (912) 404-50-60.",
+))
+
+# --- WordPress Fluent Forms {all_data}: th label row + td value row ---------------------------
+_FF_ROW = ('<tr class="field-label"><th style="padding: 6px 12px; background-color: #f8f8f8; '
+           'text-align: left;"><strong>{label}</strong></th></tr><tr class="field-value">'
+           '<td style="padding: 6px 12px 12px 12px;">{value}</td></tr>')
+case(V(
+    "fluent-forms-all-data",
+    phpmailer(_html(
+        '<table class="ff_all_data" width="600" cellpadding="0" cellspacing="0"><tbody>'
+        + _FF_ROW.format(label="Имя", value="Виталий Дроздов")
+        + _FF_ROW.format(label="Email", value="v.drozdov@yandex.ru")
+        + _FF_ROW.format(label="Телефон", value="+79125551201")
+        + _FF_ROW.format(label="Город доставки", value="Челябинск")
+        + _FF_ROW.format(label="Сообщение", value="Нужна труба профильная 40х20х2,<br />"
+                         "200 м.")
+        + "</tbody></table>"
+    ), subject="Новая заявка: Контакты", frm=WP, reply_to="v.drozdov@yandex.ru"),
+    name="Виталий Дроздов", phone="+79125551201", email="v.drozdov@yandex.ru",
+    message="Нужна труба профильная 40х20х2,\n200 м.", extra={"Город доставки": "Челябинск"},
+))
+
+# --- Formidable default message: two-cell rows, then user information ------------------------
+_FRM_ROW = ('<tr style="background-color:#ffffff;"><td style="text-align:left;color:#555555;'
+            'padding:7px 9px;vertical-align:top;border-top:1px solid #dddddd;">{label}</td>'
+            '<td style="color:#555555;padding:7px 9px;vertical-align:top;border-top:1px solid '
+            '#dddddd;">{value}</td></tr>')
+case(V(
+    "formidable-default-message",
+    phpmailer(_html(
+        '<table cellspacing="0" style="font-size:12px;line-height:135%; border-bottom:1px '
+        'solid #dddddd;"><tbody>'
+        + _FRM_ROW.format(label="Name", value="Maria Lopez")
+        + _FRM_ROW.format(label="Email", value="maria.lopez@construct.example")
+        + _FRM_ROW.format(label="Phone", value="+49 151 23456780")
+        + _FRM_ROW.format(label="Product", value="Sheet piles L-type")
+        + _FRM_ROW.format(label="Message", value="Please quote 60 t, delivery Hamburg.")
+        + _FRM_ROW.format(label="IP Address", value="198.51.100.23")
+        + _FRM_ROW.format(label="User-Agent (Browser/OS)", value="Chrome 119.0 / Windows")
+        + _FRM_ROW.format(label="Referrer", value="https://rostferrum.ru/en/contact/")
+        + "</tbody></table>"
+    ), subject="Contact Us Form submitted on RostFerrum", frm=WP,
+        reply_to="maria.lopez@construct.example"),
+    name="Maria Lopez", phone="+4915123456780", email="maria.lopez@construct.example",
+    message="Please quote 60 t, delivery Hamburg.", extra={"Product": "Sheet piles L-type"},
+))
+
+# --- Forminator {all_fields}: an ordered list of <b>Label</b><br/>value -----------------------
+case(V(
+    "forminator-all-fields-list",
+    phpmailer(_html(
+        "You have a new website form submission: <br/> <ol>"
+        "<li><b>Имя</b><br/>Тимур Ахметов</li>"
+        "<li><b>Email</b><br/>t.akhmetov@bk.ru</li>"
+        "<li><b>Телефон</b><br/>8 (917) 555-12-02</li>"
+        "<li><b>Ваш вопрос</b><br/>Есть ли уголок 75х6 в наличии?<br/>Нужно 3 т.</li>"
+        "</ol> <br/>---<br/> This message was sent from https://rostferrum.ru."
+    ), subject="Заявка с формы Контакты", frm=WP),
+    name="Тимур Ахметов", phone="+79175551202", email="t.akhmetov@bk.ru",
+    message="Есть ли уголок 75х6 в наличии?\nНужно 3 т.",
+))
+
+# --- Caldera Forms {summary}: <strong>Label</strong><div>value</div> -------------------------
+case(V(
+    "caldera-summary",
+    phpmailer(_html(
+        '<strong>Имя</strong><div style="margin-bottom:20px;">Светлана Орлова</div>'
+        '<strong>Телефон</strong><div style="margin-bottom:20px;">+7 912 555 12 03</div>'
+        '<strong>Email</strong><div style="margin-bottom:20px;">s.orlova@list.ru</div>'
+        '<strong>Компания</strong><div style="margin-bottom:20px;">ООО «Вектор»</div>'
+        '<strong>Комментарий</strong><div style="margin-bottom:20px;">Счёт на 2 т '
+        'арматуры.</div>'
+    ), subject="Заявка", frm=WP, reply_to="s.orlova@list.ru"),
+    name="Светлана Орлова", phone="+79125551203", email="s.orlova@list.ru",
+    message="Счёт на 2 т арматуры.", extra={"Компания": "ООО «Вектор»"},
+))
+
+# --- HubSpot form notification: First/Last name, Phone number --------------------------------
+_HS_ROW = ('<tr><td style="padding:4px 0;"><span style="font-weight:600;">{label}:</span> '
+           '{value}</td></tr>')
+case(V(
+    "hubspot-form-submission",
+    saas(alt(
+        "New form submission on RostFerrum\n\nForm: Contact us\nPage: https://rostferrum.ru/en/\n\n"
+        "First Name: Kevin\nLast Name: O'Brien\nEmail: kevin.obrien@buildco.example\n"
+        "Phone Number: +1 416 555 0142\nMessage: Need a quote for 20 t of I-beams.\n\n"
+        "View contact record: https://app.hubspot.com/contacts/4012345/record/0-1/901\n",
+        html_doc(
+            "<p>New form submission on RostFerrum</p><table>"
+            + _HS_ROW.format(label="Form", value="Contact us")
+            + _HS_ROW.format(label="Page", value="https://rostferrum.ru/en/")
+            + "</table><table>"
+            + _HS_ROW.format(label="First Name", value="Kevin")
+            + _HS_ROW.format(label="Last Name", value="O&#39;Brien")
+            + _HS_ROW.format(label="Email", value='<a href="mailto:kevin.obrien@buildco.example">'
+                             "kevin.obrien@buildco.example</a>")
+            + _HS_ROW.format(label="Phone Number", value="+1 416 555 0142")
+            + _HS_ROW.format(label="Message", value="Need a quote for 20 t of I-beams.")
+            + '</table><p><a href="https://app.hubspot.com/contacts/4012345/record/0-1/901">'
+            "View contact record</a></p>"),
+        "quoted-printable"),
+        subject="New form submission on RostFerrum: Contact us",
+        frm="HubSpot <noreply@notifications.hubspot.com>"),
+    name="Kevin O'Brien", phone="+14165550142", email="kevin.obrien@buildco.example",
+    message="Need a quote for 20 t of I-beams.",
+))
+
+# --- Jotform: questionColumn / valueColumn table, Reply-To = client ---------------------------
+_JF_ROW = ('<tr id="row_{n}" class="questionRow"><td class="questionColumn" style="padding:5px '
+           '38px 5px 0;color:#000000;font-weight:bold;">{label}</td><td class="valueColumn" '
+           'style="padding:5px 38px 5px 0;">{value}</td></tr>')
+case(V(
+    "jotform-table",
+    saas(_html(
+        '<table class="mceTable" width="100%" cellpadding="0" cellspacing="0"><tbody>'
+        + _JF_ROW.format(n=3, label="Full Name", value="Анна Белова")
+        + _JF_ROW.format(n=4, label="E-mail", value='<a href="mailto:anna.belova@gmail.com">'
+                         "anna.belova@gmail.com</a>")
+        + _JF_ROW.format(n=5, label="Phone Number", value="(912) 555-1204")
+        + _JF_ROW.format(n=6, label="Type a question", value="Сколько стоит доставка в Уфу?")
+        + "</tbody></table>", "base64"),
+        subject="Re: Contact Form", frm="Jotform <noreply@jotform.com>",
+        reply_to="anna.belova@gmail.com"),
+    # ten digits starting with 9 are a Russian mobile without the trunk prefix
+    name="Анна Белова", phone="+79125551204", email="anna.belova@gmail.com",
+    extra={"Type a question": "Сколько стоит доставка в Уфу?"},
+    message=None,
+))
+
+# --- Typeform: bold question paragraph, answer paragraph ------------------------------------
+case(V(
+    "typeform-new-response",
+    saas(alt(
+        "New response to Заявка на расчёт\n\nFirst name\nGleb\n\nLast name\nSokolov\n\n"
+        "Phone number\n+79125551205\n\nEmail\ng.sokolov@mail.ru\n\nCompany\nСтальМонтаж\n\n"
+        "Anything else?\nНужны двутавры 20Б1, 6 шт.\n",
+        html_doc(
+            "<h2>New response to Заявка на расчёт</h2>"
+            "<p><strong>First name</strong></p><p>Gleb</p>"
+            "<p><strong>Last name</strong></p><p>Sokolov</p>"
+            "<p><strong>Phone number</strong></p><p>+79125551205</p>"
+            "<p><strong>Email</strong></p><p>g.sokolov@mail.ru</p>"
+            "<p><strong>Company</strong></p><p>СтальМонтаж</p>"
+            "<p><strong>Anything else?</strong></p><p>Нужны двутавры 20Б1, 6 шт.</p>"),
+        "base64"),
+        subject="New response: Заявка на расчёт",
+        frm="Typeform <notifications@typeform.com>"),
+    name="Gleb Sokolov", phone="+79125551205", email="g.sokolov@mail.ru",
+    extra={"Company": "СтальМонтаж", "Anything else?": "Нужны двутавры 20Б1, 6 шт."},
+))
+
+# --- Google Forms via the 'Email Notifications for Google Forms' add-on ----------------------
+_GFO_ROW = ('<tr><td style="padding:8px;border:1px solid #ddd;"><strong>{label}</strong></td>'
+            '<td style="padding:8px;border:1px solid #ddd;">{value}</td></tr>')
+case(V(
+    "google-forms-addon-table",
+    saas(_html(
+        "<p>A new response was submitted to your form.</p><table>"
+        + _GFO_ROW.format(label="Отметка времени", value="16.11.2026 10:15:30")
+        + _GFO_ROW.format(label="Адрес электронной почты", value="r.nazarov@yandex.ru")
+        + _GFO_ROW.format(label="Ваше имя", value="Руслан Назаров")
+        + _GFO_ROW.format(label="Номер телефона", value="89125551206")
+        + _GFO_ROW.format(label="Что нужно?", value="Лист г/к 10 мм, 4 листа")
+        + "</table>", "base64"),
+        subject="Заявка на металл [Response #17]",
+        frm="Form Notifications <forms-receipts-noreply@google.com>"),
+    name="Руслан Назаров", phone="+79125551206", email="r.nazarov@yandex.ru",
+    extra={"Что нужно?": "Лист г/к 10 мм, 4 листа"},
+))
+
+# --- Squarespace form submission (plain text alternative + HTML) ----------------------------
+case(V(
+    "squarespace-form-submission",
+    saas(alt(
+        "Form Submission - Contact - RostFerrum\n\nSent via form submission from RostFerrum\n\n"
+        "Name: Oliver Grant\n\nEmail Address: oliver.grant@metalworks.example\n\n"
+        "Phone: +44 20 7946 0321\n\nSubject: Steel plates\n\n"
+        "Message: Do you export S355 plates to the UK?\n\n"
+        "(Sent via RostFerrum <https://rostferrum.squarespace.com>)\n",
+        html_doc(
+            "<h1>Form Submission - Contact - RostFerrum</h1>"
+            "<p>Sent via form submission from <a href=\"https://rostferrum.squarespace.com\">"
+            "RostFerrum</a></p>"
+            "<p><strong>Name:</strong> Oliver Grant</p>"
+            "<p><strong>Email Address:</strong> oliver.grant@metalworks.example</p>"
+            "<p><strong>Phone:</strong> +44 20 7946 0321</p>"
+            "<p><strong>Subject:</strong> Steel plates</p>"
+            "<p><strong>Message:</strong> Do you export S355 plates to the UK?</p>"),
+        "quoted-printable"),
+        subject="Form Submission - Contact - RostFerrum",
+        frm="Squarespace <form-submission@squarespace.info>",
+        reply_to="oliver.grant@metalworks.example"),
+    name="Oliver Grant", phone="+442079460321", email="oliver.grant@metalworks.example",
+    message="Do you export S355 plates to the UK?",
+))
+
+# --- Weebly: table with First Name / Last Name / Comment ------------------------------------
+_WB_ROW = ('<tr><td style="font-weight:bold;padding:4px 10px 4px 0;vertical-align:top;">'
+           '{label}</td><td style="padding:4px 0;">{value}</td></tr>')
+case(V(
+    "weebly-new-form-submission",
+    saas(_html(
+        "<p>You've received a new form submission from your website.</p><table>"
+        + _WB_ROW.format(label="First Name", value="Дарья")
+        + _WB_ROW.format(label="Last Name", value="Комарова")
+        + _WB_ROW.format(label="Email", value="d.komarova@rambler.ru")
+        + _WB_ROW.format(label="Phone", value="+7-912-555-12-07")
+        + _WB_ROW.format(label="Comment", value="Интересует сетка кладочная 50х50.")
+        + "</table><p>Weebly</p>", "quoted-printable"),
+        subject="New Form Entry: Contact Form", frm="Weebly <no-reply@weebly.com>"),
+    name="Дарья Комарова", phone="+79125551207", email="d.komarova@rambler.ru",
+    message="Интересует сетка кладочная 50х50.",
+))
+
+# --- Shopify contact form: Country Code / Name / Email / Phone / Body --------------------------
+case(V(
+    "shopify-contact-form",
+    saas(alt(
+        "You received a new message from your online store's contact form.\n\n"
+        "Country Code:\nRU\n\nName:\nЕгор Лапин\n\nEmail:\ne.lapin@inbox.ru\n\n"
+        "Phone:\n+7 912 555-12-08\n\nBody:\nЕсть ли у вас арматура 16 мм?\nНужно 5 т.\n",
+        html_doc(
+            "<p>You received a new message from your online store's contact form.</p>"
+            "<table><tr><td><b>Country Code:</b></td><td>RU</td></tr>"
+            "<tr><td><b>Name:</b></td><td>Егор Лапин</td></tr>"
+            "<tr><td><b>Email:</b></td><td>e.lapin@inbox.ru</td></tr>"
+            "<tr><td><b>Phone:</b></td><td>+7 912 555-12-08</td></tr>"
+            "<tr><td><b>Body:</b></td><td>Есть ли у вас арматура 16 мм?<br>Нужно 5 т.</td>"
+            "</tr></table>"),
+        "quoted-printable"),
+        subject="[RostFerrum Shop] New customer message on November 16, 2026 at 10:15 am",
+        frm="RostFerrum Shop <mailer@shopify.com>", reply_to="e.lapin@inbox.ru"),
+    name="Егор Лапин", phone="+79125551208", email="e.lapin@inbox.ru",
+    message="Есть ли у вас арматура 16 мм?\nНужно 5 т.", extra={"Country Code": "RU"},
+))
+
+# --- uCoz 'Сообщение с сайта' (windows-1251, 8bit) -------------------------------------------
+_UCOZ = (
+    "Сообщение с сайта rostferrum.ucoz.ru\n\n"
+    "Имя отправителя: Захар Ефимов\n"
+    "E-mail отправителя: z.efimov@mail.ru\n"
+    "Тема: Заказ\n"
+    "Телефон: 8 912 555 12 09\n"
+    "Текст сообщения: Прошу выставить счёт на швеллер 10П, 2 т.\n\n"
+    "IP отправителя: 198.51.100.91\n"
+    "Дата: 16.11.2026 10:15\n"
+)
+case(V(
+    "ucoz-message-from-site",
+    (("Return-Path: <noreply@ucoz.net>\r\nDelivered-To: sales@rostferrum.ru\r\n"
+      "From: =?windows-1251?B?" + base64.b64encode("Сайт".encode("cp1251")).decode()
+      + "?= <noreply@ucoz.net>\r\nTo: sales@rostferrum.ru\r\n"
+      "Subject: =?windows-1251?B?" + base64.b64encode(
+          "Сообщение с сайта rostferrum.ucoz.ru".encode("cp1251")).decode() + "?=\r\n"
+      "Reply-To: z.efimov@mail.ru\r\nDate: Mon, 16 Nov 2026 10:15:33 +0300\r\n"
+      "MIME-Version: 1.0\r\n").encode()
+     + leaf("text/plain", _UCOZ, "8bit", "windows-1251")),
+    name="Захар Ефимов", phone="+79125551209", email="z.efimov@mail.ru",
+    message="Прошу выставить счёт на швеллер 10П, 2 т.",
+    absent_extra=("IP отправителя",),
+))
+
+# --- Nethouse: HTML paragraphs with bold labels -----------------------------------------------
+case(V(
+    "nethouse-new-request",
+    saas(_html(
+        "<h3>Новая заявка с сайта rostferrum.nethouse.ru</h3>"
+        "<p><b>Форма:</b> Обратный звонок</p>"
+        "<p><b>Имя:</b> Полина Рябова</p>"
+        "<p><b>Телефон:</b> +7 (912) 555-12-10</p>"
+        "<p><b>E-mail:</b> p.ryabova@yandex.ru</p>"
+        "<p><b>Комментарий:</b> Перезвоните после 14:00</p>"
+        "<p>Страница: https://rostferrum.nethouse.ru/contacts</p>", "base64"),
+        subject="Новая заявка с сайта", frm="Nethouse <noreply@nethouse.ru>"),
+    name="Полина Рябова", phone="+79125551210", email="p.ryabova@yandex.ru",
+    message="Перезвоните после 14:00",
+    extra={"Форма": "Обратный звонок", "Страница": "https://rostferrum.nethouse.ru/contacts"},
+))
+
+# --- Craftum: label/value table, UTM rows -----------------------------------------------------
+_CR_ROW = ('<tr><td style="color:#8a8a8a;width:35%;padding:6px 0;">{label}</td>'
+           '<td style="padding:6px 0;">{value}</td></tr>')
+case(V(
+    "craftum-form-table",
+    saas(_html(
+        "<h2>Новая заявка с формы «Рассчитать стоимость»</h2><table>"
+        + _CR_ROW.format(label="Имя", value="Станислав")
+        + _CR_ROW.format(label="Телефон", value="+7 912 555-12-11")
+        + _CR_ROW.format(label="Вид металлопроката", value="Профнастил")
+        + _CR_ROW.format(label="utm_source", value="yandex")
+        + _CR_ROW.format(label="utm_campaign", value="profnastil_ekb")
+        + "</table><p>Письмо отправлено сервисом Craftum</p>", "quoted-printable"),
+        subject="Новая заявка с сайта rostferrum.craftum.io",
+        frm="Craftum <noreply@craftum.com>"),
+    name="Станислав", phone="+79125551211",
+    extra={"Вид металлопроката": "Профнастил", "utm_source": "yandex",
+           "utm_campaign": "profnastil_ekb"},
+))
+
+# --- Taplink: plain 'Label: value' with the page and the block ----------------------------------
+case(V(
+    "taplink-plain",
+    saas(leaf("text/plain", (
+        "Новая заявка на странице taplink.cc/rostferrum\n\n"
+        "Имя: Вероника\nТелефон: +79125551212\nКомментарий: Нужен прайс на арматуру\n\n"
+        "Перейти к заявкам: https://taplink.cc/profile/123/statistics/leads/\n"
+    ), "base64"), subject="Новая заявка", frm="Taplink <noreply@taplink.cc>"),
+    name="Вероника", phone="+79125551212", message="Нужен прайс на арматуру",
+))
+
+# --- Creatium: 'Label: value<br>' plus source and UTM -----------------------------------------
+case(V(
+    "creatium-br-lines",
+    saas(_html(
+        "Заявка с сайта rostferrum.ru<br><br>"
+        "Имя: Мирон Фомин<br>Телефон: 8 912 555 12 13<br>Email: m.fomin@gmail.com<br>"
+        "Сообщение: Нужна резка листа в размер<br><br>"
+        "Источник: Яндекс Директ<br>utm_medium: cpc<br>"
+        "Страница: https://rostferrum.ru/rezka/<br>"
+    ), subject="Заявка с сайта rostferrum.ru", frm="Creatium <robot@creatium.io>"),
+    name="Мирон Фомин", phone="+79125551213", email="m.fomin@gmail.com",
+    message="Нужна резка листа в размер",
+    extra={"utm_medium": "cpc", "Страница": "https://rostferrum.ru/rezka/"},
+))
+
+# --- Mottor / LPmotor: 'Ваше имя' / 'Ваш телефон' and a form name --------------------------------
+case(V(
+    "lpmotor-request",
+    saas(_html(
+        "<p>Новая заявка с сайта <b>rostferrum.lpmotor.ru</b></p>"
+        "<p>Форма: Получить прайс</p>"
+        "<p>Ваше имя: Ярослав<br>Ваш телефон: +7 (912) 555-12-14<br>"
+        "Ваш e-mail: yaroslav.t@bk.ru</p>"
+        "<p>utm_source: vk<br>utm_content: banner_2</p>", "base64"),
+        subject="Новая заявка с сайта rostferrum.lpmotor.ru",
+        frm="LPmotor <noreply@lpmotor.ru>"),
+    name="Ярослав", phone="+79125551214", email="yaroslav.t@bk.ru",
+    extra={"Форма": "Получить прайс", "utm_source": "vk", "utm_content": "banner_2"},
+))
+
+# --- Bitrix24 CRM site form: Имя + Фамилия are one client ---------------------------------------
+case(V(
+    "bitrix24-crm-form",
+    saas(_html(
+        "<p>Заполнена CRM-форма «Обратная связь» на сайте rostferrum.bitrix24.site</p>"
+        "<p>Имя: Лев<br>Фамилия: Гусев<br>Телефон: +7 912 555-12-15<br>"
+        "E-mail: lev.gusev@mail.ru<br>Комментарий: Нужен уголок 63х5, 1 т</p>",
+        "quoted-printable"),
+        subject="Заполнена CRM-форма «Обратная связь»",
+        frm="Битрикс24 <no-reply@bitrix24.ru>"),
+    name="Лев Гусев", phone="+79125551215", email="lev.gusev@mail.ru",
+    message="Нужен уголок 63х5, 1 т",
+))
+
+# --- InSales feedback form --------------------------------------------------------------------
+case(V(
+    "insales-feedback",
+    saas(_html(
+        "<p>Новое сообщение из формы обратной связи магазина «РостФеррум»</p>"
+        "<table><tr><td>Имя:</td><td>Арина Лосева</td></tr>"
+        "<tr><td>Email:</td><td>arina.loseva@yandex.ru</td></tr>"
+        "<tr><td>Телефон:</td><td>89125551216</td></tr>"
+        "<tr><td>Тема:</td><td>Доставка</td></tr>"
+        "<tr><td>Сообщение:</td><td>Доставляете ли в Тюмень?</td></tr></table>", "base64"),
+        subject="Сообщение из формы обратной связи", frm="InSales <noreply@insales.ru>",
+        reply_to="arina.loseva@yandex.ru"),
+    name="Арина Лосева", phone="+79125551216", email="arina.loseva@yandex.ru",
+    message="Доставляете ли в Тюмень?",
+))
+
+# --- 1C-Bitrix main.feedback, UTF-8, template with custom fields and a file --------------------
+case(V(
+    "bitrix-feedback-utf8-custom-fields",
+    bitrix(
+        "Информационное сообщение сайта РостФеррум\n"
+        "------------------------------------------\n\n"
+        "Вам было отправлено сообщение через форму обратной связи\n\n"
+        "Автор: Кузьмин Олег Петрович\n"
+        "E-mail автора: o.kuzmin@uralstal.example\n"
+        "Телефон: +7 (343) 555-12-17\n"
+        "Компания: АО «УралСталь»\n\n"
+        "Текст сообщения:\nПрошу КП на арматуру по спецификации во вложении.\n\n"
+        "Сообщение сгенерировано автоматически.\n",
+        subject="РостФеррум: Сообщение из формы обратной связи", event="FEEDBACK_FORM",
+        charset="UTF-8",
+        files=[attachment(rfc2047_name("спецификация.pdf"), PDF, "application/pdf")]),
+    name="Кузьмин Олег Петрович", phone="+73435551217", email="o.kuzmin@uralstal.example",
+    message="Прошу КП на арматуру по спецификации во вложении.",
+    extra={"Компания": "АО «УралСталь»"}, files=[("спецификация.pdf", PDF)],
+))
+
+# --- MODX Evolution eForm report: two-cell table with trailing colons ------------------------
+case(V(
+    "modx-evo-eform-report",
+    phpmailer(leaf("text/html", (
+        "<p>This form was submitted on 16.11.2026 at 10:15</p>"
+        '<table class="eform"><tr valign="top"><td>Your name:</td><td>Nikolai Ivanov</td></tr>'
+        '<tr valign="top"><td>Your Email Address:</td><td>n.ivanov@inbox.ru</td></tr>'
+        '<tr valign="top"><td>Phone:</td><td>8-912-555-12-18</td></tr>'
+        '<tr valign="top"><td>Regarding:</td><td>Price list</td></tr>'
+        '<tr valign="top"><td>Message:</td><td>Send me the price list for pipes.</td></tr>'
+        "</table>"
+    )), subject="Contact form", frm="RostFerrum <noreply@rostferrum.ru>", smtp=True),
+    name="Nikolai Ivanov", phone="+79125551218", email="n.ivanov@inbox.ru",
+    message="Send me the price list for pipes.",
+))
+
+# --- DataLife Engine feedback, windows-1251 --------------------------------------------------
+_DLE = (
+    "Уважаемый admin,\n\n"
+    "это письмо отправлено вам с сайта https://rostferrum.ru/ через форму обратной связи.\n\n"
+    "------------------------------------------------\n"
+    "Логин отправителя: Гость\n"
+    "Имя отправителя: Пётр Голованов\n"
+    "E-mail отправителя: p.golovanov@mail.ru\n"
+    "IP адрес отправителя: 198.51.100.92\n"
+    "Тема сообщения: Заказ металла\n"
+    "------------------------------------------------\n"
+    "Текст сообщения\n"
+    "------------------------------------------------\n\n"
+    "Нужен лист 2 мм, 30 штук. Телефон 89125551219.\n"
+)
+case(V(
+    "dle-feedback-cp1251",
+    phpmailer(leaf("text/plain", _DLE, "8bit", "windows-1251"),
+              subject="Заказ металла", frm="RostFerrum <admin@rostferrum.ru>",
+              reply_to="p.golovanov@mail.ru"),
+    name="Пётр Голованов", phone="+79125551219", email="p.golovanov@mail.ru",
+    message="Нужен лист 2 мм, 30 штук. Телефон 89125551219.",
+    absent_extra=("IP адрес отправителя",),
+))
+
+# --- OpenCart contact with a phone typed in the enquiry text ---------------------------------
+case(V(
+    "opencart-phone-in-enquiry",
+    ("Return-Path: <shop@rostferrum.ru>\r\nDelivered-To: sales@rostferrum.ru\r\n"
+     "MIME-Version: 1.0\r\nTo: <sales@rostferrum.ru>\r\n"
+     f"Subject: {_b64h('Запрос Ильин Богдан')}\r\n"
+     "Date: Mon, 16 Nov 2026 16:22:10 +0500\r\n"
+     f"From: {_b64h('Ильин Богдан')} <shop@rostferrum.ru>\r\n"
+     f"Reply-To: {_b64h('b.ilin@inbox.ru')} <b.ilin@inbox.ru>\r\n"
+     "X-Mailer: PHP/7.4.33\r\n"
+     'Content-Type: multipart/mixed; boundary="----=_NextPart_7d1e"\r\n\r\n'
+     "------=_NextPart_7d1e\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+     "Content-Transfer-Encoding: 8bit\r\n\r\n"
+     "Добрый день! Нужна труба 57х3,5, 100 м. Перезвоните: 8 (912) 555-12-20.\r\n\r\n"
+     "------=_NextPart_7d1e--\r\n").encode(),
+    name="Ильин Богдан", phone="+79125551220", email="b.ilin@inbox.ru",
+    message="Добрый день! Нужна труба 57х3,5, 100 м. Перезвоните: 8 (912) 555-12-20.",
+))
+
+# --- CF7 with checkboxes, radio buttons and a date field ------------------------------------
+case(V(
+    "cf7-checkboxes-radio-date",
+    phpmailer(leaf("text/plain", (
+        "Имя: Евгения\nТелефон: 8 912 555 12 21\nE-mail: evgenia@metall-snab.example\n"
+        "Услуги: Резка, Гибка, Доставка\n"
+        "Способ связи: Телефон\n"
+        "Желаемая дата доставки: 2026-11-20\n"
+        "Сообщение: Лист 3 мм, раскрой по чертежу.\n\n-- \n"
+        "Это сообщение отправлено с сайта РостФеррум (https://rostferrum.ru)\n"
+    )), subject='РостФеррум "Заявка"', frm=WP, reply_to="evgenia@metall-snab.example"),
+    name="Евгения", phone="+79125551221", email="evgenia@metall-snab.example",
+    message="Лист 3 мм, раскрой по чертежу.",
+    extra={"Услуги": "Резка, Гибка, Доставка", "Способ связи": "Телефон",
+           "Желаемая дата доставки": "2026-11-20"},
+))
+
+# --- a name field holding the full ФИО and the company -----------------------------------------
+case(V(
+    "name-fio-and-company",
+    phpmailer(_html(
+        "Имя: Иванов Иван Иванович, ООО Ромашка<br>Телефон: +7 912 555-12-22<br>"
+        "Сообщение: Прошу счёт.<br>"
+    ), subject="Заявка", frm=WP),
+    name="Иванов Иван Иванович, ООО Ромашка", phone="+79125551222", message="Прошу счёт.",
+))
+
+# --- a phone typed with Cyrillic letters (З for 3) is garbage ----------------------------------
+case(V(
+    "phone-cyrillic-letters-garbage",
+    phpmailer(leaf("text/plain", (
+        "Имя: Всеволод\nТелефон: 8-912-ЗЗЗ-44-55\nСообщение: Нужен уголок\n"
+    )), subject="Заявка", frm=WP),
+    name="Всеволод", phone=None, message="Нужен уголок",
+))
+
+# --- an e-mail as a mailto link in 'Label: value<br>' lines -----------------------------------
+case(V(
+    "email-mailto-link-in-br-lines",
+    phpmailer(_html(
+        'Имя: Алиса<br>Телефон: 89125551223<br>E-mail: <a href="mailto:alisa.k@yandex.ru" '
+        'target="_blank">alisa.k@yandex.ru</a><br>Сообщение: Прайс на сетку<br>'
+    ), subject="Заявка", frm=WP),
+    name="Алиса", phone="+79125551223", email="alisa.k@yandex.ru", message="Прайс на сетку",
+))
+
+# --- labels in upper case ----------------------------------------------------------------------
+case(V(
+    "labels-upper-case",
+    phpmailer(leaf("text/plain", (
+        "ИМЯ: Семён Кравец\nТЕЛЕФОН: 8 912 555 12 24\nE-MAIL: s.kravets@mail.ru\n"
+        "КОМПАНИЯ: ООО «Кровля»\nСООБЩЕНИЕ: Нужен профнастил НС35\n"
+    )), subject="ЗАЯВКА С САЙТА", frm="noreply@rostferrum.ru", smtp=True),
+    name="Семён Кравец", phone="+79125551224", email="s.kravets@mail.ru",
+    message="Нужен профнастил НС35", extra={"КОМПАНИЯ": "ООО «Кровля»"},
+))
+
+# --- labels with asterisks and non-breaking spaces -------------------------------------------
+case(V(
+    "labels-asterisks-and-nbsp",
+    phpmailer(_html(
+        "<p>Имя*:&nbsp;Влада</p><p>Телефон&nbsp;*:&nbsp;+7&nbsp;912&nbsp;555-12-25</p>"
+        "<p>E-mail*: vlada.m@list.ru</p><p>Компания\u00a0*:\u00a0ИП Миронова</p>"
+        "<p>Комментарий: Арматура 10 мм</p>"
+    ), subject="Заявка", frm=WP),
+    name="Влада", phone="+79125551225", email="vlada.m@list.ru", message="Арматура 10 мм",
+    extra={"Компания": "ИП Миронова"},
+))
+
+# --- 'Label — value' with an em dash ----------------------------------------------------------
+case(V(
+    "labels-em-dash",
+    phpmailer(leaf("text/plain", (
+        "Новая заявка с сайта\n\n"
+        "Имя — Глеб Тарасов\nТелефон — 8 (912) 555-12-26\nE-mail — g.tarasov@mail.ru\n"
+        "Сообщение — Нужна балка 20Б1\n"
+    )), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Глеб Тарасов", phone="+79125551226", email="g.tarasov@mail.ru",
+    message="Нужна балка 20Б1",
+))
+
+# --- tab-separated 'Label<TAB>value' ----------------------------------------------------------
+case(V(
+    "labels-tab-separated",
+    phpmailer(leaf("text/plain", (
+        "Заявка с сайта rostferrum.ru\n\n"
+        "Имя\tЛюдмила Зайцева\nТелефон\t+7 912 555 12 27\nE-mail\tl.zaitseva@yandex.ru\n"
+        "Город\tКурган\nСообщение\tНужен круг 20 мм, 1 т\n"
+    )), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Людмила Зайцева", phone="+79125551227", email="l.zaitseva@yandex.ru",
+    message="Нужен круг 20 мм, 1 т", extra={"Город": "Курган"},
+))
+
+# --- Fluent Forms-style multipart with an upload attached ------------------------------------
+case(V(
+    "wp-plugin-html-with-png-attachment",
+    phpmailer(multipart("mixed", "b1=_ff7", [
+        _html("<p><strong>Имя:</strong> Оскар</p><p><strong>Телефон:</strong> 89125551228</p>"
+              "<p><strong>Сообщение:</strong> Чертёж во вложении</p>"),
+        attachment(rfc2047_name("чертёж.png"), PNG, "image/png"),
+    ]), subject="Заявка", frm=WP),
+    name="Оскар", phone="+79125551228", message="Чертёж во вложении",
+    files=[("чертёж.png", PNG)],
+))
+
+
+# ---------------------------------------------------------------------------- test
+
+def test_enough_variants() -> None:
+    """This file adds at least twenty-five distinct messages."""
+    assert len(CASES) >= 25
+    assert len({v.id for v in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("v", [pytest.param(v, id=v.id) for v in CASES])
+def test_variant(v: V) -> None:
+    """The message parses to the extraction a person would agree on (README comparison)."""
+    got = to_json(parse_message(v.raw))
+    problems = _problems(v, got)
+    assert not problems, "\n".join(problems)
