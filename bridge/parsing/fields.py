@@ -15,9 +15,12 @@ Layouts (see corpus/README.md):
   ``Order #123`` titles); a value continues on the next lines (a label alone on its line
   takes the following lines as its value) until the next label, a separator or a
   platform footer; a client label alone above a ``-----`` rule (DLE) is a heading whose
-  value is the text under the rule;
+  value is the text under the rule; a closing line with the platform's name under it
+  ("Regards,", "Zoho Forms") ends the mail;
 * ``enquiry``: Joomla com_contact: an intro line ending in ``:``, ``Name <address>``, a
   blank line, the enquiry text;
+* ``address``: a shop order's ``Billing address`` block (name, address lines, phone,
+  e-mail), mixed with the order table (WooCommerce);
 * ``tabs``: ``Label<TAB>value`` lines (a table rendered to text by a mail client);
 * ``dashes``: WPForms plain text ``--- Label ---`` then the value;
 * ``stars``: 1C-Bitrix form module: title line, a ``*****`` line, the value;
@@ -48,6 +51,7 @@ from bridge.model import ParseOptions
 from bridge.parsing.htmltext import bold_pairs, html_to_text, parse_html, table_pairs
 from bridge.parsing.labels import (
     CLIENT_KINDS,
+    ROBOT_NAMES,
     is_empty_value,
     is_known_label,
     label_kind,
@@ -329,6 +333,24 @@ def _inside(cur: _Open, prev_blank: bool, field_list: bool) -> bool:
     return False
 
 
+_SIGNED_BY_PLATFORM = re.compile(
+    r"\b(?:team|forms?|support|notifications?|robot|команда|формы|поддержка|"
+    r"уведомлени\w*|робот)\b",
+    re.IGNORECASE,
+)
+
+
+def _platform_signature(lines: list[str], i: int) -> bool:
+    """A closing line ("Regards,") and at most two short lines naming the platform ("Zoho
+    Forms", "The Wufoo Team") that end the mail: the template's, not the client's text."""
+    if not _SIGN_OFF.match(lines[i].strip()):
+        return False
+    tail = [x.strip() for x in lines[i + 1:] if x.strip()]
+    return 1 <= len(tail) <= 2 and all(len(x.split()) <= 4 for x in tail) \
+        and any(_SIGNED_BY_PLATFORM.search(x) or normalize_label(x) in ROBOT_NAMES
+                for x in tail)
+
+
 _UNDERLINE = re.compile(r"[-=_]{3,}")
 
 
@@ -356,6 +378,8 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
         stripped = line.strip()
         blank = not stripped
         if not blank and _signs_off(stripped, pairs, cur, options):
+            break
+        if not blank and prev_blank and _platform_signature(lines, i):
             break
         if not blank and is_footer(stripped):
             heading = _underlined(lines, i, found_at, options)
@@ -636,9 +660,53 @@ def enquiry_pairs(text: str, options: ParseOptions) -> list[Pair]:
     return []
 
 
+_ADDRESS_HEADING = re.compile(
+    r"^(?P<label>(?:billing|payment|shipping|delivery) address|"
+    r"(?:платежный|платёжный) адрес|адрес плательщика|адрес доставки)[ \t]*:?$",
+    re.IGNORECASE,
+)
+_PHONE_LINE = re.compile(r"^(?:tel\.?|phone|тел\.?|телефон)?[:\s]*\+?[\d\s()\-–.]{7,20}$",
+                         re.IGNORECASE)
+_MAIL_LINE = re.compile(r"^(?:e-?mail:?\s*)?[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+$", re.IGNORECASE)
+
+
+def address_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """A shop order's address block (WooCommerce, Shopify, OpenCart orders): a ``Billing
+    address`` heading, then the customer's name, address lines, phone and e-mail, one a
+    line. The billing block wins over the shipping block."""
+    lines = [line.strip() for line in text.split("\n")]
+    blocks: list[list[Pair]] = []
+    for i, line in enumerate(lines):
+        m = _ADDRESS_HEADING.match(line)
+        if not m:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j]:
+            j += 1
+        block: list[str] = []
+        while j < len(lines) and lines[j] and not is_footer(lines[j]):
+            block.append(lines[j])
+            j += 1
+        phones = [x for x in block if _PHONE_LINE.match(x) and sum(c.isdigit() for c in x) >= 7]
+        mails = [x for x in block if _MAIL_LINE.match(x)]
+        rest = [x for x in block if x not in phones and x not in mails]
+        if not rest or not (phones or mails) or len(rest[0].split()) > 5 \
+                or any(ch.isdigit() for ch in rest[0]):
+            continue
+        pairs: list[Pair] = [("Name", rest[0])]
+        pairs += [("Phone", x) for x in phones[:1]] + [("E-mail", x) for x in mails[:1]]
+        if rest[1:]:
+            pairs.append((m.group("label"), "\n".join(rest[1:])))
+        blocks.append(pairs)
+        if not re.match(r"shipping|delivery|адрес доставки", line, re.IGNORECASE):
+            break  # the billing block is the customer's
+    return blocks[-1] if blocks else []
+
+
 _TEXT_LAYOUTS = (
     ("colon", colon_pairs),
     ("enquiry", enquiry_pairs),
+    ("address", address_pairs),
     ("tabs", tab_pairs),
     ("dashes", dashes_pairs),
     ("stars", stars_pairs),
@@ -692,7 +760,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-_MIXABLE = frozenset({"table", "bold", "colon", "lines"})
+_MIXABLE = frozenset({"table", "bold", "colon", "lines", "address"})
 
 
 def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tuple[Pair, ...]:

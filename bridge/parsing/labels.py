@@ -149,6 +149,8 @@ def _fuzzy_kind(key: str) -> str:
         return "name"
     if re.search(r"^(your |full |contact |customer )?name\b", key) and "company" not in key:
         return "name"
+    if re.search(r"^(?:(?:what['’]?s|what is|and) )?your (?:full )?name\b", key):
+        return "name"  # a survey's question label (Typeform: "What's your name?")
     if re.search(r"\b(message|comments?|enquiry|inquiry)\b|^(ваш[еа]? )?(сообщение|комментари)",
                  key):
         return "message"
