@@ -616,6 +616,152 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 2
+
+# --- Joomla com_contact on a Russian site, Joomla 4 custom fields after the text -----------------
+case(V(
+    "joomla-com-contact-russian-custom-fields",
+    phpmailer(leaf("text/plain", (
+        "Это сообщение было отправлено через https://rostferrum.ru/ пользователем:\n"
+        "Тихон Зуев <t.zuev@mail.ru>\r\n\r\n"
+        "Нужен лист нержавеющий AISI 304, 2 мм, 10 листов."
+    )), subject="РостФеррум: Нержавейка", frm="РостФеррум <noreply@rostferrum.ru>",
+        reply_to="Тихон Зуев <t.zuev@mail.ru>", smtp=True),
+    name="Тихон Зуев", phone=None, email="t.zuev@mail.ru",
+    message="Нужен лист нержавеющий AISI 304, 2 мм, 10 листов.",
+))
+
+# --- WooCommerce 'New order' with a customer note and the billing address --------------------
+_WOO = (
+    "<p>You’ve received the following order from Ilya Markov:</p>"
+    "<h2>[Order #4127] (November 16, 2026)</h2>"
+    '<table class="td" cellspacing="0" cellpadding="6" border="1"><thead><tr>'
+    '<th class="td">Product</th><th class="td">Quantity</th><th class="td">Price</th></tr>'
+    "</thead><tbody><tr class=\"order_item\"><td class=\"td\">Rebar A500C 12 mm</td>"
+    '<td class="td">2</td><td class="td"><span class="woocommerce-Price-amount amount">'
+    "96 000,00&nbsp;₽</span></td></tr></tbody><tfoot>"
+    '<tr><th class="td" scope="row" colspan="2">Subtotal:</th><td class="td">96 000,00&nbsp;₽'
+    "</td></tr>"
+    '<tr><th class="td" scope="row" colspan="2">Payment method:</th><td class="td">'
+    "Bank transfer</td></tr>"
+    '<tr><th class="td" scope="row" colspan="2">Total:</th><td class="td">96 000,00&nbsp;₽'
+    "</td></tr>"
+    '<tr><th class="td" scope="row" colspan="2">Note:</th><td class="td">Deliver after 12:00,'
+    " please.</td></tr></tfoot></table>"
+    '<table id="addresses"><tr><td><h2>Billing address</h2><address class="address">'
+    "Ilya Markov<br/>Metallbaza LLC<br/>ul. Lenina 1<br/>Yekaterinburg<br/>620000<br/>"
+    '<a href="tel:+79125551230">+79125551230</a><br/>'
+    '<a href="mailto:i.markov@metallbaza.example">i.markov@metallbaza.example</a>'
+    "</address></td></tr></table>"
+)
+case(V(
+    "woocommerce-new-order-note",
+    phpmailer(_html(_WOO), subject="[RostFerrum]: New order #4127", frm=WP),
+    name="Ilya Markov", phone="+79125551230", email="i.markov@metallbaza.example",
+    message="Deliver after 12:00, please.",
+    extra={"Billing address": "Metallbaza LLC\nul. Lenina 1\nYekaterinburg\n620000"},
+))
+
+# --- Typeform with question labels ---------------------------------------------------------------
+case(V(
+    "typeform-question-labels",
+    saas(alt(
+        "New response to Quote\n\nWhat's your name?\nHenrik Larsen\n\n"
+        "What's your phone number?\n+45 20 12 34 56\n\nAnd your email?\n"
+        "henrik@byg.example\n\nWhat do you need?\nHEB 240 beams, 8 pcs\n",
+        html_doc(
+            "<h2>New response to Quote</h2>"
+            "<p><strong>What&#39;s your name?</strong></p><p>Henrik Larsen</p>"
+            "<p><strong>What&#39;s your phone number?</strong></p><p>+45 20 12 34 56</p>"
+            "<p><strong>And your email?</strong></p><p>henrik@byg.example</p>"
+            "<p><strong>What do you need?</strong></p><p>HEB 240 beams, 8 pcs</p>"),
+        "base64"),
+        subject="New response: Quote", frm="Typeform <notifications@typeform.com>"),
+    name="Henrik Larsen", phone="+4520123456", email="henrik@byg.example",
+    extra={"What do you need?": "HEB 240 beams, 8 pcs"},
+))
+
+# --- Wufoo: th label / td value rows -------------------------------------------------------------
+case(V(
+    "wufoo-th-td-table",
+    saas(_html(
+        '<table cellpadding="0" cellspacing="0" border="0"><tbody>'
+        '<tr><th style="text-align:left;padding:7px 9px;">Name</th>'
+        '<td style="padding:7px 9px;">Paulina Nowak</td></tr>'
+        '<tr><th style="text-align:left;padding:7px 9px;">Email</th>'
+        '<td style="padding:7px 9px;"><a href="mailto:p.nowak@stal.example">'
+        "p.nowak@stal.example</a></td></tr>"
+        '<tr><th style="text-align:left;padding:7px 9px;">Phone Number</th>'
+        '<td style="padding:7px 9px;">+48 601 234 567</td></tr>'
+        '<tr><th style="text-align:left;padding:7px 9px;">Message</th>'
+        '<td style="padding:7px 9px;">Need 12 t of angle bar 50x5.</td></tr>'
+        "</tbody></table>", "quoted-printable"),
+        subject="Contact Form [#12]", frm="Wufoo <no-reply@wufoo.com>",
+        reply_to="p.nowak@stal.example"),
+    name="Paulina Nowak", phone="+48601234567", email="p.nowak@stal.example",
+    message="Need 12 t of angle bar 50x5.",
+))
+
+# --- value on the next line after a bold label in the same paragraph ---------------------------
+case(V(
+    "bold-label-br-value",
+    phpmailer(_html(
+        "<p><b>Имя:</b><br>Кира Савельева</p><p><b>Телефон:</b><br>+7 912 555-12-31</p>"
+        "<p><b>Сообщение:</b><br>Нужна арматура 8 мм, 500 кг.<br>Самовывоз.</p>"
+    ), subject="Заявка", frm=WP),
+    name="Кира Савельева", phone="+79125551231",
+    message="Нужна арматура 8 мм, 500 кг.\nСамовывоз.",
+))
+
+# --- <dl> list (uKit / Webnode style) ------------------------------------------------------------
+case(V(
+    "definition-list",
+    saas(_html(
+        "<h3>Новая заявка с сайта</h3><dl>"
+        "<dt>Имя</dt><dd>Фёдор Киселёв</dd><dt>Телефон</dt><dd>8 912 555 12 32</dd>"
+        "<dt>Email</dt><dd>f.kiselev@yandex.ru</dd><dt>Комментарий</dt><dd>Балка 30Б1</dd>"
+        "</dl>", "base64"),
+        subject="Новая заявка", frm="uKit <noreply@ukit.com>"),
+    name="Фёдор Киселёв", phone="+79125551232", email="f.kiselev@yandex.ru",
+    message="Балка 30Б1",
+))
+
+# --- amoCRM-style: Фамилия printed before Имя -------------------------------------------------
+case(V(
+    "surname-before-first-name",
+    saas(leaf("text/plain", (
+        "Новая заявка с формы «Консультация»\n\n"
+        "Фамилия: Мельников\nИмя: Артур\nТелефон: +7 912 555 12 33\n"
+        "Email: a.melnikov@gmail.com\n"
+    ), "base64"), subject="Новая заявка", frm="amoCRM <noreply@amocrm.ru>"),
+    name="Мельников Артур", phone="+79125551233", email="a.melnikov@gmail.com",
+))
+
+# --- Zoho Forms: 'Name' with nested First / Last lines -----------------------------------------
+case(V(
+    "zoho-forms-plain",
+    saas(leaf("text/plain", (
+        "Hi,\n\nYou have a new entry for the form Contact Us.\n\n"
+        "Name : Lucas Moreau\nEmail : lucas.moreau@acier.example\n"
+        "Phone : +33 6 12 34 56 78\nMessage : Prix pour 5 t de tôle 3 mm ?\n\n"
+        "Regards,\nZoho Forms\n"
+    ), "quoted-printable"), subject="New entry: Contact Us",
+        frm="Zoho Forms <notification@zohoforms.com>"),
+    name="Lucas Moreau", phone="+33612345678", email="lucas.moreau@acier.example",
+    message="Prix pour 5 t de tôle 3 mm ?",
+))
+
+# --- Cyrillic О for zero inside a phone is garbage, the real number is in the message ----------
+case(V(
+    "phone-cyrillic-o-garbage-number-in-message",
+    phpmailer(leaf("text/plain", (
+        "Имя: Игнат\nТелефон: 8 912 555 12 ОЗ\n"
+        "Сообщение: Если не дозвонитесь, пишите на почту.\n"
+    )), subject="Заявка", frm=WP),
+    name="Игнат", phone=None, message="Если не дозвонитесь, пишите на почту.",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
