@@ -21,6 +21,7 @@ Kinds returned by :func:`label_kind`:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -35,7 +36,20 @@ def normalize_label(label: str) -> str:
     text = label.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е")
     text = _SPACES.sub(" ", text).strip()
     text = text.rstrip(":*：. ").lstrip("* ")
+    if text and not text[0].isalnum():
+        text = _strip_pictograms(text)
     return text.casefold()
+
+
+_DECORATION = frozenset({"So", "Sk", "Sm", "Mn", "Me", "Cf", "Co", "Zs"})
+
+
+def _strip_pictograms(text: str) -> str:
+    """Drop emoji and symbols in front of a label ("📞 Телефон", "✉️ Email", "► Имя")."""
+    i = 0
+    while i < len(text) and (unicodedata.category(text[i]) in _DECORATION or text[i] in "* "):
+        i += 1
+    return text[i:] or text
 
 
 def _norm_set(words: Iterable[str]) -> frozenset[str]:
