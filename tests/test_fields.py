@@ -1021,3 +1021,61 @@ def test_unreplaced_template_tag_is_empty(tag: str) -> None:
     """A CMS tag left in the mail because the form lacks the field is no value."""
     p = _parse(f"Имя: Леонид\nТелефон: {tag}\nE-mail: leonid@x.example\n")
     assert (p.phone, p.extra) == (None, ())
+
+
+def test_joomla_enquiry_layout() -> None:
+    """Joomla com_contact: intro line, 'Name <address>' line, blank line, enquiry text."""
+    p = _parse("This is an enquiry e-mail via https://x.example/ from:\n"
+               "Ann Lee <ann@lee.example>\n\nNeed 5 t of rebar.\nPhone 8 912 100 20 30.\n")
+    assert (p.name, p.email, p.phone) == ("Ann Lee", "ann@lee.example", "+79121002030")
+    assert p.message == "Need 5 t of rebar.\nPhone 8 912 100 20 30."
+
+
+def test_client_label_above_a_rule_is_a_heading() -> None:
+    """DLE: 'Текст сообщения' over a dashed rule takes the text under the rule."""
+    p = _parse("Имя отправителя: Пётр\n-----------\nТекст сообщения\n-----------\n\n"
+               "Нужен лист 2 мм.\n")
+    assert (p.name, p.message) == ("Пётр", "Нужен лист 2 мм.")
+
+
+def test_ip_labels_are_metadata() -> None:
+    """'IP отправителя' and 'IP адрес отправителя' are the platform's, not extra fields."""
+    assert label_kind("IP отправителя") == "meta"
+    assert label_kind("IP адрес отправителя:") == "meta"
+
+
+def test_one_word_name_beside_surname_is_the_first_name() -> None:
+    """'Имя: Лев' + 'Фамилия: Гусев' is 'Лев Гусев'; a full name field is kept as it is."""
+    assert _parse("Имя: Лев\nФамилия: Гусев\nТелефон: 89125551215\n").name == "Лев Гусев"
+    assert _parse("Фамилия: Гусев\nИмя: Лев\nТелефон: 89125551215\n").name == "Гусев Лев"
+    assert _parse("Имя: Лев Гусев\nФамилия: Гусев\nТелефон: 89125551215\n").name == "Лев Гусев"
+
+
+def test_order_billing_address_block() -> None:
+    """A shop order's 'Billing address' block gives name, phone and e-mail; the rest is extra."""
+    p = _parse("Order #12\n\nNote: Call first\n\nBilling address\nIvan Ivanov\nul. Lenina 1\n"
+               "+79125551230\nivan@x.example\n")
+    assert (p.name, p.phone, p.email) == ("Ivan Ivanov", "+79125551230", "ivan@x.example")
+    assert dict(p.extra).get("Billing address") == "ul. Lenina 1"
+
+
+def test_delivery_address_field_without_contacts_is_not_a_block() -> None:
+    """A form's own 'Адрес доставки' field (no phone/e-mail under it) stays an extra field."""
+    p = _parse("Имя: Олег\nТелефон: 89125551231\n\nАдрес доставки\nг. Курган, ул. Мира 5\n")
+    assert p.name == "Олег" and dict(p.extra).get("Адрес доставки") == "г. Курган, ул. Мира 5"
+
+
+def test_platform_signature_ends_the_message_but_a_client_signature_stays() -> None:
+    """'Regards,' + 'Zoho Forms' is the template's; the client's own sign-off is their text."""
+    p = _parse("Name : Lucas\nPhone : +33 6 12 34 56 78\nMessage : Price?\n\n"
+               "Regards,\nZoho Forms\n")
+    assert p.message == "Price?"
+    p = _parse("Имя: Иван\nТелефон: 89125551232\nСообщение: Нужен счёт.\n\n"
+               "С уважением,\nИван Петров\n")
+    assert p.message == "Нужен счёт.\n\nС уважением,\nИван Петров"
+
+
+@pytest.mark.parametrize("label", ["📞 Телефон", "✉️ Email", "► Имя", "What’s your name?"])
+def test_decorated_and_question_labels(label: str) -> None:
+    """Emoji or a symbol before a label, and a survey's name question, keep their meaning."""
+    assert label_kind(label) in ("phone", "email", "name")

@@ -762,6 +762,108 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 3
+
+# --- WooCommerce in Russian: 'Платёжный адрес' without links, 'Примечание:' -------------------
+case(V(
+    "woocommerce-russian-billing-block",
+    phpmailer(_html(
+        "<p>Вы получили заказ от Иванова Петра:</p><h2>[Заказ №4130] (16.11.2026)</h2>"
+        '<table class="td"><thead><tr><th>Товар</th><th>Количество</th><th>Цена</th></tr>'
+        "</thead><tbody><tr><td>Швеллер 12П</td><td>10</td><td>54 000,00&nbsp;₽</td></tr>"
+        "</tbody><tfoot><tr><th colspan=\"2\">Итого:</th><td>54 000,00&nbsp;₽</td></tr>"
+        "<tr><th colspan=\"2\">Примечание:</th><td>Нужна доставка манипулятором.</td></tr>"
+        "</tfoot></table>"
+        "<h2>Платёжный адрес</h2><address>Пётр Иванов<br/>ООО «Стройка»<br/>"
+        "Екатеринбург<br/>89125551240<br/>p.ivanov@stroyka.example</address>"
+        "<h2>Адрес доставки</h2><address>Пётр Иванов<br/>ул. Фронтовых бригад, 18</address>"
+    ), subject="[РостФеррум]: Новый заказ #4130", frm=WP),
+    name="Пётр Иванов", phone="+79125551240", email="p.ivanov@stroyka.example",
+    message="Нужна доставка манипулятором.",
+))
+
+# --- emoji in front of the labels (Taplink / Marquiz style) ------------------------------------
+case(V(
+    "emoji-before-labels",
+    saas(leaf("text/plain", (
+        "🔥 Новая заявка!\n\n👤 Имя: Ростислав\n📞 Телефон: +7 912 555-12-41\n"
+        "✉️ Email: rostislav@mail.ru\n💬 Комментарий: Нужен расчёт кровли\n"
+    ), "base64"), subject="Новая заявка", frm="Taplink <noreply@taplink.cc>"),
+    name="Ростислав", phone="+79125551241", email="rostislav@mail.ru",
+    message="Нужен расчёт кровли",
+))
+
+# --- a non-breaking hyphen and a non-breaking space inside labels -------------------------------
+case(V(
+    "labels-nonbreaking-hyphen-and-space",
+    phpmailer(leaf("text/plain", (
+        "Ваше\u00a0имя: Арсений\nНомер\u00a0телефона: 8 912 555 12 42\n"
+        "E\u2011mail: arseniy@yandex.ru\nСообщение: Счёт на трубу\n"
+    )), subject="Заявка", frm=WP),
+    name="Арсений", phone="+79125551242", email="arseniy@yandex.ru", message="Счёт на трубу",
+))
+
+# --- 'Label — value' paragraphs in HTML --------------------------------------------------------
+case(V(
+    "labels-em-dash-html",
+    saas(_html(
+        "<p>Имя — Лилия Ковалёва</p><p>Телефон — +7 (912) 555-12-43</p>"
+        "<p>Почта — liliya.k@bk.ru</p><p>Комментарий — Лист 1,5 мм, 20 шт.</p>",
+        "base64"), subject="Заявка с сайта", frm="Сайт <noreply@rostferrum.ru>"),
+    name="Лилия Ковалёва", phone="+79125551243", email="liliya.k@bk.ru",
+    message="Лист 1,5 мм, 20 шт.",
+))
+
+# --- tab-separated with colons and an unknown extra -------------------------------------------
+case(V(
+    "labels-tab-with-colons",
+    phpmailer(leaf("text/plain", (
+        "Имя:\tДенис Абрамов\nТелефон:\t+375 29 555-12-44\nE-mail:\td.abramov@tut.by\n"
+        "Объём:\t12 т\nКомментарий:\tДоставка в Минск\n"
+    )), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Денис Абрамов", phone="+375295551244", email="d.abramov@tut.by",
+    message="Доставка в Минск", extra={"Объём": "12 т"},
+))
+
+# --- HubSpot 'Mobile phone number' and e-mail in Reply-To only --------------------------------
+case(V(
+    "hubspot-mobile-phone-label",
+    saas(leaf("text/plain", (
+        "New form submission on RostFerrum\n\nFirst name: Priya\nLast name: Sharma\n"
+        "Mobile phone number: +91 98765 43210\nEmail: priya.sharma@infra.example\n"
+        "Company name: Infra Build Pvt Ltd\nMessage: Need a quote for TMT bars.\n\n"
+        "View contact record: https://app.hubspot.com/contacts/4012345/record/0-1/902\n"
+    ), "quoted-printable"), subject="New form submission on RostFerrum",
+        frm="HubSpot <noreply@notifications.hubspot.com>"),
+    name="Priya Sharma", phone="+919876543210", email="priya.sharma@infra.example",
+    message="Need a quote for TMT bars.", extra={"Company name": "Infra Build Pvt Ltd"},
+))
+
+# --- Mobirise formoid: lower-case keys in a two-column table -----------------------------------
+case(V(
+    "mobirise-lowercase-keys-table",
+    phpmailer(_html(
+        "<table><tr><td><b>name</b></td><td>Святослав Рыбин</td></tr>"
+        "<tr><td><b>phone</b></td><td>+7 912 555 12 45</td></tr>"
+        "<tr><td><b>email</b></td><td>s.rybin@gmail.com</td></tr>"
+        "<tr><td><b>message</b></td><td>Сетка рабица, 10 рулонов</td></tr></table>"
+    ), subject="Mobirise form", frm="noreply@rostferrum.ru", smtp=True),
+    name="Святослав Рыбин", phone="+79125551245", email="s.rybin@gmail.com",
+    message="Сетка рабица, 10 рулонов",
+))
+
+# --- Russian Caldera/Contact-form with 'ТЕЛЕФОН*' heading lines (label, value on next line) -----
+case(V(
+    "uppercase-asterisk-label-lines",
+    phpmailer(leaf("text/plain", (
+        "ВАШЕ ИМЯ*\nЗлата\n\nТЕЛЕФОН*\n+7 912 555 12 46\n\nE-MAIL\nzlata@list.ru\n\n"
+        "ВАШ ВОПРОС\nЕсть ли квадрат 20х20?\n"
+    )), subject="Заявка", frm=WP),
+    name="Злата", phone="+79125551246", email="zlata@list.ru",
+    message="Есть ли квадрат 20х20?",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
