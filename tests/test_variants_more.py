@@ -864,6 +864,97 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 4
+
+# --- label and value in sibling <div>s (newer builders' card layout) ----------------------------
+_CARD = ('<div style="margin-bottom:12px"><div style="color:#888;font-size:12px">{label}</div>'
+         '<div style="font-size:15px">{value}</div></div>')
+case(V(
+    "div-card-label-value",
+    saas(_html(
+        "<h2>Новая заявка</h2>"
+        + _CARD.format(label="Имя", value="Эмиль Гарипов")
+        + _CARD.format(label="Телефон", value="+7 912 555-12-52")
+        + _CARD.format(label="Email", value="emil.g@mail.ru")
+        + _CARD.format(label="Комментарий", value="Нужен лист ПВЛ 506")
+        + _CARD.format(label="Страница", value="https://rostferrum.ru/pvl/"),
+        "base64"), subject="Новая заявка с сайта", frm="Сайт <noreply@rostferrum.ru>"),
+    name="Эмиль Гарипов", phone="+79125551252", email="emil.g@mail.ru",
+    message="Нужен лист ПВЛ 506", extra={"Страница": "https://rostferrum.ru/pvl/"},
+))
+
+# --- a messenger field: 'WhatsApp/Telegram' is a phone, a Telegram handle is an extra ----------
+case(V(
+    "messenger-fields",
+    phpmailer(leaf("text/plain", (
+        "Имя: Марат\nWhatsApp/Telegram: +7 912 555-12-53\nTelegram-ник: @marat_stroy\n"
+        "Сообщение: Напишите в мессенджер\n"
+    )), subject="Заявка", frm=WP),
+    name="Марат", phone="+79125551253", message="Напишите в мессенджер",
+    extra={"Telegram-ник": "@marat_stroy"},
+))
+
+# --- Formspree with the honeypot and subject keys -----------------------------------------------
+case(V(
+    "formspree-honeypot-and-subject-keys",
+    saas(leaf("text/plain", (
+        "Someone just submitted your form on rostferrum.ru.\n\nHere's what they had to say:\n\n"
+        "name:\nВасилиса\n\nemail:\nvasilisa@yandex.ru\n\nphone:\n89125551254\n\n"
+        "message:\nНужна профтруба 60х40\n\n_subject:\nЗаявка с лендинга\n\n"
+        "Submitted 10:15 AM - 16 November 2026\n"
+    ), "8bit"), subject="New submission from rostferrum.ru",
+        frm="Formspree <noreply@formspree.io>", reply_to="vasilisa@yandex.ru"),
+    name="Василиса", phone="+79125551254", email="vasilisa@yandex.ru",
+    message="Нужна профтруба 60х40",
+))
+
+# --- Yandex Forms: several choices in one answer --------------------------------------------
+case(V(
+    "yandex-forms-multiple-choice",
+    saas(alt(
+        "Ответ на форму «Заявка на металл»\n\nВаше имя\nАнатолий\n\nТелефон\n+79125551255\n\n"
+        "Что нужно?\nАрматура, Уголок, Швеллер\n\nКомментарий\nВсё по ГОСТ\n",
+        html_doc(
+            "<p>Ответ на форму «Заявка на металл»</p>"
+            "<p><b>Ваше имя</b><br>Анатолий</p><p><b>Телефон</b><br>+79125551255</p>"
+            "<p><b>Что нужно?</b><br>Арматура, Уголок, Швеллер</p>"
+            "<p><b>Комментарий</b><br>Всё по ГОСТ</p>"), "base64"),
+        subject="Заявка на металл", frm="Яндекс Формы <forms@yandex.ru>"),
+    name="Анатолий", phone="+79125551255", message="Всё по ГОСТ",
+    extra={"Что нужно?": "Арматура, Уголок, Швеллер"},
+))
+
+# --- windows-1251 quoted-printable HTML table from an old Joomla extension ----------------------
+case(V(
+    "joomla-extension-cp1251-qp-table",
+    phpmailer(leaf("text/html", (
+        "<html><body><table border=1>"
+        "<tr><td><b>Контактное лицо:</b></td><td>Гаврилов Степан</td></tr>"
+        "<tr><td><b>Организация:</b></td><td>ИП Гаврилов</td></tr>"
+        "<tr><td><b>Телефон:</b></td><td>(3452) 55-12-56</td></tr>"
+        "<tr><td><b>E-mail:</b></td><td>gavrilov72@mail.ru</td></tr>"
+        "<tr><td><b>Текст:</b></td><td>Уголок 100х8, 3 т, Тюмень</td></tr></table></body></html>"
+    ), "quoted-printable", "windows-1251"), subject="Заявка с сайта",
+        frm="noreply@rostferrum.ru", smtp=True),
+    name="Гаврилов Степан", phone="+73452551256", email="gavrilov72@mail.ru",
+    message="Уголок 100х8, 3 т, Тюмень", extra={"Организация": "ИП Гаврилов"},
+))
+
+# --- Craftum quiz: numbered questions, then contacts -----------------------------------------
+case(V(
+    "quiz-numbered-questions-then-contacts",
+    saas(leaf("text/plain", (
+        "Новая заявка с квиза «Подбор профнастила»\n\n"
+        "1. Для чего профнастил?\nЗабор\n\n2. Какая длина забора?\n40 м\n\n"
+        "3. Нужен монтаж?\nДа\n\n"
+        "Имя: Роберт\nТелефон: +7 912 555 12 57\n"
+    ), "base64"), subject="Новая заявка с квиза", frm="Craftum <noreply@craftum.com>"),
+    name="Роберт", phone="+79125551257",
+    extra={"Для чего профнастил?": "Забор", "Какая длина забора?": "40 м",
+           "Нужен монтаж?": "Да"},
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
