@@ -155,11 +155,16 @@ def _fuzzy_kind(key: str) -> str:
         return "extra"
     if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
         return "extra"  # a sentence or a number inside ("Добрый день! Телефон 8 912 …")
-    if re.search(r"телефон|\bphone\b|мобильн|whats ?app", key) and "время" not in key:
-        return "phone"
-    if re.search(r"e-?mail|эл\.? ?почт|электронн\w* почт", key):
-        return "email"
-    if re.search(r"^(ваше |ваши )?(фио|имя)\b", key) and "компан" not in key:
+    if re.search(r"телефон|\bphone\b|мобильн|whats ?app|^тел\b|^(?:моб|сот)\.?(?: ?тел\.?)?$|"
+                 r"\b(?:contact|mobile|cell|tel|telephone)\.? ?(?:number|no\b|#)|^telephone\b|"
+                 r"^контактный номер|^номер (?:для связи|мобильного|сотового)", key) \
+            and "время" not in key and "time" not in key:
+        return "phone"  # 'Тел./факс', 'Моб. тел.', 'Contact Number', 'Mobile No.'
+    if re.search(r"[eе]-?ma[iі]l|эл\.? ?почт|электронн\w* (?:почт|адрес)|адрес электронн|"
+                 r"^[еe]-?мейл|^(?:ваша )?почта\b", key):
+        return "email"  # also a Cyrillic 'Е' typed into 'Е-mail', 'Электронный адрес'
+    if re.search(r"^(ваше |ваши )?(фио|ф\.и\.о\.?|имя)\b|^представьтесь\b|^контактное лицо\b",
+                 key) and "компан" not in key:
         return "name"
     if re.search(r"^(your |full |contact |customer )?name\b", key) and "company" not in key:
         return "name"
@@ -168,6 +173,9 @@ def _fuzzy_kind(key: str) -> str:
     if re.search(r"\b(message|comments?|enquiry|inquiry)\b|^(ваш[еа]? )?(сообщение|комментари)",
                  key):
         return "message"
+    if re.search(r"^(?:текст|описание|опишите)\b|^ваш[аеи]? (?:пожелания|запрос|заявка)$|"
+                 r"^(?:пожелания|запрос)$|^(?:project |additional )?details$", key):
+        return "message"  # the free-text box under the site owner's own wording
     return "extra"
 
 
