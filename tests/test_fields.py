@@ -1079,3 +1079,16 @@ def test_platform_signature_ends_the_message_but_a_client_signature_stays() -> N
 def test_decorated_and_question_labels(label: str) -> None:
     """Emoji or a symbol before a label, and a survey's name question, keep their meaning."""
     assert label_kind(label) in ("phone", "email", "name")
+
+
+@pytest.mark.parametrize(("label", "kind"), [
+    ("Контактный номер", "phone"), ("Тел./факс", "phone"), ("Моб. тел.", "phone"),
+    ("Contact Number", "phone"), ("Mobile No.", "phone"), ("Электронный адрес", "email"),
+    ("Почта для ответа", "email"), ("Е-mail", "email"), ("Представьтесь, пожалуйста", "name"),
+    ("Контактное лицо (ФИО)", "name"), ("Текст заявки", "message"), ("Опишите задачу", "message"),
+    ("Project details", "message"), ("Удобное время для звонка", "extra"), ("Заявка", "extra"),
+    ("Почтовый адрес", "extra"),
+])
+def test_site_owner_wordings(label: str, kind: str) -> None:
+    """Labels typed by site owners keep the meaning a person reads in them."""
+    assert label_kind(label) == kind

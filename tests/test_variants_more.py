@@ -955,6 +955,35 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 5: labels
+
+# --- labels site owners type (not in the README's list, meaning plain to a person) -------------
+_LABELLED = [
+    ("labels-contact-number-english", "Your name (required): Tom Baker\n"
+     "Contact Number: 0044 20 7946 0958\nYour email (required): tom@baker.example\n"
+     "Project details: 30 t of hollow sections\n",
+     "Tom Baker", "+442079460958", "tom@baker.example", "30 t of hollow sections"),
+    ("labels-mobile-no", "Name: Ahmed Karimov\nMobile No.: +998 90 123 45 67\n"
+     "Email: a.karimov@mail.uz\nMessage: Need rebar\n",
+     "Ahmed Karimov", "+998901234567", "a.karimov@mail.uz", "Need rebar"),
+    ("labels-tel-fax-and-electronic-address", "Контактное лицо (ФИО): Орлов Денис Олегович\n"
+     "Тел./факс: (343) 555-12-60\nЭлектронный адрес: d.orlov@ural.example\n"
+     "Текст заявки: Прошу КП на балку 25Ш1\n",
+     "Орлов Денис Олегович", "+73435551260", "d.orlov@ural.example",
+     "Прошу КП на балку 25Ш1"),
+    ("labels-introduce-yourself-contact-number", "Представьтесь, пожалуйста: Софья\n"
+     "Контактный номер: 8 912 555 12 61\nПочта для ответа: sofia.r@yandex.ru\n"
+     "Опишите задачу: Нужна резка трубы в размер\n",
+     "Софья", "+79125551261", "sofia.r@yandex.ru", "Нужна резка трубы в размер"),
+    ("labels-cyrillic-e-in-email-and-mob-tel", "ФИО: Крылов Антон\nМоб. тел.: 8-912-555-12-62\n"
+     "Е-mail: a.krylov@bk.ru\nВаши пожелания: Позвонить после 18:00\n",
+     "Крылов Антон", "+79125551262", "a.krylov@bk.ru", "Позвонить после 18:00"),
+]
+for _id, _body, _name, _phone, _email, _msg in _LABELLED:
+    case(V(_id, phpmailer(leaf("text/plain", _body), subject="Заявка", frm=WP),
+           name=_name, phone=_phone, email=_email, message=_msg))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
