@@ -184,6 +184,9 @@ def _direct_cells(row: Tag) -> list[Tag]:
     return [c for c in row.find_all(("td", "th"), recursive=False)]
 
 
+_SEPARATOR_CELL = re.compile(r"[:：=\-–—>|]{1,3}")
+
+
 def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lambda _: False,
                 ) -> list[tuple[str, str]]:
     """Label/value pairs from the innermost table rows (and <dl> lists), in document order.
@@ -207,6 +210,10 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
         cells = _direct_cells(row)
         texts = [fragment_text(c) for c in cells]
         filled = [(c, t) for c, t in zip(cells, texts, strict=True) if t]
+        if len(filled) >= 3:
+            # a cell holding only ':' or a dash between label and value is a separator
+            filled = [filled[0], *(f for f in filled[1:-1] if not _SEPARATOR_CELL.fullmatch(f[1])),
+                      filled[-1]]
         if header is not None:
             # column titles over one row of values; a caption over label/value rows is not
             if len(texts) == len(header) and len(filled) >= 1 and (
