@@ -1092,3 +1092,11 @@ def test_decorated_and_question_labels(label: str) -> None:
 def test_site_owner_wordings(label: str, kind: str) -> None:
     """Labels typed by site owners keep the meaning a person reads in them."""
     assert label_kind(label) == kind
+
+
+def test_separator_cell_between_label_and_value() -> None:
+    """'Имя | : | Иван' rows read as Имя: Иван; a '-' value cell in a two-cell row stays."""
+    html = ("<table><tr><td>Имя</td><td>:</td><td>Иван</td></tr>"
+            "<tr><td>E-mail</td><td>-</td></tr><tr><td>Телефон</td><td>89125551272</td></tr>"
+            "</table>")
+    assert table_pairs(html) == [("Имя", "Иван"), ("E-mail", "-"), ("Телефон", "89125551272")]

@@ -984,6 +984,82 @@ for _id, _body, _name, _phone, _email, _msg in _LABELLED:
            name=_name, phone=_phone, email=_email, message=_msg))
 
 
+# ---------------------------------------------------------------------------- batch 6: HTML shapes
+
+# --- WPForms 1.8.5+ modern template: label and value in one cell, split by <br> -----------------
+_WPM = ('<tr class="smart-tag"><td class="field-name field-value" style="padding:25px 0;'
+        'border-top:1px solid #e4e4e4"><strong>{label}</strong><br>{value}</td></tr>')
+case(V(
+    "wpforms-modern-one-cell",
+    phpmailer(_html(
+        '<table class="wpforms-table" width="100%"><tbody>'
+        + _WPM.format(label="Name", value="Вадим Цой")
+        + _WPM.format(label="Email", value="vadim.tsoy@mail.ru")
+        + _WPM.format(label="Phone", value="+7 912 555-12-71")
+        + _WPM.format(label="Comment or Message", value="Нужен лист рифлёный 4 мм")
+        + "</tbody></table>"
+    ), subject="New Entry: Contact Form", frm=WP, reply_to="vadim.tsoy@mail.ru"),
+    name="Вадим Цой", phone="+79125551271", email="vadim.tsoy@mail.ru",
+    message="Нужен лист рифлёный 4 мм",
+))
+
+# --- an old PHP template: three cells per row with the colon in the middle cell ---------------
+case(V(
+    "three-cell-rows-colon-cell",
+    phpmailer(leaf("text/html", (
+        "<html><body><table>"
+        "<tr><td>Имя</td><td>:</td><td>Григорий Носов</td></tr>"
+        "<tr><td>Телефон</td><td>:</td><td>8 (912) 555-12-72</td></tr>"
+        "<tr><td>E-mail</td><td>:</td><td>g.nosov@yandex.ru</td></tr>"
+        "<tr><td>Сообщение</td><td>:</td><td>Арматура 14 мм, 3 т</td></tr>"
+        "</table></body></html>"
+    ), "base64", "windows-1251"), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Григорий Носов", phone="+79125551272", email="g.nosov@yandex.ru",
+    message="Арматура 14 мм, 3 т",
+))
+
+# --- a table with a 'Поле | Значение' header row ------------------------------------------------
+case(V(
+    "table-with-header-row",
+    phpmailer(_html(
+        '<table border="1" cellpadding="4"><tr><th>Поле</th><th>Значение</th></tr>'
+        "<tr><td>Имя</td><td>Инна Гордеева</td></tr>"
+        "<tr><td>Телефон</td><td>+7 912 555 12 73</td></tr>"
+        "<tr><td>Объект</td><td>Склад 20х40 м</td></tr>"
+        "<tr><td>Комментарий</td><td>Нужен расчёт металлокаркаса</td></tr></table>"
+    ), subject="Заявка", frm=WP),
+    name="Инна Гордеева", phone="+79125551273", message="Нужен расчёт металлокаркаса",
+    extra={"Объект": "Склад 20х40 м"},
+))
+
+# --- label/value spans inside list items -----------------------------------------------------
+case(V(
+    "spans-in-list-items",
+    saas(_html(
+        '<ul style="list-style:none;padding:0">'
+        '<li><span class="label">Имя:</span> <span class="value">Остап</span></li>'
+        '<li><span class="label">Телефон:</span> <span class="value">89125551274</span></li>'
+        '<li><span class="label">E-mail:</span> <span class="value">ostap@gmail.com</span></li>'
+        '<li><span class="label">Сообщение:</span> <span class="value">Круг 40 мм</span></li>'
+        "</ul>", "base64"), subject="Заявка с сайта", frm="Сайт <noreply@rostferrum.ru>"),
+    name="Остап", phone="+79125551274", email="ostap@gmail.com", message="Круг 40 мм",
+))
+
+# --- Jimdo contact form: Sender / E-mail / Message, plain text ----------------------------------
+case(V(
+    "jimdo-contact-form",
+    saas(leaf("text/plain", (
+        "Someone has contacted you via your Jimdo website rostferrum.jimdosite.com.\n\n"
+        "Name: Jonas Weber\nEmail: jonas.weber@stahl.example\nTelefon: +49 30 901820\n"
+        "Message:\nWir brauchen 10 t Betonstahl.\nBitte um Angebot.\n\n"
+        "---\nThis message was sent via Jimdo.\n"
+    ), "quoted-printable"), subject="New message from your Jimdo website",
+        frm="Jimdo <no-reply@jimdo.com>", reply_to="jonas.weber@stahl.example"),
+    name="Jonas Weber", phone="+4930901820", email="jonas.weber@stahl.example",
+    message="Wir brauchen 10 t Betonstahl.\nBitte um Angebot.",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
