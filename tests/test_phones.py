@@ -137,3 +137,13 @@ def test_never_raises(text: str) -> None:
 def test_international_prefix_instead_of_plus(typed: str, e164: str) -> None:
     """'00' (and Russia's '8 10') before a country code are read as the plus."""
     assert normalize_phone(typed) == e164
+
+
+@pytest.mark.parametrize(("value", "e164"), [
+    ("8 029 555-12-83", "+375295551283"),
+    ("8 (017) 255-12-84", "+375172551284"),
+    ("80445551284", "+375445551284"),
+])
+def test_belarus_domestic_eight_zero(value: str, e164: str) -> None:
+    """Belarus' domestic '8 0XX' form is +375 (a Russian number never has 0 after the 8)."""
+    assert [p.e164 for p in parse_phone_field(value)] == [e164]

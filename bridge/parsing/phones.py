@@ -77,6 +77,9 @@ def _parse_loose(text: str, region: str) -> Phone | None:
     candidates = [("+" + digits) if text.strip().startswith("+") else digits]
     if len(digits) >= 11 and not candidates[0].startswith("+"):
         candidates.append("+" + digits)  # a country code typed without its plus: 375 29 …
+    if len(digits) == 11 and digits.startswith("80") and not text.strip().startswith("+"):
+        # Belarus' domestic '8 0XX …' (8 029 555-12-83): no Russian number has a 0 after 8
+        candidates.append("+375" + digits[2:])
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
