@@ -1060,6 +1060,20 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 7
+
+# --- a Belarus client types the domestic '8 029 …' form ----------------------------------------
+case(V(
+    "phone-belarus-domestic-eight-zero",
+    phpmailer(leaf("text/plain", (
+        "Имя: Алесь Жук\nТелефон: 8 029 555-12-83\nE-mail: ales.zhuk@tut.by\n"
+        "Сообщение: Доставка в Гомель возможна?\n"
+    )), subject="Заявка", frm=WP, reply_to="ales.zhuk@tut.by"),
+    name="Алесь Жук", phone="+375295551283", email="ales.zhuk@tut.by",
+    message="Доставка в Гомель возможна?",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
