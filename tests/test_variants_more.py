@@ -1074,6 +1074,62 @@ case(V(
 ))
 
 
+# --- a template saved with a UTF-8 BOM, sent base64 ------------------------------------------
+case(V(
+    "utf8-bom-before-first-label",
+    phpmailer(leaf("text/plain", "\ufeffИмя: Таисия\nТелефон: 89125551295\n"
+                   "Сообщение: Лист 0,7 мм\n", "base64"),
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Таисия", phone="+79125551295", message="Лист 0,7 мм",
+))
+
+# --- an old script that htmlentities() every Cyrillic letter ------------------------------------
+def _ents(text: str) -> str:
+    return "".join(f"&#{ord(c)};" if ord(c) > 127 else c for c in text)
+
+
+case(V(
+    "html-numeric-entities-everywhere",
+    phpmailer(leaf("text/html", (
+        "<html><body>"
+        f"<b>{_ents('Имя')}:</b> {_ents('Ефим Лаптев')}<br>"
+        f"<b>{_ents('Телефон')}:</b> 8 912 555 12 96<br>"
+        f"<b>E-mail:</b> e.laptev@mail.ru<br>"
+        f"<b>{_ents('Сообщение')}:</b> {_ents('Нужна полоса 40х4')}<br>"
+        "</body></html>"
+    ), "7bit", "us-ascii"), subject="Zayavka", frm="noreply@rostferrum.ru", smtp=True),
+    name="Ефим Лаптев", phone="+79125551296", email="e.laptev@mail.ru",
+    message="Нужна полоса 40х4",
+))
+
+# --- misspelt charset names from hand-written PHP headers ----------------------------------------
+for _cs_label, _cs in (("win-1251", "cp1251"), ("utf8", "utf-8"), ("windows1251", "cp1251")):
+    case(V(
+        f"charset-name-{_cs_label}",
+        (("To: sales@rostferrum.ru\r\nSubject: Zayavka\r\nFrom: noreply@rostferrum.ru\r\n"
+          "Date: Mon, 16 Nov 2026 10:15:32 +0500\r\nMIME-Version: 1.0\r\n"
+          f"Content-Type: text/plain; charset={_cs_label}\r\n"
+          "Content-Transfer-Encoding: 8bit\r\n\r\n").encode()
+         + "Имя: Прохор\r\nТелефон: 89125551297\r\nСообщение: Труба 108х4\r\n".encode(_cs)),
+        name="Прохор", phone="+79125551297", message="Труба 108х4",
+    ))
+
+# --- HubSpot with the contact owner (an employee) and a 'Recent conversion' block ------------------
+case(V(
+    "hubspot-contact-owner-is-not-the-client",
+    saas(leaf("text/plain", (
+        "New form submission on RostFerrum\n\n"
+        "Contact owner: Irina Volkova\n\n"
+        "Email: dmitry.s@steelpro.example\nFirst name: Dmitry\nLast name: Sokolov\n"
+        "Phone number: +7 912 555 12 98\nMessage: Need a price for coil 2 mm\n\n"
+        "Recent conversion: Contact us\nPage: https://rostferrum.ru/en/contact/\n"
+    ), "quoted-printable"), subject="New form submission on RostFerrum",
+        frm="HubSpot <noreply@notifications.hubspot.com>"),
+    name="Dmitry Sokolov", phone="+79125551298", email="dmitry.s@steelpro.example",
+    message="Need a price for coil 2 mm",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
