@@ -1130,6 +1130,40 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 8: non-leads
+
+# --- WordPress 'New user registration' to the admin: labels and an e-mail, but no enquiry -------
+case(V(
+    "wordpress-new-user-registration",
+    phpmailer(leaf("text/plain", (
+        "New user registration on your site РостФеррум:\n\n"
+        "Username: ivan_petrov\n\nEmail: ivan.petrov@mail.ru\n"
+    )), subject="[РостФеррум] New User Registration", frm=WP),
+    is_form=False, create_lead=False,
+))
+
+# --- WooCommerce low stock notice -----------------------------------------------------------------
+case(V(
+    "woocommerce-low-stock-notice",
+    phpmailer(leaf("text/plain", "Rebar A500C 12 mm is low in stock. There are 2 left.\n"),
+              subject="[РостФеррум] Product low in stock", frm=WP),
+    is_form=False, create_lead=False,
+))
+
+# --- Jotform account notice from the same sender ----------------------------------------------------
+case(V(
+    "jotform-submission-limit-notice",
+    saas(_html(
+        "<p>Hi rostferrum,</p><p>Your account has reached 90% of its monthly submission "
+        "limit (90/100). Upgrade your plan to keep receiving submissions.</p>"
+        '<p><a href="https://www.jotform.com/pricing">Upgrade now</a></p>'
+        "<p>Thanks,<br>The Jotform Team</p>", "quoted-printable"),
+        subject="You are about to reach your submission limit",
+        frm="Jotform <noreply@jotform.com>"),
+    is_form=False, create_lead=False,
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
