@@ -768,6 +768,7 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
     pairs = list(primary.pairs)
     seen_labels = {normalize_label(k) for k, _ in pairs}
     covered = " \n ".join(_norm(k) + " " + _norm(v) for k, v in pairs)
+    taken = [_norm(v) for _, v in pairs if len(_norm(v)) >= 3]
     for other in others:
         if other is primary or other.source != primary.source:
             continue
@@ -779,12 +780,16 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
                 continue
             if _norm(label) in covered or _norm(value) in covered:
                 continue
+            if sum(1 for v in taken if v in _norm(value)) >= 2:
+                continue  # a heading over the whole block, read again as one value
             if other.name == "bold" and not (
                 is_known_label(label, options) or label.rstrip().endswith((":", "?"))
             ):
                 continue  # a bold heading with text after it is not a field
             pairs.append((label, value))
             seen_labels.add(key)
+            if len(_norm(value)) >= 3:
+                taken.append(_norm(value))
     return tuple(pairs)
 
 

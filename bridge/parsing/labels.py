@@ -28,12 +28,14 @@ from functools import lru_cache
 from bridge.model import ParseOptions
 
 _SPACES = re.compile(r"\s+")
+_HYPHENS = re.compile(r"(?<=\w)[\u2010\u2011\u2012\u2013](?=\w)")  # 'E‑mail' typed in Word
 
 
 @lru_cache(maxsize=8192)
 def normalize_label(label: str) -> str:
     """Case-fold a printed label and drop decoration (``'Ваше имя*:'`` -> ``'ваше имя'``)."""
     text = label.replace("\u00a0", " ").replace("ё", "е").replace("Ё", "Е")
+    text = _HYPHENS.sub("-", text)
     text = _SPACES.sub(" ", text).strip()
     text = text.rstrip(":*：. ").lstrip("* ")
     if text and not text[0].isalnum():
@@ -112,7 +114,8 @@ META = _norm_set((
     "Request details", "Additional information", "Block ID", "Cookies", "Все ответы",
     "Ответы на вопросы", "Контакты", "UTM-метки", "Данные формы", "Submitted values",
     "Result", "Результат", "Посмотреть", "View", "Пользователь", "Дополнительная информация",
-    "Информация о заявке", "Данные заявки", "Детали заявки",
+    "Информация о заявке", "Данные заявки", "Детали заявки", "Отметка времени", "Timestamp",
+    "Contact owner",
 ))
 
 
@@ -151,6 +154,8 @@ def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
     if re.match(r"ip\b", key):
         return "meta"  # 'IP отправителя', 'IP адрес отправителя' (uCoz, DLE)
+    if re.search(r"user.?agent|^(?:view|open|перейти|открыть|посмотреть)\b", key):
+        return "meta"  # 'User-Agent (Browser/OS)'; 'View contact record', 'Перейти к заявкам'
     if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
         return "extra"
     if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
