@@ -1100,3 +1100,11 @@ def test_separator_cell_between_label_and_value() -> None:
             "<tr><td>E-mail</td><td>-</td></tr><tr><td>Телефон</td><td>89125551272</td></tr>"
             "</table>")
     assert table_pairs(html) == [("Имя", "Иван"), ("E-mail", "-"), ("Телефон", "89125551272")]
+
+
+def test_intro_line_over_the_whole_block_is_no_field() -> None:
+    """'You have a new website form submission:' over the list is not an extra field."""
+    p = _parse("You have a new website form submission: <br/> <ol><li><b>Имя</b><br/>Тимур</li>"
+               "<li><b>Телефон</b><br/>8 917 555 12 02</li><li><b>Email</b><br/>t@bk.ru</li>"
+               "</ol>", html=True)
+    assert (p.name, p.phone, p.extra) == ("Тимур", "+79175551202", ())

@@ -104,6 +104,7 @@ case(V(
         reply_to="maria.lopez@construct.example"),
     name="Maria Lopez", phone="+4915123456780", email="maria.lopez@construct.example",
     message="Please quote 60 t, delivery Hamburg.", extra={"Product": "Sheet piles L-type"},
+    absent_extra=("IP Address", "User-Agent (Browser/OS)"),
 ))
 
 # --- Forminator {all_fields}: an ordered list of <b>Label</b><br/>value -----------------------
@@ -119,6 +120,7 @@ case(V(
     ), subject="Заявка с формы Контакты", frm=WP),
     name="Тимур Ахметов", phone="+79175551202", email="t.akhmetov@bk.ru",
     message="Есть ли уголок 75х6 в наличии?\nНужно 3 т.",
+    absent_extra=("You have a new website form submission",),
 ))
 
 # --- Caldera Forms {summary}: <strong>Label</strong><div>value</div> -------------------------
@@ -163,7 +165,7 @@ case(V(
         subject="New form submission on RostFerrum: Contact us",
         frm="HubSpot <noreply@notifications.hubspot.com>"),
     name="Kevin O'Brien", phone="+14165550142", email="kevin.obrien@buildco.example",
-    message="Need a quote for 20 t of I-beams.",
+    message="Need a quote for 20 t of I-beams.", absent_extra=("View contact record",),
 ))
 
 # --- Jotform: questionColumn / valueColumn table, Reply-To = client ---------------------------
@@ -226,7 +228,7 @@ case(V(
         subject="Заявка на металл [Response #17]",
         frm="Form Notifications <forms-receipts-noreply@google.com>"),
     name="Руслан Назаров", phone="+79125551206", email="r.nazarov@yandex.ru",
-    extra={"Что нужно?": "Лист г/к 10 мм, 4 листа"},
+    extra={"Что нужно?": "Лист г/к 10 мм, 4 листа"}, absent_extra=("Отметка времени",),
 ))
 
 # --- Squarespace form submission (plain text alternative + HTML) ----------------------------
@@ -367,6 +369,7 @@ case(V(
         "Перейти к заявкам: https://taplink.cc/profile/123/statistics/leads/\n"
     ), "base64"), subject="Новая заявка", frm="Taplink <noreply@taplink.cc>"),
     name="Вероника", phone="+79125551212", message="Нужен прайс на арматуру",
+    absent_extra=("Перейти к заявкам",),
 ))
 
 # --- Creatium: 'Label: value<br>' plus source and UTM -----------------------------------------
@@ -801,6 +804,7 @@ case(V(
         "E\u2011mail: arseniy@yandex.ru\nСообщение: Счёт на трубу\n"
     )), subject="Заявка", frm=WP),
     name="Арсений", phone="+79125551242", email="arseniy@yandex.ru", message="Счёт на трубу",
+    absent_extra=("E\u2011mail",),
 ))
 
 # --- 'Label — value' paragraphs in HTML --------------------------------------------------------
@@ -1114,7 +1118,7 @@ for _cs_label, _cs in (("win-1251", "cp1251"), ("utf8", "utf-8"), ("windows1251"
         name="Прохор", phone="+79125551297", message="Труба 108х4",
     ))
 
-# --- HubSpot with the contact owner (an employee) and a 'Recent conversion' block ------------------
+# --- HubSpot with the contact owner (an employee) and a 'Recent conversion' block -----------
 case(V(
     "hubspot-contact-owner-is-not-the-client",
     saas(leaf("text/plain", (
@@ -1126,7 +1130,7 @@ case(V(
     ), "quoted-printable"), subject="New form submission on RostFerrum",
         frm="HubSpot <noreply@notifications.hubspot.com>"),
     name="Dmitry Sokolov", phone="+79125551298", email="dmitry.s@steelpro.example",
-    message="Need a price for coil 2 mm",
+    message="Need a price for coil 2 mm", absent_extra=("Contact owner",),
 ))
 
 
@@ -1150,7 +1154,7 @@ case(V(
     is_form=False, create_lead=False,
 ))
 
-# --- Jotform account notice from the same sender ----------------------------------------------------
+# --- Jotform account notice from the same sender ---------------------------------------------
 case(V(
     "jotform-submission-limit-notice",
     saas(_html(
