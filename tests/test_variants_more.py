@@ -1168,6 +1168,79 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 9: files
+
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 40
+RAR = b"Rar!\x1a\x07\x01\x00" + b"\x00" * 40
+
+# --- Jotform with an upload attached: RFC 2231 name, an iPhone HEIC photo rejected -------------
+case(V(
+    "jotform-uploads-rfc2231-and-heic",
+    saas(multipart("mixed", "----=_Part_91_1734", [
+        alt("Full Name: Ксения Белая\nPhone Number: +7 912 555 13 01\n"
+            "E-mail: k.belaya@mail.ru\nFile Upload: спецификация.pdf, IMG_0412.HEIC\n",
+            html_doc('<table><tr><td class="questionColumn">Full Name</td>'
+                     '<td class="valueColumn">Ксения Белая</td></tr>'
+                     '<tr><td class="questionColumn">Phone Number</td>'
+                     '<td class="valueColumn">+7 912 555 13 01</td></tr>'
+                     '<tr><td class="questionColumn">E-mail</td><td class="valueColumn">'
+                     "k.belaya@mail.ru</td></tr>"
+                     '<tr><td class="questionColumn">File Upload</td><td class="valueColumn">'
+                     "спецификация.pdf, IMG_0412.HEIC</td></tr></table>"),
+            "quoted-printable", "----=_Part_92_alt"),
+        (b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+         b"Content-Disposition: attachment; filename*=UTF-8''"
+         + "".join(f"%{b:02X}" for b in "спецификация.pdf".encode()).encode()
+         + b"\r\n\r\n" + base64.encodebytes(PDF).replace(b"\n", b"\r\n")),
+        (b"Content-Type: image/heic\r\nContent-Transfer-Encoding: base64\r\n"
+         b'Content-Disposition: attachment; filename="IMG_0412.HEIC"\r\n\r\n'
+         + base64.encodebytes(HEIC).replace(b"\n", b"\r\n")),
+    ]), subject="Re: Заявка с файлами", frm="Jotform <noreply@jotform.com>",
+        reply_to="k.belaya@mail.ru"),
+    name="Ксения Белая", phone="+79125551301", email="k.belaya@mail.ru",
+    files=[("спецификация.pdf", PDF)], rejected=[("IMG_0412.HEIC", "type")],
+))
+
+# --- koi8-r encoded-word file name and a .rar archive (rejected) ---------------------------------
+_KOI_NAME = "=?koi8-r?B?" + base64.b64encode("прайс.pdf".encode("koi8-r")).decode() + "?="
+case(V(
+    "koi8r-filename-and-rar",
+    (("To: sales@rostferrum.ru\r\nSubject: =?koi8-r?B?"
+      + base64.b64encode("Заявка".encode("koi8-r")).decode() + "?=\r\n"
+      "From: noreply@rostferrum.ru\r\nDate: Mon, 16 Nov 2026 10:15:32 +0500\r\n"
+      "MIME-Version: 1.0\r\n").encode()
+     + multipart("mixed", "=_koi", [
+         leaf("text/plain", "Имя: Ростислав\nТелефон: 89125551302\nСообщение: См. файлы\n",
+              "8bit", "koi8-r"),
+         attachment((f' name="{_KOI_NAME}"', f' filename="{_KOI_NAME}"'), PDF, "application/pdf"),
+         attachment(rfc2047_name("чертежи.rar"), RAR, "application/x-rar-compressed"),
+     ])),
+    name="Ростислав", phone="+79125551302", message="См. файлы",
+    files=[("прайс.pdf", PDF)], rejected=[("чертежи.rar", "type")],
+))
+
+# --- Tilda: an upload given as a link is an extra field, not a file ------------------------------
+case(V(
+    "tilda-upload-link",
+    saas(alt(
+        "Name: Лев Архипов\nPhone: +7 (912) 555-13-03\nEmail: l.arkhipov@ya.ru\n"
+        "Файл: https://ucarecdn.com/3f1c2a7e-1b2c-4d5e-8f90-1a2b3c4d5e6f/\n\n"
+        "Request details:\nTransaction ID: 7391552:4409111\nBlock ID: rec612345678\n"
+        "Form Name: Form with file\nReferer: https://rostferrum.ru/\n",
+        html_doc("Name: Лев Архипов<br>Phone: +7 (912) 555-13-03<br>Email: l.arkhipov@ya.ru<br>"
+                 'Файл: <a href="https://ucarecdn.com/3f1c2a7e-1b2c-4d5e-8f90-1a2b3c4d5e6f/">'
+                 "https://ucarecdn.com/3f1c2a7e-1b2c-4d5e-8f90-1a2b3c4d5e6f/</a><br><br>"
+                 "Request details:<br>Transaction ID: 7391552:4409111<br>"
+                 "Block ID: rec612345678<br>Form Name: Form with file<br>"
+                 "Referer: https://rostferrum.ru/<br>"), "quoted-printable"),
+        subject="Новая заявка с сайта rostferrum.ru", frm="Tilda <robot@tilda.ws>",
+        reply_to="l.arkhipov@ya.ru"),
+    name="Лев Архипов", phone="+79125551303", email="l.arkhipov@ya.ru",
+    extra={"Файл": "https://ucarecdn.com/3f1c2a7e-1b2c-4d5e-8f90-1a2b3c4d5e6f/",
+           "Form Name": "Form with file", "Referer": "https://rostferrum.ru/"},
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
