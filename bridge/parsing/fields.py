@@ -24,6 +24,8 @@ Layouts (see corpus/README.md):
 * ``tabs``: ``Label<TAB>value`` lines (a table rendered to text by a mail client);
 * ``dashes``: WPForms plain text ``--- Label ---`` then the value;
 * ``stars``: 1C-Bitrix form module: title line, a ``*****`` line, the value;
+* ``bare``: a placeholder-only form (no labels): the first paragraph's lines read by
+  shape (phone, e-mail, a capitalised name, the rest is the message);
 * ``lines``: a label line then the value line(s) (Yandex Forms, a table flattened by a
   Gmail forward, Formspree ``key:`` then value, Marquiz question then answer, Webflow's
   label paragraph then value paragraph).
@@ -703,8 +705,55 @@ def address_pairs(text: str, options: ParseOptions) -> list[Pair]:
     return blocks[-1] if blocks else []
 
 
+_NAME_SHAPE = re.compile(r"[A-ZА-ЯЁ][a-zа-яё'’.-]*(?:[ \t]+[A-ZА-ЯЁ][a-zа-яё'’.-]*){0,3}")
+_PHONE_SHAPE = re.compile(r"\+?[\d\s()\-–.]{7,22}")
+
+
+def bare_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """A form whose fields have no labels (placeholder-only forms: Elementor prints such a
+    field's bare value): the first paragraph, one value a line, read by shape. A line that
+    is only a phone number or only an address is the phone or the e-mail, a capitalised
+    one-to-four-word line is the name, the other lines are the message. Only a paragraph
+    with a phone or an e-mail and with nothing labelled counts."""
+    if any(_SIGN_OFF.match(x.strip()) and x.strip() != "--" for x in text.split("\n")):
+        return []  # a letter signed by its writer, not a form
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    for para in paragraphs[:2]:
+        lines = [x.strip() for x in para.split("\n") if x.strip()]
+        if any(is_footer(x) or _SIGN_OFF.match(x) for x in lines):
+            return []
+        if len(lines) < 2:
+            continue  # a heading line ("Новая заявка с сайта") over the values
+        if len(lines) > 8 or any(colon_match(x, options) or is_known_label(x, options)
+                                 or is_empty_value(x) for x in lines):
+            return []  # labelled after all ('Имя' on its own line, then the value)
+        name = phone = email = None
+        rest: list[str] = []
+        for x in lines:
+            if phone is None and _PHONE_SHAPE.fullmatch(x) and sum(c.isdigit() for c in x) >= 7:
+                phone = x
+            elif email is None and _MAIL_LINE.fullmatch(x) and ":" not in x:
+                email = x
+            elif name is None and not rest and len(x) <= 40 and _NAME_SHAPE.fullmatch(x):
+                name = x
+            else:
+                rest.append(x)
+        if phone is None and email is None:
+            return []
+        pairs: list[Pair] = []
+        if name:
+            pairs.append(("Name", name))
+        pairs += [("Phone", phone)] if phone else []
+        pairs += [("E-mail", email)] if email else []
+        if rest:
+            pairs.append(("Message", "\n".join(rest)))
+        return pairs
+    return []
+
+
 _TEXT_LAYOUTS = (
     ("colon", colon_pairs),
+    ("bare", bare_pairs),
     ("enquiry", enquiry_pairs),
     ("address", address_pairs),
     ("tabs", tab_pairs),
@@ -772,8 +821,9 @@ def _merge(primary: Layout, others: list[Layout], options: ParseOptions) -> tupl
     for other in others:
         if other is primary or other.source != primary.source:
             continue
-        if primary.name not in _MIXABLE or other.name not in _MIXABLE:
-            continue  # a dump, WPForms or Bitrix layout is the whole mail
+        if primary.name not in _MIXABLE | {"bare"} or other.name not in _MIXABLE:
+            continue  # a dump, WPForms or Bitrix layout is the whole mail; bare values
+            # only take the labelled lines around them (Elementor's metadata block)
         for label, value in other.pairs:
             key = normalize_label(label)
             if key in seen_labels or is_empty_value(value):
