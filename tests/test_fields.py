@@ -1108,3 +1108,19 @@ def test_intro_line_over_the_whole_block_is_no_field() -> None:
                "<li><b>Телефон</b><br/>8 917 555 12 02</li><li><b>Email</b><br/>t@bk.ru</li>"
                "</ol>", html=True)
     assert (p.name, p.phone, p.extra) == ("Тимур", "+79175551202", ())
+
+
+def test_fields_without_labels_read_by_shape() -> None:
+    """A placeholder-only form's bare values: name, phone, e-mail and the message by shape."""
+    p = _parse("Марина Котова\n+7 912 555-13-10\nm.k@mail.ru\nНужен лист 2 мм.\n\n---\n"
+               "Дата: 16.11.2026\n")
+    assert (p.name, p.phone, p.email, p.message) == (
+        "Марина Котова", "+79125551310", "m.k@mail.ru", "Нужен лист 2 мм.")
+
+
+def test_signed_letter_is_not_read_as_bare_values() -> None:
+    """A letter with a sign-off keeps its signature out of the shape reader."""
+    from bridge.parsing.fields import bare_pairs
+    text = "Добрый день!\nПришлите прайс.\n+7 912 555 13 12\n\nС уважением,\nИван\n"
+    assert bare_pairs(text, ParseOptions()) == []
+    assert bare_pairs("Имя\nИван\nТелефон\n89125551312\n", ParseOptions()) == []

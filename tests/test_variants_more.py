@@ -1241,6 +1241,36 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 10: no labels
+
+# --- Elementor placeholder-only form: [all-fields] prints bare values, metadata after '---'
+case(V(
+    "elementor-fields-without-labels-html",
+    phpmailer(leaf("text/html", html_doc(
+        "Марина Котова<br>+7 912 555-13-10<br>m.kotova@mail.ru<br>"
+        "Нужен лист 2 мм, 15 штук, с доставкой.<br><br>---<br><br>Дата: 16.11.2026<br>"
+        "Время: 10:15<br>Адрес страницы: https://rostferrum.ru/<br>"
+        "Агент пользователя: Mozilla/5.0<br>Удаленный IP: 198.51.100.7<br>"
+        "Работает на: Elementor<br>"), "quoted-printable"),
+        subject='Новое сообщение с сайта "РостФеррум"', frm=WP),
+    name="Марина Котова", phone="+79125551310", email="m.kotova@mail.ru",
+    message="Нужен лист 2 мм, 15 штук, с доставкой.",
+    extra={"Адрес страницы": "https://rostferrum.ru/"},
+    absent_extra=("Марина Котова",),
+))
+
+# --- Elementor callback form without labels, plain text: name and phone only ---------------
+case(V(
+    "elementor-callback-without-labels-plain",
+    phpmailer(leaf("text/plain", (
+        "Всеслав\n8 912 555 13 11\n\n---\n\nDate: 16.11.2026\nTime: 10:15\n"
+        "Page URL: https://rostferrum.ru/call/\nRemote IP: 198.51.100.8\n"
+        "Powered by: Elementor\n"
+    )), subject='New message from "РостФеррум"', frm=WP),
+    name="Всеслав", phone="+79125551311", extra={"Page URL": "https://rostferrum.ru/call/"},
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
