@@ -724,9 +724,15 @@ def bare_pairs(text: str, options: ParseOptions) -> list[Pair]:
             return []
         if len(lines) < 2:
             continue  # a heading line ("Новая заявка с сайта") over the values
-        if len(lines) > 8 or any(colon_match(x, options) or is_known_label(x, options)
-                                 or is_empty_value(x) for x in lines):
+        labelled = [colon_match(x, options) for x in lines]
+        if len(lines) > 8 or any(
+            (pair and label_kind(pair[0], options) in CLIENT_KINDS)
+            or (not pair and (is_known_label(x, options) or is_empty_value(x)))
+            for x, pair in zip(lines, labelled, strict=True)
+        ):
             return []  # labelled after all ('Имя' on its own line, then the value)
+        # a labelled extra among bare values ('Товар: …') is the colon reader's
+        lines = [x for x, pair in zip(lines, labelled, strict=True) if not pair]
         name = phone = email = None
         rest: list[str] = []
         for x in lines:
