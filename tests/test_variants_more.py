@@ -1271,6 +1271,18 @@ case(V(
 ))
 
 
+# --- some fields labelled, the contacts not (a select with a label, inputs with placeholders)
+case(V(
+    "elementor-mixed-bare-contacts-labelled-select",
+    phpmailer(leaf("text/html", html_doc(
+        "Иван Сидоров<br>89125551313<br>i.sidorov@inbox.ru<br>Товар: Арматура А500С<br>"
+        "<br>---<br><br>Дата: 16.11.2026<br>Адрес страницы: https://rostferrum.ru/armatura/<br>"
+    ), "quoted-printable"), subject='Новое сообщение с сайта "РостФеррум"', frm=WP),
+    name="Иван Сидоров", phone="+79125551313", email="i.sidorov@inbox.ru",
+    extra={"Товар": "Арматура А500С", "Адрес страницы": "https://rostferrum.ru/armatura/"},
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
