@@ -234,7 +234,7 @@ def _label_ok(label: str, options: ParseOptions) -> bool:
 
 
 _DASH_PAIR = re.compile(
-    r"^[ \t]*(?P<label>[^-–—:\s][^-–—:\n]{0,40}?)[ \t]+[-–—][ \t]+(?P<value>\S.*)$"
+    r"^[ \t]*(?P<label>[^-–—:=\s][^-–—:=\n]{0,40}?)[ \t]+(?:[-–—]|=>?|->)[ \t]+(?P<value>\S.*)$"
 )
 _ORDER_LINE = re.compile(
     r"^[ \t]*(?P<label>order|заказ|заявка|request|submission)[ \t]*(?:#|№|no\.?|n)[ \t]*"
@@ -368,10 +368,46 @@ def _underlined(lines: list[str], i: int, found_at: list[Pair | None],
     return above if label_kind(above, options) in CLIENT_KINDS else None
 
 
+_JOIN = re.compile(r"[ \t]*[|;][ \t]*")
+
+
+def _split_joined_fields(lines: list[str], options: ParseOptions) -> list[str]:
+    """A script that joins the fields on one line (``Имя: Глеб | Телефон: … | …`` or with
+    ``;``): one line per field, when every piece is ``Label: value`` and two labels are
+    known."""
+    out: list[str] = []
+    for line in lines:
+        pieces = _JOIN.split(line.strip()) if ("|" in line or ";" in line) else []
+        if len(pieces) >= 2:
+            found = [_COLON.match(p) for p in pieces]
+            if all(found) and sum(
+                1 for m in found if m and is_known_label(m.group("label").strip(), options)
+            ) >= 2:
+                out.extend(pieces)
+                continue
+        out.append(line)
+    return out
+
+
+def _dash_fields(lines: list[str], found_at: list[Pair | None], options: ParseOptions) -> None:
+    """In a ``Label — value`` form (two known labels so printed), the unknown labels
+    printed the same way are fields too ('Марка стали — Ст3')."""
+    dashed = [i for i, line in enumerate(lines) if found_at[i] is not None
+              and not _COLON.match(line) and _DASH_PAIR.match(line)]
+    if len(dashed) < 2:
+        return
+    for i, line in enumerate(lines):
+        if found_at[i] is None and line.strip():
+            d = _DASH_PAIR.match(line)
+            if d and _label_ok(d.group("label").strip(), options):
+                found_at[i] = (d.group("label").strip(), d.group("value").strip())
+
+
 def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     """``Label: value`` lines, multi-line values included."""
-    lines = text.split("\n")
+    lines = _split_joined_fields(text.split("\n"), options)
     found_at = [colon_match(line, options) if line.strip() else None for line in lines]
+    _dash_fields(lines, found_at, options)
     pairs: list[Pair] = []
     cur: _Open | None = None
     prev_blank = True
