@@ -1124,3 +1124,11 @@ def test_signed_letter_is_not_read_as_bare_values() -> None:
     text = "Добрый день!\nПришлите прайс.\n+7 912 555 13 12\n\nС уважением,\nИван\n"
     assert bare_pairs(text, ParseOptions()) == []
     assert bare_pairs("Имя\nИван\nТелефон\n89125551312\n", ParseOptions()) == []
+
+
+def test_joined_fields_are_split_but_a_message_with_semicolons_is_not() -> None:
+    """'Имя: X | Телефон: Y' splits into fields; a message with ';' and ':' stays whole."""
+    p = _parse("Имя: Глеб | Телефон: 89125551324 | Объём: 5 т\n")
+    assert (p.name, p.phone, dict(p.extra)) == ("Глеб", "+79125551324", {"Объём": "5 т"})
+    p = _parse("Имя: Глеб\nТелефон: 89125551324\nСообщение: Нужно: арматура; уголок: 5 т\n")
+    assert p.message == "Нужно: арматура; уголок: 5 т"

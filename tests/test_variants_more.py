@@ -1283,6 +1283,45 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 11: separators
+
+# --- 'Label — value' with an unknown label among known ones ----------------------------------
+case(V(
+    "em-dash-form-with-unknown-label",
+    phpmailer(leaf("text/plain", (
+        "Новая заявка\n\nИмя — Глеб\nТелефон — 8 912 555 13 20\nМарка стали — Ст3\n"
+        "Сообщение — Нужна балка\n"
+    )), subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Глеб", phone="+79125551320", message="Нужна балка", extra={"Марка стали": "Ст3"},
+))
+
+# --- a PHP loop printing '$key => $value' -------------------------------------------------------
+case(V(
+    "php-loop-arrow-separator",
+    phpmailer(leaf("text/plain", "Имя => Глеб Юдин\nТелефон => 89125551322\nОбъём => 5 т\n"),
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Глеб Юдин", phone="+79125551322", extra={"Объём": "5 т"},
+))
+
+# --- all fields joined on one line with ' | ' (an SMS-style notification) ------------------------
+case(V(
+    "fields-joined-with-pipes",
+    saas(leaf("text/plain", (
+        "Заявка с сайта rostferrum.ru\n"
+        "Имя: Лада Егорова | Телефон: +7 912 555-13-24 | Объём: 5 т | Сообщение: Круг 20\n"
+    ), "base64"), subject="Заявка", frm="Сайт <noreply@rostferrum.ru>"),
+    name="Лада Егорова", phone="+79125551324", message="Круг 20", extra={"Объём": "5 т"},
+))
+
+# --- fields joined with '; ' ----------------------------------------------------------------
+case(V(
+    "fields-joined-with-semicolons",
+    phpmailer(leaf("text/plain", "Имя: Глеб Жданов; Телефон: 89125551325; E-mail: g.zh@x.ru\n"),
+              subject="Заявка", frm="noreply@rostferrum.ru", smtp=True),
+    name="Глеб Жданов", phone="+79125551325", email="g.zh@x.ru",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
