@@ -1322,6 +1322,42 @@ case(V(
 ))
 
 
+# --- 1C-Bitrix main.feedback: custom fields appended under the message block ---------------------
+case(V(
+    "bitrix-feedback-fields-after-text",
+    bitrix(
+        "Информационное сообщение сайта РостФеррум\n"
+        "------------------------------------------\n\n"
+        "Вам было отправлено сообщение через форму обратной связи\n\n"
+        "Автор: Лаврентий Осипов\nE-mail автора: l.osipov@mail.ru\n\n"
+        "Текст сообщения:\nНужен двутавр 30Б1, 12 м, 6 шт.\nДоставка в Нижний Тагил.\n\n"
+        "Телефон: 8 (3435) 55-13-40\nКомпания: ООО «ТагилСтрой»\n\n"
+        "Сообщение сгенерировано автоматически.\n",
+        subject="РостФеррум: Сообщение из формы обратной связи", event="FEEDBACK_FORM",
+        charset="UTF-8"),
+    name="Лаврентий Осипов", phone="+73435551340", email="l.osipov@mail.ru",
+    message="Нужен двутавр 30Б1, 12 м, 6 шт.\nДоставка в Нижний Тагил.",
+    extra={"Компания": "ООО «ТагилСтрой»"},
+))
+
+# --- Bitrix24 lead notification: the responsible employee is not the client ---------------------
+case(V(
+    "bitrix24-new-lead-responsible-employee",
+    saas(_html(
+        "<p>Новый лид: Заявка с сайта</p><table>"
+        "<tr><td>Ответственный:</td><td>Ирина Волкова</td></tr>"
+        "<tr><td>Источник:</td><td>CRM-форма</td></tr>"
+        "<tr><td>Имя:</td><td>Родион</td></tr><tr><td>Фамилия:</td><td>Щукин</td></tr>"
+        "<tr><td>Телефон:</td><td>+7 912 555-13-41</td></tr>"
+        "<tr><td>E-mail:</td><td>r.shchukin@yandex.ru</td></tr>"
+        "<tr><td>Комментарий:</td><td>Перезвоните по поводу оцинковки</td></tr></table>",
+        "quoted-printable"), subject="Новый лид: Заявка с сайта",
+        frm="Битрикс24 <no-reply@bitrix24.ru>"),
+    name="Родион Щукин", phone="+79125551341", email="r.shchukin@yandex.ru",
+    message="Перезвоните по поводу оцинковки",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
