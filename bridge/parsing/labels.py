@@ -68,15 +68,17 @@ NAME = _norm_set((
     "Name", "Your Name", "Full name", "Fullname", "Contact name", "Contact person",
     "Customer", "Customer name", "Client name", "your-name", "your_name", "yourname",
     "fio", "fullname", "full_name", "contact_name", "Nombre", "Vorname und Nachname",
+    "Ім'я", "Ваше ім'я", "Ім’я", "Ваше ім’я", "Імя", "Nome", "Nom et prénom", "Imię i nazwisko",
 ))
 FIRST_NAME = _norm_set((
     "First Name", "First_name", "firstname", "fname", "Given name", "Vorname",
-    "Имя (имя)", "Ваше имя (имя)",
+    "Имя (имя)", "Ваше имя (имя)", "Prénom", "Imię",
 ))
 MIDDLE_NAME = _norm_set(("Отчество", "Middle name", "middle_name", "Second name"))
 LAST_NAME = _norm_set((
     "Last Name", "Last_name", "lastname", "lname", "Surname", "Family name", "Nachname",
-    "Фамилия", "Ваша фамилия",
+    "Фамилия", "Ваша фамилия", "Прізвище", "Nom", "Nom de famille", "Apellido", "Apellidos",
+    "Cognome", "Nazwisko",
 ))
 PHONE = _norm_set((
     "Телефон", "Ваш телефон", "Тел", "Тел.", "Мобильный", "Мобильный телефон", "Моб.",
@@ -92,6 +94,7 @@ EMAIL = _norm_set((
     "Ваша почта", "Ваш e-mail", "Ваш email", "Ваш E-mail", "E-mail автора", "Емейл", "Имейл",
     "Your Email", "Your E-mail", "Email address", "E-mail address", "Mail",
     "your-email", "your_email", "_replyto", "_reply_to", "reply_to", "email_address",
+    "Електронна пошта", "Courriel", "Adresse e-mail", "Correo electrónico", "Correo",
 ))
 MESSAGE = _norm_set((
     "Сообщение", "Ваше сообщение", "Комментарий", "Комментарии", "Ваш комментарий",
@@ -101,7 +104,8 @@ MESSAGE = _norm_set((
     "Comment or Message", "Комментарий или сообщение", "Your comment", "Additional comments",
     "Message", "Your Message", "Comments", "Comment", "Message Body", "Enquiry", "Inquiry",
     "Your enquiry", "Your inquiry", "Your question", "Question", "Questions", "Notes",
-    "Note", "Nachricht",
+    "Note", "Nachricht", "Повідомлення", "Ваше повідомлення", "Коментар", "Mensaje",
+    "Messaggio", "Wiadomość", "Mensagem",
     "text", "message", "comment", "your-message", "your_message", "msg", "body", "question",
 ))
 SENDER = _norm_set(("От", "От кого", "Отправитель", "From", "Sender"))
@@ -160,7 +164,8 @@ def _fuzzy_kind(key: str) -> str:
         return "extra"
     if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
         return "extra"  # a sentence or a number inside ("Добрый день! Телефон 8 912 …")
-    if re.search(r"телефон|\bphone\b|мобильн|whats ?app|^тел\b|^(?:моб|сот)\.?(?: ?тел\.?)?$|"
+    if re.search(r"телефон|\bphone\b|t[eé]l[eé]phone|tel[eé]fono|мобильн|whats ?app|^тел\b|"
+                 r"^(?:моб|сот)\.?(?: ?тел\.?)?$|"
                  r"\b(?:contact|mobile|cell|tel|telephone)\.? ?(?:number|no\b|#)|^telephone\b|"
                  r"^контактный номер|^номер (?:для связи|мобильного|сотового)", key) \
             and "время" not in key and "time" not in key:
