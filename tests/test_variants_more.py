@@ -1358,6 +1358,44 @@ case(V(
 ))
 
 
+# ---------------------------------------------------------------------------- batch 12: languages
+
+# --- a Ukrainian-language form (Ім'я / Прізвище / Повідомлення) -------------------------------
+case(V(
+    "ukrainian-labels",
+    phpmailer(leaf("text/plain", (
+        "Ім'я: Тарас\nПрізвище: Коваль\nНомер телефону: +380 67 123 45 67\n"
+        "Електронна пошта: t.koval@ukr.net\nПовідомлення: Потрібна арматура 12 мм, 20 т.\n"
+    )), subject="Заявка", frm=WP),
+    name="Тарас Коваль", phone="+380671234567", email="t.koval@ukr.net",
+    message="Потрібна арматура 12 мм, 20 т.",
+))
+
+# --- a French Wix-style form: Prénom + Nom, Téléphone, Courriel -----------------------------------
+case(V(
+    "french-labels",
+    saas(_html(
+        "<table><tr><td>Prénom</td><td>Camille</td></tr><tr><td>Nom</td><td>Durand</td></tr>"
+        "<tr><td>Téléphone</td><td>+33 6 12 34 56 79</td></tr>"
+        "<tr><td>Courriel</td><td>camille.durand@acier.example</td></tr>"
+        "<tr><td>Message</td><td>Prix des poutres IPE 200 ?</td></tr></table>", "base64"),
+        subject="Nouveau message", frm="Wix <no-reply@wix.com>"),
+    name="Camille Durand", phone="+33612345679", email="camille.durand@acier.example",
+    message="Prix des poutres IPE 200 ?",
+))
+
+# --- a Spanish form: Nombre / Teléfono / Correo electrónico / Mensaje --------------------------
+case(V(
+    "spanish-labels",
+    phpmailer(leaf("text/plain", (
+        "Nombre: Javier Ruiz\nTeléfono: +34 612 34 56 78\n"
+        "Correo electrónico: j.ruiz@acero.example\nMensaje: Necesito 10 t de chapa.\n"
+    )), subject="Nuevo mensaje", frm=WP),
+    name="Javier Ruiz", phone="+34612345678", email="j.ruiz@acero.example",
+    message="Necesito 10 t de chapa.",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
