@@ -104,7 +104,7 @@ MESSAGE = _norm_set((
     "Comment or Message", "Комментарий или сообщение", "Your comment", "Additional comments",
     "Message", "Your Message", "Comments", "Comment", "Message Body", "Enquiry", "Inquiry",
     "Your enquiry", "Your inquiry", "Your question", "Question", "Questions", "Notes",
-    "Note", "Nachricht", "Повідомлення", "Ваше повідомлення", "Коментар", "Mensaje",
+    "Note", "Nachricht", "Textarea", "Повідомлення", "Ваше повідомлення", "Коментар", "Mensaje",
     "Messaggio", "Wiadomość", "Mensagem",
     "text", "message", "comment", "your-message", "your_message", "msg", "body", "question",
 ))
