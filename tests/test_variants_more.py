@@ -1396,6 +1396,20 @@ case(V(
 ))
 
 
+# --- Tilda with the default variable names the owner never renamed (Input, Textarea) ----------
+case(V(
+    "tilda-default-variable-names",
+    saas(leaf("text/plain", (
+        "Name: Элина\nPhone: +7 (912) 555-13-61\nEmail: elina@bk.ru\nInput: ООО «Профиль»\n"
+        "Textarea: Нужна полоса 50х5, 2 т\n\nRequest details:\nTransaction ID: 7391552:4409222\n"
+        "Block ID: rec612345679\nForm Name: Cart\nReferer: https://rostferrum.ru/\n"
+    ), "quoted-printable"), subject="Новая заявка с сайта rostferrum.ru",
+        frm="Tilda <robot@tilda.ws>", reply_to="elina@bk.ru"),
+    name="Элина", phone="+79125551361", email="elina@bk.ru", message="Нужна полоса 50х5, 2 т",
+    extra={"Input": "ООО «Профиль»"},
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
