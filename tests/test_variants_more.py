@@ -1410,6 +1410,32 @@ case(V(
 ))
 
 
+# --- a SaaS e-mail template: <style> and MSO conditionals in the head, a hidden preheader
+_TEMPLATE = (
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+    '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+    '<html xmlns="http://www.w3.org/1999/xhtml"><head><meta http-equiv="Content-Type" '
+    'content="text/html; charset=UTF-8" />\n<title>Новая заявка</title>\n'
+    '<style type="text/css">\nbody { margin: 0; padding: 0; }\n'
+    "td.label { color: #555555; font-weight: bold; }\n"
+    "@media only screen and (max-width: 600px) { .wrap { width: 100% !important; } }\n"
+    "</style>\n<!--[if mso]><style>table { border-collapse: collapse; }</style><![endif]-->\n"
+    '</head><body>\n<div style="display:none;max-height:0;overflow:hidden">'
+    "Новая заявка от Любомир</div>\n"
+    '<table class="wrap" width="600"><tr><td class="label">Имя</td><td>Любомир</td></tr>\n'
+    '<tr><td class="label">Телефон</td><td>+7 912 555 13 70</td></tr>\n'
+    '<tr><td class="label">Email</td><td>lubomir@mail.ru</td></tr>\n'
+    '<tr><td class="label">Сообщение</td><td>Уголок 40х4</td></tr></table>\n'
+    "</body></html>"
+)
+case(V(
+    "saas-template-style-mso-preheader",
+    saas(leaf("text/html", _TEMPLATE, "quoted-printable"), subject="Заявка",
+         frm="Сайт <noreply@rostferrum.ru>"),
+    name="Любомир", phone="+79125551370", email="lubomir@mail.ru", message="Уголок 40х4",
+))
+
+
 # ---------------------------------------------------------------------------- test
 
 def test_enough_variants() -> None:
