@@ -231,13 +231,9 @@ class FileContent:
     __hash__ = None  # type: ignore[assignment]
 
 
-def _b64(data: bytes) -> FileContent:
-    return FileContent(data)
-
-
 def file_values(files: Sequence[Attachment]) -> list[dict[str, list[Any]]]:
     """Files for a multiple ``file`` user field: ``[{"fileData": [name, base64]}, ...]``."""
-    return [{"fileData": [f.filename, _b64(f.data)]} for f in files]
+    return [{"fileData": [f.filename, FileContent(f.data)]} for f in files]
 
 
 def json_body(params: Mapping[str, Any]) -> bytes:
@@ -734,7 +730,7 @@ class Bitrix24Client:
         fields: dict[str, Any] = {"ENTITY_ID": int(lead_id), "ENTITY_TYPE": "lead",
                                   "COMMENT": text}
         if files:
-            fields["FILES"] = [[f.filename, _b64(f.data)] for f in files]
+            fields["FILES"] = [[f.filename, FileContent(f.data)] for f in files]
         result = self.call("crm.timeline.comment.add", {"fields": fields}, write=True)
         try:
             return int(result)
