@@ -117,8 +117,8 @@ def bench_config(
     text = _sub(text, r"^burst = .*$", f"burst = {int(burst)}")
     text = _sub(text, r"^poll_interval = .*$", f"poll_interval = {int(poll_interval)}")
     if max_size_mb is not None:
-        text = _sub(text, r'^field = "UF_CRM_TASK"$',
-                    f'field = "UF_CRM_TASK"\nmax_size_mb = {max_size_mb}')
+        text = _sub(text, r'^field = "auto"$',
+                    f'field = "auto"\nmax_size_mb = {max_size_mb}')
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -21,17 +21,18 @@ from bridge.errors import (
     MailboxUnavailable,
 )
 
-OK, BAD, DOWN = "ok", "bad", "down"
+OK, BAD, DOWN, WARN = "ok", "bad", "down", "warn"
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    status: str  # OK, BAD (setup wrong: exit 78) or DOWN (unreachable: exit 69)
+    status: str  # OK, BAD (setup wrong: exit 78), DOWN (unreachable: exit 69) or WARN (exit 0)
     text: str
 
     @property
     def line(self) -> str:
-        return ("✓ " if self.status == OK else "✗ ") + self.text
+        mark = {OK: "✓ ", WARN: "⚠ "}.get(self.status, "✗ ")
+        return mark + self.text
 
 
 def _exit_code(results: list[Check]) -> int:
@@ -152,37 +153,9 @@ def crm_checks(cfg: Any, crm: Any) -> list[Check]:
 
 
 def _file_field_checks(cfg: Any, crm: Any) -> list[Check]:
-    field = cfg.attachments.field
-    if not field:
-        return [Check(OK, "bitrix24: files go to a timeline comment (attachments.field is \"\")")]
-    try:
-        fields = crm.lead_fields()
-    except CrmError as exc:
-        return [_crm_problem(exc)]
-    info = fields.get(field)
-    if info is None:
-        return [Check(BAD, f"bitrix24: the lead field {field} does not exist: create a lead user "
-                           "field of type File (multiple) in CRM settings, or set "
-                           "attachments.field to its UF_CRM_… name (\"\" = timeline comment)")]
-    if str(info.get("type")) != "file":
-        return [Check(BAD, f"bitrix24: the lead field {field} has type {info.get('type')!r}, "
-                           "not file: create a field of type File and name it in "
-                           "attachments.field")]
-    if not info.get("isMultiple"):
-        return [Check(BAD, f"bitrix24: the lead field {field} is not multiple, so only one file "
-                           "would be kept: make it multiple (or create a new multiple File field)")]
-    out = [Check(OK, f"bitrix24: file field {field} exists, type file, multiple")]
-    settings = info.get("settings") or {}
-    try:
-        max_size = int(settings.get("MAX_ALLOWED_SIZE") or 0) if isinstance(settings, dict) else 0
-    except (TypeError, ValueError):
-        max_size = 0
-    wanted = int(cfg.attachments.max_size_mb * 1024 * 1024)
-    if max_size and max_size < wanted:
-        out.append(Check(BAD, f"bitrix24: the field {field} takes files up to {max_size} bytes, "
-                              f"but attachments.max_size_mb allows {wanted}: lower "
-                              "attachments.max_size_mb or raise the field's limit"))
-    return out
+    from bridge.filefield import file_field_checks
+
+    return [Check(status, text) for status, text in file_field_checks(cfg, crm)]
 
 
 def run_checks(cfg: Any, out: TextIO, crm: Any = None,
@@ -209,6 +182,6 @@ def run_checks(cfg: Any, out: TextIO, crm: Any = None,
     results.extend(crm_checks(cfg, crm))
     flush()
     code = _exit_code(results)
-    failed = sum(r.status != OK for r in results)
+    failed = sum(r.status not in (OK, WARN) for r in results)
     print("all checks passed" if not failed else f"{failed} check(s) failed", file=out)
     return code

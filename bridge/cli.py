@@ -237,6 +237,7 @@ def pipeline_settings(cfg: Any) -> Any:
         processed_folder=cfg.imap.processed_folder,
         since_days=cfg.imap.since_days,
         file_field=cfg.attachments.field,
+        health_interval=cfg.bitrix24.health_interval,
         lead=LeadSettings(
             title=b.title,
             source_id=b.source_id,

@@ -51,6 +51,7 @@ class Bitrix24Config:
     burst: int = 50  # the portal's bucket size (Enterprise: 250)
     timeout: float = 30.0  # read timeout for one request, seconds
     batch: bool = True  # use `batch` for backlogs of text-only leads
+    health_interval: float = 300.0  # seconds between portal checks (and file-field re-reads)
 
     @property
     def webhook_url_masked(self) -> str:
@@ -60,7 +61,7 @@ class Bitrix24Config:
 
 @dataclass(frozen=True, slots=True)
 class AttachmentsConfig:
-    field: str = "UF_CRM_TASK"
+    field: str = "auto"  # "auto" | "UF_CRM_<code>" | "" (always a timeline comment)
     allowed: tuple[str, ...] = DEFAULT_ALLOWED_EXTENSIONS
     max_size_mb: float = 10
     max_total_mb: float = 25
@@ -287,6 +288,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "bitrix24": (
         "webhook_url", "webhook_url_file", "ca_file", "responsible_user_id", "source_id",
         "source_description", "title", "rate_per_second", "burst", "timeout", "batch",
+        "health_interval",
     ),
     "attachments": ("field", "allowed", "max_size_mb", "max_total_mb"),
     "filter": ("senders",),
@@ -455,6 +457,7 @@ class _Loader:
             burst=s.integer("burst", d.burst, low=1),
             timeout=s.number("timeout", d.timeout, positive=True),
             batch=s.boolean("batch", d.batch),
+            health_interval=s.number("health_interval", d.health_interval, positive=True),
         )
 
     def check_title(self, title: str) -> None:
@@ -563,11 +566,13 @@ class _Loader:
         s = self.section("attachments")
         d = AttachmentsConfig()
         file_field = s.text("field", d.field).strip()
-        if file_field and not _FILE_FIELD_RE.match(file_field):
+        if file_field.lower() == "auto":
+            file_field = "auto"
+        elif file_field and not _FILE_FIELD_RE.match(file_field):
             raise self.fail(
                 "attachments.field",
-                f'expected a lead user field like "UF_CRM_TASK" (or "" for a timeline '
-                f"comment), got {_show(file_field)}",
+                f'expected "auto", a lead user field like "UF_CRM_1701234567" (or "" for a '
+                f"timeline comment), got {_show(file_field)}",
             )
         allowed: list[str] = []
         for i, ext in enumerate(s.text_list("allowed", d.allowed)):

@@ -46,6 +46,7 @@ from bridge.errors import (
     CrmUnknownOutcome,
 )
 from bridge.model import Attachment, Lead
+from bridge.operating import DOCS_EXAMPLE_LIMIT, OperatingTime
 from bridge.ratelimit import LeakyBucket, backoff_delay
 
 __all__ = [
@@ -276,9 +277,22 @@ SETUP_CODES = {
     "EXPIRED_TOKEN": "webhook rejected: expired_token, check " + CONFIG_KEY,
     "INVALID_TOKEN": "webhook rejected: invalid_token, check " + CONFIG_KEY,
     "ERROR_BATCH_METHOD_NOT_ALLOWED": "{method} is not allowed inside batch",
+    "OVERLOAD_LIMIT": "the portal's REST API is blocked due to overload (OVERLOAD_LIMIT, a manual "
+                      "block, not a passing limit): contact Bitrix24 support to lift it",
 }
-TEMPORARY_CODES = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT", "OVERLOAD_LIMIT"}
+TEMPORARY_CODES = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"}
 UNKNOWN_CODES = {"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER", "WRONG_ENCODING"}
+# Answers about one record, not the portal: the timeline methods answer 400 with these codes
+# (crm-timeline-comment-add.md "Possible Error Codes"), or "" + "Access denied"/"Not found."
+# (crm-timeline-comment-list.md, -get.md) for the one CRM item they name.
+RECORD_METHODS = ("crm.timeline.comment.",)
+RECORD_CODES = {"ACCESS_DENIED", "NOT_FOUND", "OWNER_NOT_FOUND", "INVALID_ARG_VALUE", "100", ""}
+
+
+def is_record_answer(method: str, code: str, status: int | None) -> bool:
+    """True when this error answer is about the one record ``method`` named (class 3)."""
+    return (method.lower().startswith(RECORD_METHODS) and code.upper() in RECORD_CODES
+            and status in (400, None))
 
 
 def classify_error(
@@ -292,6 +306,9 @@ def classify_error(
     upper = code.upper()
     description = redact(description or "")
     kw: dict[str, Any] = {"code": code, "status": status}
+    if is_record_answer(method, code, status):
+        return CrmRejected(f"{method}: {code or 'error'}: {description or code} (this record)",
+                           **kw)
     if upper in SETUP_CODES:
         text = SETUP_CODES[upper].format(method=method, description=description or code)
         return CrmSetupError(text, **kw)
@@ -375,6 +392,7 @@ class Bitrix24Client:
         backoff_cap: float = 30.0,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        operating_limit: float = DOCS_EXAMPLE_LIMIT,
     ) -> None:
         self._url = parse_webhook_url(webhook_url)
         self.timeout = float(timeout)
@@ -392,7 +410,7 @@ class Bitrix24Client:
                                _ExtraCaAdapter(str(ca_file)))
         self.session.trust_env = False  # no proxies from the environment for the webhook
         self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
-        self._operating_reset_at: dict[str, float] = {}
+        self.operating = OperatingTime(operating_limit)
 
     # ------------------------------------------------------------ basics
     @property
@@ -504,20 +522,14 @@ class Bitrix24Client:
             description = str(payload.get("error_description") or "")
             retry_after = None
             if code.upper() == "OPERATION_TIME_LIMIT":
-                reset_at = self._operating_reset_at.get(method)
-                retry_after = max(1.0, reset_at - time.time()) if reset_at else 60.0
+                retry_after = self.operating.blocked(method)  # until the basket resets
             elif code.upper() == "QUERY_LIMIT_EXCEEDED":
                 retry_after = 1.0 / (self.bucket.rate if self.bucket else 2.0)
-            elif code.upper() == "OVERLOAD_LIMIT":
-                retry_after = 60.0
             raise classify_error(method, code, description, status, retry_after)
         if status != 200 or not isinstance(payload, dict) or "result" not in payload:
             raise CrmUnknownOutcome(f"{method}: unexpected HTTP {status} answer without "
                                     "result", status=status)
-        t = payload.get("time")
-        if isinstance(t, dict) and t.get("operating_reset_at"):
-            with contextlib.suppress(TypeError, ValueError):
-                self._operating_reset_at[method] = float(t["operating_reset_at"])
+        self.operating.note(method, payload.get("time"))
         return payload
 
     def _non_json_error(self, method: str, resp: requests.Response) -> CrmError:
@@ -551,6 +563,7 @@ class Bitrix24Client:
         while True:
             attempt += 1
             try:
+                self._pace_operating(method)
                 return self._send_once(method, params)
             except CrmTemporary as err:
                 delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
@@ -565,6 +578,8 @@ class Bitrix24Client:
                             attempt, err.code or "network", delay)
                 if not (limited and self.bucket is not None):
                     self._sleep(delay)
+                if (err.code or "").upper() == "OPERATION_TIME_LIMIT":
+                    self.operating.clear(method)
             except CrmUnknownOutcome as err:
                 if write or attempt >= self.max_tries:
                     raise
@@ -572,6 +587,20 @@ class Bitrix24Client:
                 log.warning("crm.retry method=%s attempt=%d reason=%s delay=%.2f", method,
                             attempt, err.code or f"http_{err.status or 'none'}", delay)
                 self._sleep(delay)
+
+    def _pace_operating(self, method: str) -> None:
+        """Slow down before the operating-time limit (bridge.operating); a wait longer than
+        ``max_wait`` is handed back as CrmTemporary (not sent, retry after the reset)."""
+        wait = self.operating.wait_before(method)
+        if wait <= 0:
+            return
+        if wait > self.max_wait:
+            raise CrmTemporary(f"{method}: operating time near the portal's limit; waiting "
+                               f"{wait:.0f} s for its reset", code="OPERATION_TIME_LIMIT",
+                               retry_after=wait)
+        log.warning("crm.operating_pause method=%s delay=%.2f", method, wait)
+        self._sleep(wait)
+        self.operating.clear(method)
 
     def call(self, method: str, params: Mapping[str, Any] | None = None, *,
              write: bool = False) -> Any:
@@ -677,6 +706,8 @@ class Bitrix24Client:
         result = self.call("batch", {"halt": 1 if halt else 0, "cmd": cmd}, write=write)
         if not isinstance(result, dict):
             raise CrmUnknownOutcome("batch: unexpected answer shape")
+        self.operating.note_batch({k: m for k, (m, _) in commands.items()},
+                                  result.get("result_time"))
         out = BatchResult(
             results=_as_map(result.get("result")),
             totals={k: int(v) for k, v in _as_map(result.get("result_total")).items()},
@@ -781,6 +812,11 @@ class Bitrix24Client:
         """``crm.lead.fields``: FIELD -> {type, isMultiple, ...} including ``UF_*``."""
         result = self.call("crm.lead.fields")
         return result if isinstance(result, dict) else {}
+
+    def lead_userfields(self) -> list[dict[str, Any]]:
+        """``crm.lead.userfield.list`` of the File fields: their ``SETTINGS`` (limits)."""
+        rows = self.call("crm.lead.userfield.list", {"filter": {"USER_TYPE_ID": "file"}})
+        return [r for r in (rows or []) if isinstance(r, dict)]
 
     def source_ids(self) -> set[str]:
         """The portal's lead sources (``STATUS_ID`` of ``ENTITY_ID=SOURCE``)."""

@@ -39,6 +39,15 @@ from bridge.errors import (
     MailboxUnavailable,
     ParseError,
 )
+from bridge.filefield import (
+    COMMENT,
+    FIELD,
+    WAIT,
+    FileFieldResolver,
+    fit_to_field,
+    raise_file_field_alarm,
+    refusal,
+)
 from bridge.identity import message_id_of, message_identity, origin_id
 from bridge.leads import (
     LeadSettings,
@@ -93,7 +102,8 @@ class Settings:
     folder: str = "INBOX"
     processed_folder: str = ""
     since_days: int = 7
-    file_field: str = "UF_CRM_TASK"
+    file_field: str = "auto"  # attachments.field: "auto", "UF_CRM_…" or "" (bridge.filefield)
+    health_interval: float = 300.0  # the lead fields are read again after this many seconds
     lead: LeadSettings = field(default_factory=LeadSettings)
     parse: ParseOptions = field(default_factory=ParseOptions)
     senders: tuple[str, ...] = ()
@@ -178,7 +188,7 @@ class Pipeline:
         self.stop = stop or threading.Event()
         self.progress = progress
         self._files_done: set[int] = set()
-        self._file_field_ok = False
+        self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -445,46 +455,61 @@ class Pipeline:
             log.info("message.duplicate id=%s first=%s", row.id, first.id)
             return
         lead = build_lead(parsed, self.s.lead, row.origin_id)
+        file_field = ""
+        if lead.files:
+            routed = self._route_files(row, parsed, report)
+            if routed is None:
+                return
+            lead, file_field = routed
         if row.state != "pushing":
             self.ledger.set_pushing(row.id, now)
         if lead.files or not self.s.batch:
-            self._push_one(row, lead, report)
+            self._push_one(row, lead, report, file_field)
         else:
             batch.append((row, lead))
 
-    def _check_file_field(self) -> None:
-        """Once per process, before the first files are sent: the portal drops an unknown
-        field silently, so a lead would arrive without its files. A missing or wrong field
-        is a setup error (exit 78), not a message's fault."""
-        if self._file_field_ok or not self.s.file_field:
-            return
+    def _route_files(self, row: Any, parsed: ParsedForm,
+                     report: PollReport) -> tuple[Lead, str] | None:
+        """Where this message's files go (bridge.filefield), recorded in the ledger before
+        anything is sent, so the comment step after creation follows the same way. None: the
+        named file field is missing, the message waits."""
         try:
-            fields = self.crm.lead_fields()
+            decision = self.files.decision()
         except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
-            log.warning("crm.field_check_later error=%s", _one_line(exc))
-            return
-        info = fields.get(self.s.file_field)
-        if not isinstance(info, dict) or str(info.get("type")) != "file" or not info.get(
-            "isMultiple"
-        ):
-            what = "does not exist" if not isinstance(info, dict) else (
-                f"has type {info.get('type')!r}" if str(info.get("type")) != "file"
-                else "is not multiple"
-            )
-            raise CrmSetupError(
-                f"attachments.field: the lead field {self.s.file_field} {what} on the portal, "
-                "so files would be lost; create a multiple File field for leads and name it "
-                "in attachments.field (\"\" = timeline comment); `mailbridge check` verifies it"
-            )
-        self._file_field_ok = True
+            self._temporary(row, exc, report)
+            raise _StopPushing from exc
+        if decision.mode == WAIT:
+            raise_file_field_alarm(self.s.file_field, decision.why)
+            self._temporary(row, CrmTemporary(
+                f"attachments.field: {decision.why}; mail with files waits until the field "
+                "is back (or attachments.field is \"auto\")"), report)
+            return None
+        field_code = ""
+        if decision.mode == FIELD and decision.field is not None:
+            parsed = fit_to_field(parsed, decision.field)
+            field_code = decision.field.code
+        lead = build_lead(parsed, self.s.lead, row.origin_id)
+        if decision.mode == FIELD and decision.field is not None:
+            field = decision.field
+            lead = Lead(lead.origin_id, lead.fields,
+                        tuple(f for f in lead.files if refusal(f, field) is None))
+        self.ledger.set_meta(_files_via_key(row.origin_id), decision.via)
+        return lead, field_code
 
-    def _push_one(self, row: Any, lead: Lead, report: PollReport) -> None:
-        files = lead.files if self.s.file_field else ()
-        if files:
-            self._check_file_field()
+    def _files_via(self, row: Any) -> str:
+        """How this message's files were sent (recorded per message; older rows: config)."""
+        via = self.ledger.get_meta(_files_via_key(row.origin_id))
+        if via:
+            return str(via)
+        return COMMENT if not self.s.file_field else FIELD
+
+    def _push_one(self, row: Any, lead: Lead, report: PollReport, file_field: str = "") -> None:
+        files = lead.files if file_field else ()
         try:
-            lead_id = self.crm.add_lead(lead.fields, files, self.s.file_field)
+            lead_id = self.crm.add_lead(lead.fields, files, file_field)
         except CrmRejected as exc:
+            if files:
+                self.files.invalidate()  # the field may have changed: read it again
             self._rejected(row, exc, report)
         except CrmUnknownOutcome as exc:
             log.warning("lead.outcome_unknown id=%s error=%s", row.id, _one_line(exc))
@@ -496,13 +521,14 @@ class Pipeline:
             self.ledger.set_failed(row.id, f"setup: {exc}", self.clock(), self.clock())
             raise
         else:
-            self._created(row, lead_id, lead, report)
+            self._created(row, lead_id, lead, report, file_field)
 
-    def _created(self, row: Any, lead_id: int, lead: Lead, report: PollReport) -> None:
+    def _created(self, row: Any, lead_id: int, lead: Lead, report: PollReport,
+                 file_field: str = "") -> None:
         self.ledger.set_created(row.id, lead_id, self.clock())
         report.created += 1
         log.info("lead.created id=%s lead_id=%s files=%s", row.id, lead_id, len(lead.files))
-        if not self.s.file_field and lead.files:
+        if not file_field and lead.files:
             try:
                 self.crm.add_timeline_comment(
                     lead_id, files_comment(row.origin_id, [f.filename for f in lead.files]),
@@ -521,7 +547,7 @@ class Pipeline:
             self._push_one(items[0][0], items[0][1], report)
             return
         try:
-            results = self.crm.add_leads_batch([lead for _, lead in items], self.s.file_field)
+            results = self.crm.add_leads_batch([lead for _, lead in items])
         except CrmUnknownOutcome as exc:
             log.warning("batch.outcome_unknown size=%s error=%s", len(items), _one_line(exc))
             self._reconcile([row for row, _ in items], report)
@@ -625,13 +651,29 @@ class Pipeline:
         try:
             if row.state == "duplicate":
                 return self._repeat_comment(row)
-            if row.state == "created" and not self.s.file_field and row.id not in self._files_done:
+            if (row.state == "created" and row.id not in self._files_done
+                    and self._files_via(row) == COMMENT):
                 return self._files_comment(row)
         except (CrmTemporary, CrmUnknownOutcome) as exc:
             log.warning("lead.comment_later id=%s error=%s", row.id, _one_line(exc))
             return False
         except CrmRejected as exc:
-            log.warning("lead.comment_rejected id=%s error=%s", row.id, _one_line(exc))
+            return self._comment_rejected(row, exc)
+        return True
+
+    def _comment_rejected(self, row: Any, exc: CrmRejected) -> bool:
+        """An answer about this one lead (ACCESS_DENIED, NOT_FOUND …): class 3, never a setup
+        error. Tried again on the next passes; then, as the lead exists (a terminal state),
+        given up with an error naming the ledger id, and the mail is finished."""
+        key = f"comment_rejects:{row.origin_id}"
+        count = int(self.ledger.get_meta(key) or 0) + 1
+        self.ledger.set_meta(key, str(count))
+        if count < self.s.max_attempts:
+            log.warning("lead.comment_rejected id=%s attempt=%d error=%s", row.id, count,
+                        _one_line(exc))
+            return False
+        log.error("lead.comment_given_up id=%s attempts=%d error=%s", row.id, count,
+                  _one_line(exc))
         return True
 
     def _repeat_comment(self, row: Any) -> bool:
@@ -668,6 +710,10 @@ class Pipeline:
             )
         self._files_done.add(row.id)
         return True
+
+
+def _files_via_key(origin: str) -> str:
+    return f"files_via:{origin}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -68,7 +68,7 @@ timeout = {crm_timeout}
 {bitrix_extra}
 
 [attachments]
-field = "UF_CRM_TASK"
+field = "auto"
 
 [retry]
 backoff_base = 0.05

@@ -10,6 +10,7 @@ from tests.e2e import run, sandbox, write_config
 from tests.servers.dovecot import ImapAccount, new_account
 
 SECRET = "XXXXXXXXXXXXXXXX"
+NAMED = "UF_CRM_1701234567"  # a field named explicitly in attachments.field
 
 
 @pytest.fixture
@@ -27,9 +28,10 @@ def test_a_good_setup_passes_every_check(account, tmp_path: Path) -> None:
     """Every line is ✓ and the exit code is 0."""
     with sandbox() as sb:
         code, out = check(write_config(tmp_path / "c.toml", account, sb.webhook_url))
+        field = sb.portal.file_field_code
     assert code == 0, out
     assert "✗" not in out
-    assert "UF_CRM_TASK" in out and "all checks passed" in out
+    assert f"files go to the lead field {field}" in out and "all checks passed" in out
 
 
 def url_with(sb, *, user: str | None = None, code: str | None = None) -> str:  # type: ignore[no-untyped-def]
@@ -53,12 +55,11 @@ def url_with(sb, *, user: str | None = None, code: str | None = None) -> str:  #
         (lambda sb: ("user", 99), "user 99 not found", "responsible_user_id"),
         (lambda sb: (sb.portal.add_user(5, active=False), ("user", 5))[1], "user 5 not found",
          "responsible_user_id"),
-        (lambda sb: sb.portal.remove_userfield("UF_CRM_TASK"), "does not exist",
-         "attachments.field"),
-        (lambda sb: sb.portal.set_file_field("UF_CRM_TASK", type="string"), "not file",
-         "attachments.field"),
-        (lambda sb: sb.portal.set_file_field("UF_CRM_TASK", multiple=False), "not multiple",
-         "multiple"),
+        (lambda sb: ("field", NAMED), "does not exist", "attachments.field"),
+        (lambda sb: (sb.portal.set_file_field(NAMED, type="string"), ("field", NAMED))[1],
+         "not file", "attachments.field"),
+        (lambda sb: (sb.portal.set_file_field(NAMED, multiple=False), ("field", NAMED))[1],
+         "not multiple", "multiple"),
         (lambda sb: ("source", "NOPE"), "source 'NOPE' does not exist", "bitrix24.source_id"),
         (lambda sb: setattr(sb.portal, "renamed_to", "new-name.bitrix24.ru"), "new-name",
          "webhook_url"),
@@ -73,14 +74,16 @@ def test_each_wrong_portal_setting_exits_78_naming_cause_and_fix(
     """Each way the portal side can be wrong gives exit 78, its cause and its fix."""
     with sandbox() as sb:
         change = setup(sb)
-        url, user, source = sb.webhook_url, 1, "WEB"
+        url, user, source, field = sb.webhook_url, 1, "WEB", "auto"
         if isinstance(change, tuple):
             kind, value = change
             url = value if kind == "url" else url
             user = value if kind == "user" else user
             source = value if kind == "source" else source
+            field = value if kind == "field" else field
         cfg = write_config(tmp_path / "c.toml", account, url)
         text = cfg.read_text().replace("responsible_user_id = 1", f"responsible_user_id = {user}")
+        text = text.replace('field = "auto"', f'field = "{field}"')
         cfg.write_text(text.replace('source_id = "WEB"', f'source_id = "{source}"'))
         code, out = check(cfg)
     assert code == 78, out

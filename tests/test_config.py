@@ -92,7 +92,7 @@ def test_example_documents_every_key_with_its_default(tmp_path: Path) -> None:
                 "security", "folder", "processed_folder", "ca_file"):
         assert getattr(documented.imap, key) == getattr(minimal.imap, key), key
     for key in ("responsible_user_id", "source_id", "title", "rate_per_second", "burst",
-                "timeout", "batch", "ca_file"):
+                "timeout", "batch", "ca_file", "health_interval"):
         assert getattr(documented.bitrix24, key) == getattr(minimal.bitrix24, key), key
 
 
@@ -101,7 +101,7 @@ def test_minimal_file_gets_spec_defaults(tmp_path: Path) -> None:
     cfg = load_text(tmp_path, IMAP + BITRIX)
     assert (cfg.imap.port, cfg.imap.security, cfg.imap.folder) == (993, "ssl", "INBOX")
     assert cfg.imap.idle is True and cfg.imap.poll_interval == 60 and cfg.imap.since_days == 7
-    assert cfg.attachments.field == "UF_CRM_TASK"
+    assert cfg.attachments.field == "auto" and cfg.bitrix24.health_interval == 300
     assert (cfg.attachments.max_size_mb, cfg.attachments.max_total_mb) == (10, 25)
     assert cfg.dedupe.window_minutes == 10
     assert cfg.bitrix24.responsible_user_id == 1 and cfg.bitrix24.source_id == "WEB"
@@ -192,7 +192,8 @@ def test_imap_values_are_checked(tmp_path: Path, line: str, expected: str) -> No
     [
         ("attachments", "max_size_mb = -1", "attachments.max_size_mb: expected a positive number"),
         ("attachments", "max_total_mb = \"25\"", "attachments.max_total_mb: expected a number"),
-        ("attachments", "field = \"TASK\"", "attachments.field: expected a lead user field"),
+        ("attachments", "field = \"TASK\"", 'attachments.field: expected "auto", a lead user'),
+        ("bitrix24", "health_interval = 0", "bitrix24.health_interval: expected a positive"),
         ("attachments", "allowed = \"pdf\"", "attachments.allowed: expected an array of strings"),
         ("attachments", "allowed = [\"pdf\", 3]", "attachments.allowed: item 2: expected a"),
         ("attachments", "allowed = [\"p df\"]", "attachments.allowed: item 1: expected a file"),

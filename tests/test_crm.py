@@ -98,7 +98,7 @@ def test_secret_never_in_exceptions_or_logs(secret_sandbox, caplog):
     client = make_client(sb, max_tries=2)
     wrong = Bitrix24Client(sb.webhook_url.replace(SECRET, WRONG), max_tries=1)
     errors: list[BaseException] = []
-    client.add_lead(lead_fields("o1"), [PNG], "UF_CRM_TASK")
+    client.add_lead(lead_fields("o1"), [PNG], sb.portal.file_field_code)
 
     def attempt(fn):
         try:
@@ -145,11 +145,11 @@ def test_request_log_line_format(crm_client, caplog):
     ({}, "unknown", CrmSetupError, "not found"),
     ({}, "app", CrmSetupError, "Application context required"),
     ({}, "bad_email", CrmRejected, "E-mail"),
-    ({"overloaded": True}, "profile", CrmTemporary, "OVERLOAD_LIMIT"),
+    ({"overloaded": True}, "profile", CrmSetupError, "contact Bitrix24 support"),
 ])
 def test_error_mapping_setup_and_rejected(sandbox, setup, call, cls, text):
-    """Setup problems raise CrmSetupError with a fix, data problems CrmRejected, overload
-    CrmTemporary."""
+    """Setup problems raise CrmSetupError with a fix, data problems CrmRejected; OVERLOAD_LIMIT
+    (a manual block by support, system-errors.md) is portal-wide setup, not temporary."""
     sandbox.configure(**setup)
     client = make_client(sandbox)
     actions = {
@@ -268,7 +268,7 @@ def test_lost_answer_then_lookup_finds_the_lead(crm_client, sandbox):
     """A lost crm.lead.add answer is CrmUnknownOutcome, and the origin lookup finds the lead."""
     sandbox.inject("crm.lead.add", "lost_answer")
     with pytest.raises(CrmUnknownOutcome):
-        crm_client.add_lead(lead_fields("msg-42"), [PDF], "UF_CRM_TASK")
+        crm_client.add_lead(lead_fields("msg-42"), [PDF], sandbox.portal.file_field_code)
     found = crm_client.find_leads_by_origin(["msg-42", "msg-43"])
     assert found == {"msg-42": 1}
     assert sandbox.portal.lead_files(1) == [(PDF.filename, PDF.data)]
@@ -313,7 +313,7 @@ def test_add_leads_batch_with_per_command_errors_and_files(crm_client, sandbox):
         Lead("b", lead_fields("b", EMAIL=[{"VALUE": "broken@"}])),
         Lead("c", lead_fields("c", COMMENTS="line1\nline2 [b]x[/b] 100%")),
     ]
-    out = crm_client.add_leads_batch(leads, "UF_CRM_TASK")
+    out = crm_client.add_leads_batch(leads, sandbox.portal.file_field_code)
     assert sandbox.portal.request_counts == {"batch": 1}
     assert isinstance(out["b"], CrmRejected)
     a, c = out["a+1 &x=%y#"], out["c"]
@@ -378,14 +378,14 @@ def test_check_helpers(crm_client, sandbox):
     assert crm_client.scopes() == {"crm", "user", "disk"}
     assert crm_client.get_user(1)["ID"] == "1"
     assert crm_client.get_user(5) is None and crm_client.get_user(99) is None
-    field = crm_client.lead_fields()["UF_CRM_TASK"]
+    field = crm_client.lead_fields()[sandbox.portal.file_field_code]
     assert field["type"] == "file" and field["isMultiple"] is True
     assert "WEB" in crm_client.source_ids()
 
 
 def test_add_lead_files_are_byte_identical(crm_client, sandbox):
     """Files sent inline with crm.lead.add arrive with exact names and bytes."""
-    lead_id = crm_client.add_lead(lead_fields("o1"), [PDF, PNG], "UF_CRM_TASK")
+    lead_id = crm_client.add_lead(lead_fields("o1"), [PDF, PNG], sandbox.portal.file_field_code)
     assert sandbox.portal.lead_files(lead_id) == [(PDF.filename, PDF.data),
                                                   (PNG.filename, PNG.data)]
 
@@ -504,7 +504,7 @@ def test_tls_is_verified_and_ca_file_adds_trust(tls_sandbox):
         make_client(sb, max_tries=1).profile()
     assert "bitrix24.ca_file" in str(info.value)
     assert make_client(sb, ca_file=str(cert)).add_lead(lead_fields("tls"), [PNG],
-                                                       "UF_CRM_TASK") == 1
+                                                       sb.portal.file_field_code) == 1
     assert sb.portal.lead_files(1) == [(PNG.filename, PNG.data)]
 
 
@@ -526,9 +526,9 @@ def test_json_body_splices_files_as_base64_bytes():
 
     data = bytes(range(256)) * 100
     body = json_body({"fields": {"TITLE": "\x00blob-0-0\x00 «Заявка»",
-                                 "UF_CRM_TASK": [{"fileData": ["a.pdf", FileContent(data)]}]},
+                                 "UF_CRM_1701234567": [{"fileData": ["a.pdf", FileContent(data)]}]},
                       "FILES": [["b.txt", FileContent(b"")]]})
     parsed = _json.loads(body)
     assert parsed["fields"]["TITLE"] == "\x00blob-0-0\x00 «Заявка»"
-    assert _b64mod.b64decode(parsed["fields"]["UF_CRM_TASK"][0]["fileData"][1]) == data
+    assert _b64mod.b64decode(parsed["fields"]["UF_CRM_1701234567"][0]["fileData"][1]) == data
     assert parsed["FILES"] == [["b.txt", ""]]

@@ -109,7 +109,7 @@ def test_files_go_to_a_timeline_comment_when_no_field_is_set(account, tmp_path: 
     account.deliver(corpus("029-rostferrum-all-types-base64"))
     with sandbox() as sb:
         cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
-        cfg.write_text(cfg.read_text().replace('field = "UF_CRM_TASK"', 'field = ""'))
+        cfg.write_text(cfg.read_text().replace('field = "auto"', 'field = ""'))
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         leads = sb.portal.list_leads()

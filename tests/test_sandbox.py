@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -266,10 +267,11 @@ def test_lead_update_multifield_semantics(sandbox):
 def test_file_field_round_trip_is_byte_identical(sandbox):
     """Files sent as fileData come back with their names and exact bytes."""
     blobs = [("отчёт.pdf", bytes(range(256)) * 40), ("a+b.txt", b"\x00\xff+/=" * 7)]
-    lead_id = ok(sandbox, "crm.lead.add", {"fields": {"UF_CRM_TASK": [
+    code = sandbox.portal.file_field_code
+    lead_id = ok(sandbox, "crm.lead.add", {"fields": {code: [
         {"fileData": [n, base64.b64encode(d).decode()]} for n, d in blobs]}})
     assert sandbox.portal.lead_files(lead_id) == blobs
-    got = ok(sandbox, "crm.lead.get", {"id": lead_id})["UF_CRM_TASK"]
+    got = ok(sandbox, "crm.lead.get", {"id": lead_id})[code]
     assert [set(f) for f in got] == [{"id", "showUrl", "downloadUrl"}] * 2
 
 
@@ -278,7 +280,8 @@ def test_form_encoded_base64_with_raw_plus_is_corrupted(sandbox):
     data = b"\xfb\xff\xbf" * 10  # base64 full of '+' and '/'
     b64 = base64.b64encode(data).decode()
     assert "+" in b64
-    body = f"fields[UF_CRM_TASK][0][fileData][0]=x.bin&fields[UF_CRM_TASK][0][fileData][1]={b64}"
+    code = sandbox.portal.file_field_code
+    body = f"fields[{code}][0][fileData][0]=x.bin&fields[{code}][0][fileData][1]={b64}"
     lead_id = requests.post(sandbox.webhook_url + "crm.lead.add", data=body, headers=FORM,
                             timeout=5).json()["result"]
     assert sandbox.portal.lead_files(lead_id)[0][1] != data
@@ -299,12 +302,17 @@ def test_file_field_variants(sandbox):
 
 
 def test_lead_fields_and_userfield_list(sandbox):
-    """crm.lead.fields and crm.lead.userfield.list describe the default multiple file field."""
+    """crm.lead.fields and crm.lead.userfield.list describe the default multiple file field,
+    whose code is generated (UF_CRM_<number>), never the tasks' UF_CRM_TASK."""
+    code = sandbox.portal.file_field_code
+    assert re.fullmatch(r"UF_CRM_\d{10}", code)
     fields = ok(sandbox, "crm.lead.fields")
-    assert fields["UF_CRM_TASK"]["type"] == "file" and fields["UF_CRM_TASK"]["isMultiple"]
+    assert fields[code]["type"] == "file" and fields[code]["isMultiple"]
+    assert "UF_CRM_TASK" not in fields
     assert fields["ORIGIN_ID"]["type"] == "string"
-    [uf] = ok(sandbox, "crm.lead.userfield.list", {"filter": {"FIELD_NAME": "UF_CRM_TASK"}})
+    [uf] = ok(sandbox, "crm.lead.userfield.list", {"filter": {"FIELD_NAME": code}})
     assert (uf["USER_TYPE_ID"], uf["MULTIPLE"]) == ("file", "Y")
+    assert uf["SETTINGS"]["MAX_ALLOWED_SIZE"] == 0 and uf["SETTINGS"]["EXTENSIONS"] == []
 
 
 # ------------------------------------------------------------------ lists
@@ -329,9 +337,10 @@ def test_list_filter_operators_and_select(sandbox):
     assert ids({"@ORIGIN_ID": ["o1", "o5", "zz"]}) == ["1", "5"]
     assert ids({"%TITLE": "ead 4"}) == ["4"]
     assert ids({"PHONE": "+70003"}) == ["3"]
+    code = sandbox.portal.file_field_code
     rows = ok(sandbox, "crm.lead.list", {"filter": {"=ID": 1},
-                                         "select": ["ID", "PHONE", "UF_CRM_TASK"]})
-    assert set(rows[0]) == {"ID", "PHONE", "UF_CRM_TASK"}
+                                         "select": ["ID", "PHONE", code]})
+    assert set(rows[0]) == {"ID", "PHONE", code}
     rows = ok(sandbox, "crm.lead.list", {"order": {"ID": "DESC"}, "select": ["ID"]})
     assert [r["ID"] for r in rows] == ["5", "4", "3", "2", "1"]
 
@@ -502,7 +511,7 @@ def test_unknown_fault_is_refused(sandbox):
 # ------------------------------------------------------------------ control API, CLI
 def test_control_api(sandbox):
     """/_sandbox/ shows leads with file hashes and the request log, injects faults, resets."""
-    ok(sandbox, "crm.lead.add", {"fields": {"UF_CRM_TASK": [
+    ok(sandbox, "crm.lead.add", {"fields": {sandbox.portal.file_field_code: [
         {"fileData": ["a.txt", base64.b64encode(b"abc").decode()]}]}})
     leads = requests.get(sandbox.base_url + "/_sandbox/leads", timeout=5).json()
     assert leads[0]["_files"] == [{"name": "a.txt", "size": 3,

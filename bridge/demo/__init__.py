@@ -55,7 +55,7 @@ def run_demo(out: TextIO) -> int:
                 folder="INBOX",
                 processed_folder="Processed",
                 since_days=36500,
-                file_field="UF_CRM_TASK",
+                file_field="auto",
                 lead=LeadSettings(source_description="mailbridge demo"),
                 dedupe_window=timedelta(minutes=10),
             )

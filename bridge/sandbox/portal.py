@@ -8,8 +8,10 @@ and test code may use a portal at the same time.
 from __future__ import annotations
 
 import hashlib
+import math
 import operator
 import re
+import secrets
 import threading
 import time
 from collections import Counter, deque
@@ -137,6 +139,17 @@ class UserField:
     multiple: bool = True
     id: int = 0
     label: str = ""
+    extensions: tuple[str, ...] = ()  # SETTINGS.EXTENSIONS; empty = any
+    max_size: int = 0  # SETTINGS.MAX_ALLOWED_SIZE in bytes; 0 = no limit
+
+
+# A lead File field made in the UI gets a generated code (docs/bitrix24.md "File fields");
+# the sandbox's default field has one too, so no test can depend on a guessed name.
+GENERATED = "generated"
+
+
+def generated_field_code() -> str:
+    return f"UF_CRM_{1700000000 + secrets.randbelow(10**8)}"
 
 
 @dataclass
@@ -237,13 +250,16 @@ class Portal:
         scopes: tuple[str, ...] | set[str] = ("crm", "user", "disk"),
         rate: float = 2.0,
         burst: int = 50,
-        file_field: str | None = "UF_CRM_TASK",
+        file_field: str | None = GENERATED,
         file_field_type: str = "file",
         file_field_multiple: bool = True,
         assigned_check: str = "any",
         operating_limit: float | None = None,
         host: str = "sandbox.bitrix24.test",
     ) -> None:
+        if file_field == GENERATED:
+            file_field = generated_field_code()
+        self.file_field_code = file_field  # the default lead File field's code (None: none)
         self.lock = threading.RLock()
         self.host = host
         self.rate = rate
@@ -284,6 +300,11 @@ class Portal:
             # filter operators this portal refuses with a 400 (an older or simpler portal)
             self.rejected_operators: set[str] = set()
             self.operating_limit: float | None = d["operating_limit"]
+            self.operating_window = 600.0  # ten one-minute baskets (limits.md)
+            self.operating_cost: float | None = None  # charge this per call instead of real time
+            self.comment_denied: set[int] = set()  # leads whose timeline refuses comments
+            # request body limit in bytes: the cloud's 2 GB POST limit (how-to-upload-files.md)
+            self.max_body: int | None = 2 * 1024**3
             self.operating: dict[tuple[int, str], deque[tuple[float, float]]] = {}
             self.bucket = Bucket(self.rate, self.burst)
             self.requests: list[dict[str, Any]] = []
@@ -329,10 +350,13 @@ class Portal:
             for hook in self.webhooks.values():
                 hook.active = not blocked
 
-    def set_file_field(self, name: str, *, type: str = "file", multiple: bool = True) -> None:
+    def set_file_field(self, name: str, *, type: str = "file", multiple: bool = True,
+                       extensions: tuple[str, ...] | list[str] = (), max_size: int = 0,
+                       label: str = "Файлы") -> None:
         with self.lock:
-            self.userfields[name] = UserField(name, type, multiple, id=100 + len(self.userfields),
-                                              label=name)
+            self.userfields[name] = UserField(
+                name, type, multiple, id=100 + len(self.userfields), label=label,
+                extensions=tuple(e.lower() for e in extensions), max_size=int(max_size))
 
     def remove_userfield(self, name: str) -> None:
         with self.lock:
@@ -480,7 +504,7 @@ class Portal:
     def _window(self, hook: Webhook, name: str) -> deque[tuple[float, float]]:
         q = self.operating.setdefault((hook.user_id, name), deque())
         now = time.time()
-        while q and q[0][0] < now - 600:
+        while q and q[0][0] < now - self.operating_window:
             q.popleft()
         return q
 
@@ -493,7 +517,8 @@ class Portal:
 
     def _charge(self, hook: Webhook, name: str, seconds: float) -> None:
         if name != "batch":
-            self._window(hook, name).append((time.time(), seconds))
+            cost = self.operating_cost if self.operating_cost is not None else seconds
+            self._window(hook, name).append((time.time(), cost))
 
     def _time(self, start: float, hook: Webhook | None, name: str) -> dict[str, Any]:
         finish = time.time()
@@ -504,7 +529,9 @@ class Portal:
         }
         if hook is not None:
             q = self._window(hook, name)
-            t["operating_reset_at"] = int((q[0][0] if q else finish) + 600)
+            # an integer unix time, as limits.md shows it (rounded up: never too early)
+            t["operating_reset_at"] = math.ceil((q[0][0] if q else finish)
+                                                + self.operating_window)
             t["operating"] = sum(d for _, d in q)
         return t
 
@@ -611,6 +638,7 @@ class Portal:
                                 keep_ids.append(fid)
                             elif kind == "remove":
                                 removed.add(fid)
+                        errors += self._field_refusals(uf, new_ids)
                         # a multiple field is set by the request as a whole
                         staged[key] = [f for f in keep_ids if f not in removed] + new_ids
                     else:
@@ -618,6 +646,7 @@ class Portal:
                             continue  # a list sent to a single field is ignored
                         kind, fid = self._file_item(value)
                         if kind == "new":
+                            errors += self._field_refusals(uf, [fid])
                             staged[key] = [fid]
                         elif kind == "remove":
                             staged[key] = []
@@ -650,6 +679,21 @@ class Portal:
                                         "not active.")
                 staged["ASSIGNED_BY_ID"] = str(aid)
         lead.update(staged)
+
+    def _field_refusals(self, uf: UserField, file_ids: list[int]) -> list[str]:
+        """The field's own SETTINGS (EXTENSIONS, MAX_ALLOWED_SIZE) refuse the whole save.
+        The texts are a GUESS (docs silent); the core's file type checks them on save."""
+        out: list[str] = []
+        for fid in file_ids:
+            name, data = self.files[fid]
+            ext = name.rpartition(".")[2].lower() if "." in name else ""
+            if uf.extensions and ext not in uf.extensions:
+                out.append(f"{uf.label or uf.name}: file {name} has an extension that is not "
+                           "allowed.")
+            elif uf.max_size and len(data) > uf.max_size:
+                out.append(f"{uf.label or uf.name}: file {name} is larger than "
+                           f"{uf.max_size} bytes.")
+        return out
 
     def _lead_id(self, params: dict[str, Any]) -> int:
         raw = params.get("id", params.get("ID"))
@@ -940,8 +984,17 @@ def _lead_fields(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
         out[name] = {"type": uf.type, "isRequired": False, "isReadOnly": False,
                      "isImmutable": False, "isMultiple": uf.multiple, "isDynamic": True,
                      "title": name, "listLabel": uf.label, "formLabel": uf.label,
-                     "filterLabel": uf.label, "settings": {"MAX_ALLOWED_SIZE": 0}}
+                     "filterLabel": uf.label, "settings": _uf_settings(uf)}
     return out
+
+
+def _uf_settings(uf: UserField) -> dict[str, Any]:
+    """A File field's SETTINGS as crm-lead-userfield-list.md shows them."""
+    if uf.type != "file":
+        return {}
+    return {"SIZE": 20, "LIST_WIDTH": 0, "LIST_HEIGHT": 0, "MAX_SHOW_SIZE": 0,
+            "MAX_ALLOWED_SIZE": uf.max_size, "EXTENSIONS": list(uf.extensions),
+            "TARGET_BLANK": "Y"}
 
 
 @method("crm.lead.userfield.list", "crm")
@@ -949,7 +1002,10 @@ def _userfield_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     rows = [{"ID": str(uf.id), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": uf.name,
              "USER_TYPE_ID": uf.type, "XML_ID": None, "SORT": "100",
              "MULTIPLE": "Y" if uf.multiple else "N", "MANDATORY": "N", "SHOW_FILTER": "N",
-             "SHOW_IN_LIST": "Y", "EDIT_IN_LIST": "Y", "IS_SEARCHABLE": "N", "SETTINGS": []}
+             "SHOW_IN_LIST": "Y", "EDIT_IN_LIST": "Y", "IS_SEARCHABLE": "N",
+             "SETTINGS": _uf_settings(uf) or [], "EDIT_FORM_LABEL": uf.label,
+             "LIST_COLUMN_LABEL": uf.label, "LIST_FILTER_LABEL": uf.label,
+             "ERROR_MESSAGE": None, "HELP_MESSAGE": None}
             for uf in p.userfields.values()]
     names = {"ID", "FIELD_NAME", "USER_TYPE_ID", "MULTIPLE", "ENTITY_ID"}
     conds = p._parse_filter(params.get("filter"), lambda n: n in names)
@@ -986,6 +1042,8 @@ def _comment_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     entity_id = _as_int(fields["ENTITY_ID"])
     if entity_type != "lead" or entity_id is None or entity_id not in p.leads:
         raise ApiError(400, "OWNER_NOT_FOUND", "Owner entity is not found.")
+    if entity_id in p.comment_denied:  # a role that may not edit this one lead
+        raise ApiError(400, "ACCESS_DENIED", "Access denied.")
     comment = _scalar(fields["COMMENT"]) or ""
     if not comment.strip():
         raise ApiError(400, "INVALID_ARG_VALUE", "Empty comment.")
@@ -1193,4 +1251,5 @@ def parse_form(body: bytes) -> dict[str, Any]:
     return parse_str(body.decode("utf-8", "replace"))
 
 
-__all__ = ["FAULTS", "METHODS", "ApiError", "ListResult", "Portal", "crm_error", "parse_form"]
+__all__ = ["FAULTS", "GENERATED", "METHODS", "ApiError", "ListResult", "Portal", "crm_error",
+           "parse_form"]

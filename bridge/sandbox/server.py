@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.sandbox.phpquery import listify, parse_str, php_set
-from bridge.sandbox.portal import METHODS, ApiError, Portal
+from bridge.sandbox.portal import GENERATED, METHODS, ApiError, Portal
 
 __all__ = ["SandboxServer"]
 
@@ -64,6 +64,10 @@ def to_xml(payload: Any) -> bytes:
     _xml_value(root, payload)
     return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8"
                                                                    ).split(b"?>", 1)[-1]
+
+
+class _TooLarge(Exception):
+    """The request body is over the portal's ``max_body``."""
 
 
 class _Drop(Exception):
@@ -126,6 +130,13 @@ class _Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------- plumbing
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
+        limit = self.server.portal.max_body
+        if limit is not None and length > limit:
+            # The front end refuses it before Bitrix24 runs anything (nginx
+            # client_max_body_size: an HTML 413). The body is read and dropped.
+            while length > 0:
+                length -= len(self.rfile.read(min(length, 1 << 20)) or b"x" * length)
+            raise _TooLarge
         return self.rfile.read(length) if length > 0 else b""
 
     def _record(self, status: int) -> None:
@@ -173,7 +184,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         portal = self.server.portal
         url = urlsplit(self.path)
-        body = self._body()
+        try:
+            body = self._body()
+        except _TooLarge:
+            self._rec = ("", "/rest/…", "too_large")
+            self._html(413)
+            return
         if url.path.startswith("/_sandbox/"):
             self._control(url.path[len("/_sandbox/") :].strip("/"), body)
             return
@@ -328,7 +344,7 @@ class SandboxServer:
         rate: float = 2.0,
         burst: int = 50,
         scopes: tuple[str, ...] = ("crm", "user", "disk"),
-        file_field: str | None = "UF_CRM_TASK",
+        file_field: str | None = GENERATED,
         file_field_type: str = "file",
         file_field_multiple: bool = True,
         assigned_check: str = "any",
@@ -419,7 +435,7 @@ class SandboxServer:
             if "blocked" in settings:
                 p.block_webhooks(bool(settings["blocked"]))
             for key in ("deleted", "overloaded", "renamed_to", "assigned_check", "crm_access",
-                        "operating_limit"):
+                        "operating_limit", "operating_window", "operating_cost", "max_body"):
                 if key in settings:
                     setattr(p, key, settings[key])
             if "rejected_operators" in settings:
@@ -434,7 +450,12 @@ class SandboxServer:
                     if isinstance(spec, str):
                         spec = {"name": spec}
                     p.set_file_field(spec["name"], type=spec.get("type", "file"),
-                                     multiple=spec.get("multiple", True))
+                                     multiple=spec.get("multiple", True),
+                                     extensions=spec.get("extensions", ()),
+                                     max_size=spec.get("max_size", 0),
+                                     label=spec.get("label", "Файлы"))
+            if "comment_denied" in settings:
+                p.comment_denied = {int(i) for i in settings["comment_denied"]}
             for user in settings.get("users", ()):
                 p.add_user(int(user["id"]), active=bool(user.get("active", True)),
                            name=str(user.get("name", "User")))
