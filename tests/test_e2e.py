@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -126,21 +127,43 @@ def test_missing_config_exits_78_and_suggests_demo(tmp_path: Path) -> None:
     assert "demo" in err
 
 
-def test_missing_file_field_stops_the_run_with_78(account, tmp_path: Path) -> None:
-    """The portal would drop an unknown file field silently: the run stops with exit 78,
-    names attachments.field, creates nothing, and the mail waits unmarked."""
+def test_vanished_named_file_field_holds_back_only_mail_with_files(account,
+                                                                    tmp_path: Path) -> None:
+    """A field named in attachments.field that is gone from the portal (which would drop it
+    silently): the mail with files waits (exit 75, an error naming the field), a text-only
+    mail still becomes a lead, and once the field is back the files arrive in it."""
     uid = account.deliver(corpus("029-rostferrum-all-types-base64"))
+    account.deliver(corpus("001-cf7-default-ru"))
     with sandbox() as sb:
-        sb.portal.remove_userfield("UF_CRM_TASK")
+        sb.portal.set_file_field("UF_CRM_1701234567")
+        sb.portal.remove_userfield("UF_CRM_1701234567")
         cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace('field = "auto"', 'field = "UF_CRM_1701234567"'))
         code, _, err = run("--config", str(cfg), "--poll-now")
-        assert code == 78, err
-        assert "attachments.field" in err
-        assert sb.portal.list_leads() == []
+        assert code == 75, err
+        assert "crm.file_field_missing field=UF_CRM_1701234567" in err
+        assert len(sb.portal.list_leads()) == 1  # the text-only mail
+        assert sb.portal.lead_files(int(sb.portal.list_leads()[0]["ID"])) == []
         assert account.uids("INBOX") == [uid]
         assert "\\Seen" not in account.flags(uid)
-        sb.portal.set_file_field("UF_CRM_TASK")
+        sb.portal.set_file_field("UF_CRM_1701234567")
+        time.sleep(0.3)  # retry.backoff_cap in tests is 0.2 s
         code, _, err = run("--config", str(cfg), "--poll-now")
         assert code == 0, err
         leads = sb.portal.list_leads()
-        assert len(leads) == 1 and len(sb.portal.lead_files(int(leads[0]["ID"]))) == 7
+        assert len(leads) == 2
+        assert len(sb.portal.lead_files(int(leads[1]["ID"]), "UF_CRM_1701234567")) == 7
+
+
+def test_legacy_uf_crm_task_behaves_as_auto(account, tmp_path: Path) -> None:
+    """attachments.field = "UF_CRM_TASK" (the old default, a tasks field) on a portal whose
+    leads lack it: a deprecation warning, and the files go to the one File field."""
+    account.deliver(corpus("029-rostferrum-all-types-base64"))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace('field = "auto"', 'field = "UF_CRM_TASK"'))
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        assert "config.deprecated key=attachments.field" in err
+        [lead] = sb.portal.list_leads()
+        assert len(sb.portal.lead_files(int(lead["ID"]), sb.portal.file_field_code)) == 7
