@@ -130,3 +130,32 @@ def test_unresolvable_imap_host_exits_69(account, tmp_path: Path) -> None:
         code, out = check(cfg)
     assert code == 69, out
     assert "imap.host" in out
+
+
+@pytest.mark.parametrize(
+    ("setup", "field", "mark", "says"),
+    [
+        (lambda sb: sb.configure(file_field=None), "auto", "✓",
+         "no multiple File field: files go to a timeline comment"),
+        (lambda sb: sb.portal.set_file_field("UF_CRM_1700000002", label="Фото"), "auto", "⚠",
+         "UF_CRM_1700000002 (Фото)"),
+        (lambda sb: None, "UF_CRM_TASK", "⚠", "delete the line"),
+        (lambda sb: sb.configure(file_field={"name": sb.portal.file_field_code,
+                                             "extensions": ["pdf"], "max_size": 1048576}),
+         "auto", "✓", "the field takes only pdf and up to 1 MB a file"),
+    ],
+    ids=["no-field", "several-fields", "legacy-uf-crm-task", "field-limits"],
+)
+def test_check_prints_where_the_files_go(account, tmp_path: Path, setup, field: str, mark: str,
+                                         says: str) -> None:
+    """check prints the file decision; what it cannot fix alone is a ⚠ with exit 0."""
+    with sandbox() as sb:
+        setup(sb)
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace('field = "auto"', f'field = "{field}"'))
+        code, out = check(cfg)
+    assert code == 0, out
+    [line] = [x for x in out.splitlines() if says in x and x[:1] in "✓⚠✗"]
+    assert line.startswith(mark)
+    if mark == "⚠":
+        assert "attachments.field" in line
