@@ -1,0 +1,164 @@
+"""Answers classified by method, the documented limits, and the sandbox that shows them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from bridge.crm import classify_error
+from bridge.dirsource import DirMailbox
+from bridge.errors import CrmRejected, CrmSetupError, CrmTemporary
+from bridge.model import Attachment
+from bridge.pipeline import Pipeline, Settings
+from bridge.sandbox import SandboxServer
+from bridge.store import Ledger
+from tests.bitrix_fixtures import make_client
+from tests.forms import form_email
+
+
+@pytest.fixture
+def sb() -> Iterator[SandboxServer]:
+    """A sandbox portal with a fast bucket; stopped afterwards."""
+    server = SandboxServer(rate=1000.0, burst=100_000).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ------------------------------------------------------------------ per-record answers
+@pytest.mark.parametrize(("code", "description"), [
+    ("NOT_FOUND", "Not found."),  # the literal answer of crm-timeline-comment-add.md
+    ("ACCESS_DENIED", "Insufficient permissions"),
+    ("OWNER_NOT_FOUND", "Owner of the item not found"),
+    ("INVALID_ARG_VALUE", "Empty comment"),
+])
+def test_timeline_comment_answers_are_about_the_record(code: str, description: str) -> None:
+    """A 400 with these codes on crm.timeline.comment.add is class 3 (this record), never a
+    portal-wide setup error."""
+    err = classify_error("crm.timeline.comment.add", code, description, 400)
+    assert type(err) is CrmRejected and code in str(err)
+
+
+def test_the_same_codes_elsewhere_stay_portal_wide() -> None:
+    """ACCESS_DENIED 403 (REST on a free plan, system-errors.md) and a lead method's "Access
+    denied." stay setup errors; a comment list's "" "Access denied" is about its lead."""
+    plan = classify_error("profile", "ACCESS_DENIED",
+                          "REST API is available only on commercial plans", 403)
+    assert type(plan) is CrmSetupError
+    assert type(classify_error("crm.lead.add", "", "Access denied.", 400)) is CrmSetupError
+    assert type(classify_error("crm.timeline.comment.list", "", "Access denied", 400)) \
+        is CrmRejected
+
+
+def test_sandbox_refuses_a_comment_on_one_lead_with_access_denied(sb: SandboxServer) -> None:
+    """The sandbox answers 400 ACCESS_DENIED for a lead whose timeline the user may not edit."""
+    client = make_client(sb)
+    lead_id = client.add_lead({"TITLE": "x"})
+    sb.configure(comment_denied=[lead_id])
+    r = requests.post(sb.webhook_url + "crm.timeline.comment.add", timeout=5, json={
+        "fields": {"ENTITY_ID": lead_id, "ENTITY_TYPE": "lead", "COMMENT": "hi"}})
+    assert (r.status_code, r.json()) == (400, {"error": "ACCESS_DENIED",
+                                               "error_description": "Access denied."})
+
+
+def test_a_refused_double_click_comment_does_not_stop_the_run(tmp_path: Path,
+                                                              sb: SandboxServer,
+                                                              caplog) -> None:
+    """A double click whose first lead refuses timeline comments: the run goes on (other
+    mail is created), the comment is tried again on later passes, then given up with an
+    error naming the ledger id, and the mail is finished."""
+    caplog.set_level(logging.WARNING)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "001.eml").write_bytes(form_email(1))
+    pipe = Pipeline(Settings(since_days=36500, dedupe_window=timedelta(minutes=10),
+                             max_attempts=3), Ledger.open(tmp_path / "b.db"), make_client(sb),
+                    lambda: DirMailbox(inbox))
+    assert pipe.poll_once().created == 1
+    sb.configure(comment_denied=[1])
+    (inbox / "002.eml").write_bytes(form_email(1))  # the same enquiry again
+    (inbox / "003.eml").write_bytes(form_email(3))
+    report = pipe.poll_once()
+    assert (report.duplicates, report.created) == (1, 1)
+    assert report.finished == 1  # 003; the double click waits for its comment
+    pipe.poll_once()
+    assert pipe.poll_once().finished == 1  # third refusal: given up, the mail is finished
+    assert "lead.comment_given_up id=2" in caplog.text
+    assert sb.portal.comments == {}
+
+
+# ------------------------------------------------------------------ limits
+def test_overload_limit_is_portal_wide_with_the_fix(sb: SandboxServer) -> None:
+    """OVERLOAD_LIMIT (503, a manual block) is a setup error saying to contact support."""
+    sb.configure(overloaded=True)
+    with pytest.raises(CrmSetupError) as info:
+        make_client(sb).profile()
+    assert "OVERLOAD_LIMIT" in str(info.value) and "contact Bitrix24 support" in str(info.value)
+
+
+def test_query_limit_exceeded_stays_temporary(sb: SandboxServer) -> None:
+    """503 QUERY_LIMIT_EXCEEDED is temporary: retried, then handed back as CrmTemporary."""
+    sb.inject("profile", "limit503", times=10)
+    with pytest.raises(CrmTemporary):
+        make_client(sb, max_tries=2).profile()
+
+
+def test_time_blocks_carry_operating_also_per_batch_command(sb: SandboxServer) -> None:
+    """Answers carry time.operating/operating_reset_at (integer unix time, as limits.md shows),
+    batch has them per command in result_time, and the client keeps them per method."""
+    client = make_client(sb)
+    env = client.call_envelope("crm.lead.list", {})
+    assert isinstance(env["time"]["operating_reset_at"], int) and "operating" in env["time"]
+    sb.configure(operating_cost=7.0)
+    client.batch({"a": ("crm.status.list", {}), "b": ("crm.status.list", {})}, write=False)
+    assert client.operating.operating("crm.status.list") == pytest.approx(14.0)
+    assert client.operating.operating("batch") == 0.0  # the outer batch is not charged
+
+
+def test_the_client_slows_down_before_the_operating_limit(sb: SandboxServer) -> None:
+    """Near the limit (80 %) the client waits for the oldest basket to drop instead of running
+    into 429 OPERATION_TIME_LIMIT; every call succeeds and no 429 is ever answered."""
+    sb.configure(operating_limit=1.0, operating_cost=0.3, operating_window=2.0)
+    client = make_client(sb, operating_limit=1.0, max_wait=5.0)
+    for _ in range(6):
+        client.call("crm.lead.list", {})
+    assert sb.portal.status_counts[429] == 0
+    assert sb.portal.method_calls["crm.lead.list"] == 6
+
+
+def test_a_long_operating_wait_is_handed_back_unsent(sb: SandboxServer) -> None:
+    """When the reset is further away than max_wait, the call is not sent at all: a
+    CrmTemporary with retry_after until the reset goes back to the caller."""
+    sb.configure(operating_limit=1.0, operating_cost=0.9)
+    client = make_client(sb, operating_limit=1.0, max_wait=1.0)
+    client.call("crm.lead.list", {})
+    with pytest.raises(CrmTemporary) as info:
+        client.call("crm.lead.list", {})
+    assert info.value.retry_after is not None and info.value.retry_after > 500
+    assert sb.portal.method_calls["crm.lead.list"] == 1
+
+
+# ------------------------------------------------------------------ sandbox strictness
+def test_unknown_keys_are_dropped_so_uf_crm_task_loses_the_files(sb: SandboxServer) -> None:
+    """crm.lead.add with UF_CRM_TASK (a tasks field): the lead is created, the files are lost
+    without an error, as a real portal does."""
+    lead_id = make_client(sb).add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"%PDF")],
+                                       "UF_CRM_TASK")
+    assert sb.portal.lead_files(lead_id) == [] and "UF_CRM_TASK" not in sb.portal.lead(lead_id)
+
+
+def test_a_body_over_the_limit_is_refused_before_it_runs(sb: SandboxServer) -> None:
+    """A request body over the front end's limit: an HTML 413, nothing created; the client
+    calls it rejected (not an unknown outcome)."""
+    sb.configure(max_body=10_000)
+    client = make_client(sb)
+    with pytest.raises(CrmRejected) as info:
+        client.add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"x" * 20_000)],
+                        sb.portal.file_field_code)
+    assert info.value.status == 413 and sb.portal.leads == {}
