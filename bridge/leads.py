@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bridge.identity import ORIGINATOR_ID
+from bridge.markup import comments_text, plain_text
 from bridge.model import Attachment, Lead, ParsedForm, RejectedAttachment
 
 # Column sizes of the portal's lead table (bitrix24-api.md §13).
@@ -42,8 +43,8 @@ class LeadSettings:
 
 
 def escape(text: str) -> str:
-    """COMMENTS is plain text: the portal runs it through an HTML sanitizer."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """COMMENTS: client text made inert for the BB code / HTML the portal renders."""
+    return comments_text(text)
 
 
 def valid_email(addr: str) -> bool:
@@ -51,7 +52,7 @@ def valid_email(addr: str) -> bool:
 
 
 def render_title(template: str, parsed: ParsedForm) -> str:
-    who = parsed.name or parsed.phone or parsed.email or "—"
+    who = plain_text(parsed.name or parsed.phone or parsed.email or "—")
     title = template.replace("{name}", who)
     return title[:TITLE_MAX]
 
@@ -108,7 +109,7 @@ def build_lead(parsed: ParsedForm, settings: LeadSettings, origin_id: str) -> Le
     if settings.source_description:
         fields["SOURCE_DESCRIPTION"] = settings.source_description
     if parsed.name:
-        fields["NAME"] = parsed.name[:NAME_MAX]
+        fields["NAME"] = plain_text(parsed.name)[:NAME_MAX]
     phones = [p for p in (parsed.phone, *parsed.other_phones) if p]
     if phones:
         fields["PHONE"] = [{"VALUE": p, "VALUE_TYPE": "WORK"} for p in dict.fromkeys(phones)]
@@ -120,9 +121,9 @@ def build_lead(parsed: ParsedForm, settings: LeadSettings, origin_id: str) -> Le
     extra = {re.sub(r"[\s-]+", "_", label.strip().lower()): value for label, value in parsed.extra}
     for key in UTM_KEYS:
         if extra.get(key):
-            fields[key.upper()] = extra[key][:255]
+            fields[key.upper()] = plain_text(extra[key])[:255]
     for lead_field, value in parsed.lead_fields:
-        fields.setdefault(lead_field, value)
+        fields.setdefault(lead_field, plain_text(value) if isinstance(value, str) else value)
     files = list(parsed.attachments)
     if cut and parsed.message:
         files.append(
@@ -132,19 +133,25 @@ def build_lead(parsed: ParsedForm, settings: LeadSettings, origin_id: str) -> Le
 
 
 def double_click_comment(origin_id: str, subject: str, date_text: str) -> str:
-    """Timeline comment on the first lead when the same enquiry arrives again."""
-    return escape(
-        "Клиент отправил эту заявку повторно"
-        f" ({date_text}; тема: {subject or '—'}). Новый лид не создавался."
-        f"\n[mailbridge:repeat {origin_id}]"
-    )
+    """Timeline comment on the first lead when the same enquiry arrives again.
+
+    It never embeds client text (``subject`` is accepted for compatibility and not used):
+    a comment the bridge writes must not carry a client's link or markup. ``date_text`` is
+    the bridge's own ISO date.
+    """
+    del subject
+    return (f"Клиент отправил эту заявку повторно ({plain_text(date_text)}). "
+            f"Новый лид не создавался.\n({marker('repeat', origin_id)})")
 
 
 def files_comment(origin_id: str, names: Sequence[str]) -> str:
-    """Timeline comment that carries the files when no file field is configured."""
-    listed = "\n".join(f"- {n}" for n in names)
-    return escape(f"Файлы из заявки:\n{listed}\n[mailbridge:files {origin_id}]")
+    """Timeline comment that carries the files when no file field takes them. The file names
+    are client text: tag openers are broken (bridge.markup.plain_text), nothing is escaped."""
+    listed = "\n".join(f"- {plain_text(n)}" for n in names)
+    return f"Файлы из заявки:\n{listed}\n({marker('files', origin_id)})"
 
 
 def marker(kind: str, origin_id: str) -> str:
-    return f"[mailbridge:{kind} {origin_id}]"
+    """The text a retry looks for. Not a bracketed tag: the portal may strip BB tags it does
+    not know, and it is a substring of the older ``[mailbridge:…]`` form, so both are found."""
+    return f"mailbridge:{kind} {origin_id}"
