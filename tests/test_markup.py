@@ -108,3 +108,20 @@ def test_hostile_mail_through_the_pipeline_lands_inert(tmp_path: Path, sb: Sandb
         assert not LIVE_TAG.search(str(lead[key])), (key, lead[key])
     [comment] = sb.portal.comments.values()
     assert "phish" not in comment["COMMENT"] and not LIVE_TAG.search(comment["COMMENT"])
+
+
+def test_what_the_card_shows_is_clean_text_without_live_links(sb: SandboxServer) -> None:
+    """Through the portal's own normalising (modelled in the sandbox): the manager reads the
+    client's text as written (R&D, quotes, brackets, line breaks), and no link renders."""
+    from bridge.sandbox.render import displayed, normalize_comment
+
+    client = make_client(sb)
+    text = f'Нужен "А500С" R&D\n{URL}\n{IMG} [1] a < b'
+    parsed = ParsedForm(message_id=None, subject="", sender=None, date=None, is_form=True,
+                        create_lead=True, name="Иван", phone="+79120000001", message=text)
+    lead_id = client.add_lead(build_lead(parsed, LeadSettings(), "o1").fields)
+    shown, live = sb.portal.displayed_comments(lead_id)
+    assert shown == text and live == []
+    # the same text unescaped would render the client's link and image
+    assert displayed(normalize_comment(text))[1] == ["https://phish.example/login",
+                                                     "https://evil.example/x.png"]

@@ -389,6 +389,14 @@ class Portal:
                 out.extend(self.files[fid] for fid in lead.get(name) or [])
             return out
 
+    def displayed_comments(self, lead_id: int) -> tuple[str, list[str]]:
+        """What the lead card shows of COMMENTS on a current portal (the core's normalising on
+        save, then BB code rendering): the text a person reads, and the live links/images."""
+        from bridge.sandbox.render import displayed, normalize_comment
+
+        with self.lock:
+            return displayed(normalize_comment(str(self.leads[lead_id].get("COMMENTS") or "")))
+
     def comment_files(self, comment_id: int) -> list[tuple[str, bytes]]:
         with self.lock:
             return [self.files[fid] for fid in self.comments[comment_id]["FILES"]]
