@@ -149,6 +149,9 @@ def crm_checks(cfg: Any, crm: Any) -> list[Check]:
             out.append(Check(BAD, f"bitrix24: source {b.source_id!r} does not exist: set "
                                   f"bitrix24.source_id to one of {listed}"))
     out.extend(_file_field_checks(cfg, crm))
+    from bridge.portal_checks import portal_access_checks
+
+    out.extend(portal_access_checks(cfg, crm))
     return out
 
 

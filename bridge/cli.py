@@ -120,7 +120,7 @@ def _find_config(args: argparse.Namespace) -> Path | None:
 
 
 def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
-    """Load the config; ``offline`` (for `parse`) does not need the secrets."""
+    """Load the config; ``offline`` (parse, status, retry) neither needs nor reads the secrets."""
     from bridge import config as config_mod
 
     path = _find_config(args)
@@ -129,8 +129,10 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
     env: dict[str, str] | None = None
     if offline:
         env = dict(os.environ)
-        env.setdefault("BRIDGE_IMAP_PASSWORD", "not-needed-offline")
-        env.setdefault("BITRIX24_WEBHOOK_URL", "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/")
+        # The environment wins over every other source, so no secret file is read (a
+        # monitoring user may not be allowed to read them) and none has to exist.
+        env["BRIDGE_IMAP_PASSWORD"] = "not-needed-offline"
+        env["BITRIX24_WEBHOOK_URL"] = "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/"
     cfg = config_mod.load(path, env)
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
@@ -208,7 +210,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             logging.getLogger().setLevel("WARNING")  # the table is the demo's output
 
         return run_demo(out=sys.stdout)
-    cfg = load_config(args)
+    # status and retry read only the ledger: they need neither the password nor the webhook
+    cfg = load_config(args, offline=command in ("status", "retry"))
     if command == "check":
         from bridge.checks import run_checks
 
@@ -324,19 +327,23 @@ def _progress_printer() -> Any:
 
 
 def cmd_poll_now(cfg: Any) -> int:
+    from bridge.health import for_config, poll_now_recheck
     from bridge.pipeline import Pipeline
 
     lock = lock_for(cfg)
     lock.acquire(wait=LOCK_WAIT)
     try:
         ledger = open_ledger(cfg)
+        crm = make_crm(cfg)
         pipeline = Pipeline(
-            pipeline_settings(cfg), ledger, make_crm(cfg), mailbox_factory(cfg),
+            pipeline_settings(cfg), ledger, crm, mailbox_factory(cfg),
             progress=_progress_printer(),
         )
+        health = for_config(cfg, crm, ledger, pipeline)
         report = None
         try:
-            report = pipeline.poll_once()
+            report = health.run_pass(pipeline, recheck=poll_now_recheck(health))
+            blocked = health.reason
         finally:
             pipeline.close()
             record_poll(ledger, report)
@@ -344,6 +351,9 @@ def cmd_poll_now(cfg: Any) -> int:
     finally:
         lock.release()
     print(summary_line(report))
+    if blocked:
+        _err(f"blocked: {blocked}")
+        return EX_CONFIG
     return exit_code(report, report.quarantined)
 
 
@@ -461,6 +471,7 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
             "last_poll_at": ledger.get_meta("last_poll_at"),
             "last_poll_result": ledger.get_meta("last_poll_result"),
             "oldest_waiting_seconds": int(oldest.total_seconds()) if oldest else None,
+            "blocked": _blocked_state(ledger),
             "errors": [
                 {
                     "id": r.id,
@@ -487,6 +498,9 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
     print(f"last poll: {data['last_poll_at'] or 'never'}"
           + (f" ({data['last_poll_result']})" if data["last_poll_result"] else ""))
     print(f"oldest waiting for a retry: {_age(oldest) or 'none'}")
+    if data["blocked"]:
+        print(f"BLOCKED since {data['blocked']['since']}: {data['blocked']['why']}")
+        print("  new mail is kept in the ledger and sent when the portal accepts again")
     if counts.get("quarantined"):
         print(f"needs a person: {counts['quarantined']} quarantined message(s); fix the cause "
               "(see below), then `mailbridge retry --all` (or retry ID...)")
@@ -496,6 +510,17 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
             print(f"  #{e['id']} {e['state']} {e['date'] or '?'} \"{e['subject'] or ''}\": "
                   f"{e['error']}")
     return EX_OK
+
+
+def _blocked_state(ledger: Any) -> dict[str, str] | None:
+    """The portal-wide block the daemon or --poll-now recorded (None when not blocked)."""
+    from bridge.health import BLOCKED, CHECKED, SINCE
+
+    why = ledger.get_meta(BLOCKED)
+    if not why:
+        return None
+    return {"why": why, "since": ledger.get_meta(SINCE) or "?",
+            "checked_at": ledger.get_meta(CHECKED) or "?"}
 
 
 def cmd_retry(cfg: Any, ids: Sequence[int], all_: bool) -> int:

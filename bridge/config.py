@@ -51,7 +51,8 @@ class Bitrix24Config:
     burst: int = 50  # the portal's bucket size (Enterprise: 250)
     timeout: float = 30.0  # read timeout for one request, seconds
     batch: bool = True  # use `batch` for backlogs of text-only leads
-    health_interval: float = 300.0  # seconds between portal checks (and file-field re-reads)
+    health_interval: float = 300.0  # seconds between portal checks while running (and blocked)
+    fallback_user_id: int = 0  # an inactive responsible user's leads go here (0 = webhook user)
 
     @property
     def webhook_url_masked(self) -> str:
@@ -288,7 +289,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "bitrix24": (
         "webhook_url", "webhook_url_file", "ca_file", "responsible_user_id", "source_id",
         "source_description", "title", "rate_per_second", "burst", "timeout", "batch",
-        "health_interval",
+        "health_interval", "fallback_user_id",
     ),
     "attachments": ("field", "allowed", "max_size_mb", "max_total_mb"),
     "filter": ("senders",),
@@ -458,6 +459,7 @@ class _Loader:
             timeout=s.number("timeout", d.timeout, positive=True),
             batch=s.boolean("batch", d.batch),
             health_interval=s.number("health_interval", d.health_interval, positive=True),
+            fallback_user_id=s.integer("fallback_user_id", d.fallback_user_id, low=0),
         )
 
     def check_title(self, title: str) -> None:

@@ -52,6 +52,8 @@ class Daemon:
         idle_refresh: float,
         notifier: Notifier,
         stop: threading.Event,
+        health_interval: float | None = None,
+        describe: Callable[[], str | None] | None = None,
     ) -> None:
         self.poll = poll
         self.interval = interval
@@ -59,6 +61,8 @@ class Daemon:
         self.idle_refresh = idle_refresh
         self.notifier = notifier
         self.stop = stop
+        self.health_interval = health_interval  # the poll also re-checks the portal when due
+        self.describe = describe  # a STATUS line that overrides the poll summary (blocked)
         self.wake = threading.Event()
         self.exit_code = 0
         self.polls = 0
@@ -103,8 +107,19 @@ class Daemon:
                     )
             finally:
                 self._poll_started = None
-            self.notifier.status(self._last_status)
+            self.notifier.status(self._status_text())
             self.notifier.watchdog()
+
+    def _status_text(self) -> str:
+        if self.describe is not None:
+            try:
+                text = self.describe()
+            except Exception:  # a status line must never stop the poll loop; logged
+                log.exception("daemon.status_failed (a bug)")
+                text = None
+            if text:
+                return text
+        return self._last_status
 
     def _idle_loop(self) -> None:
         assert self.idle_factory is not None
@@ -153,6 +168,11 @@ class Daemon:
             self.wake.set, "interval", seconds=self.interval, id="poll",
             max_instances=1, coalesce=True,
         )
+        if self.health_interval:
+            scheduler.add_job(
+                self.wake.set, "interval", seconds=self.health_interval, id="health",
+                max_instances=1, coalesce=True,
+            )
         wd = self.notifier.watchdog_interval
         if wd:
             scheduler.add_job(
@@ -200,6 +220,7 @@ def run_daemon(cfg: Any) -> int:
         pipeline_settings,
         record_poll,
     )
+    from bridge.health import for_config
     from bridge.mailbox import ImapMailbox
     from bridge.pipeline import Pipeline
 
@@ -209,14 +230,15 @@ def run_daemon(cfg: Any) -> int:
     lock = lock_for(cfg)
     lock.acquire(wait=LOCK_WAIT)
     ledger = open_ledger(cfg)
-    pipeline = Pipeline(
-        pipeline_settings(cfg), ledger, make_crm(cfg), mailbox_factory(cfg), stop=stop
-    )
+    crm = make_crm(cfg)
+    pipeline = Pipeline(pipeline_settings(cfg), ledger, crm, mailbox_factory(cfg), stop=stop)
+    health = for_config(cfg, crm, ledger, pipeline)
+    health.check_first = True  # the portal is verified at start, then every health_interval
 
     def poll() -> PollReport:
         report = None
         try:
-            report = pipeline.poll_once()
+            report = health.run_pass(pipeline)
             return report
         finally:
             record_poll(ledger, report)
@@ -236,6 +258,8 @@ def run_daemon(cfg: Any) -> int:
         idle_refresh=cfg.imap.idle_refresh,
         notifier=notifier,
         stop=stop,
+        health_interval=cfg.bitrix24.health_interval,
+        describe=health.status_line,
     )
     try:
         return daemon.run()

@@ -13,7 +13,40 @@ import sys
 from collections.abc import Iterable
 
 _WEBHOOK = re.compile(r"(/rest/\d+/)[^/\s'\"]+")
-FORMAT = "%(levelname)s %(message)s"
+FORMAT = "%(asctime)s %(levelname)s %(message)s"  # a terminal or a file: with the time
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# syslog priorities (sd-daemon(3)): journald reads a "<N>" prefix on each line of a stream
+PRIORITIES = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
+              logging.DEBUG: 7}
+
+
+def syslog_priority(levelno: int) -> int:
+    """The syslog priority of a logging level (levels between the named ones round down)."""
+    for level in sorted(PRIORITIES, reverse=True):
+        if levelno >= level:
+            return PRIORITIES[level]
+    return 7
+
+
+class JournalFormatter(logging.Formatter):
+    """``<3>event key=value``: the priority prefix on every line and no time (journald adds
+    it), so ``journalctl -p err`` shows exactly the errors, tracebacks included."""
+
+    def __init__(self) -> None:
+        super().__init__("%(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{syslog_priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).splitlines() or [""])
+
+
+def formatter_for_stderr() -> logging.Formatter:
+    """Journal format when stderr is the journal stream systemd set up, else with the time."""
+    from bridge.notify import stderr_is_journal
+
+    if stderr_is_journal():
+        return JournalFormatter()
+    return logging.Formatter(FORMAT, DATE_FORMAT)
 
 
 class RedactingFilter(logging.Filter):
@@ -57,7 +90,7 @@ def setup(level: str = "INFO") -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(formatter_for_stderr())
     handler.addFilter(REDACTOR)
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -25,7 +25,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -223,6 +223,27 @@ class Pipeline:
         counts = self.ledger.counts()
         report.waiting = counts.get("failed", 0) + (0 if mailbox_ok else 1)
         return report
+
+    def intake_only(self) -> PollReport:
+        """Take new mail into the ledger and send nothing (the portal is blocked)."""
+        report = PollReport()
+        try:
+            self._intake(report)
+        except MailboxUnavailable as exc:
+            self.drop_mailbox()
+            report.errors.append(f"mailbox unavailable: {exc}")
+            log.warning("mailbox.unavailable error=%s", _one_line(exc))
+        report.waiting = sum(1 for r in self.ledger.due(self.clock()) if r.state in PUSH_STATES)
+        return report
+
+    def has_work(self) -> bool:
+        """Is any message waiting to be sent now?"""
+        return any(r.state in PUSH_STATES for r in self.ledger.due(self.clock()))
+
+    def assign_to(self, user_id: int) -> None:
+        """New leads go to ``user_id`` (the fallback for an inactive responsible user)."""
+        if self.s.lead.responsible_user_id != user_id:
+            self.s = replace(self.s, lead=replace(self.s.lead, responsible_user_id=user_id))
 
     def close(self) -> None:
         self.drop_mailbox()

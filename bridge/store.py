@@ -494,6 +494,18 @@ class Ledger:
         with self._read() as conn:
             return sorted((_record(r) for r in conn.execute(query)), key=lambda r: r.id)
 
+    def newest_lead(self) -> MessageRecord | None:
+        """The most recently recorded message that has a lead (for reading a lead back)."""
+        query = (
+            select(messages)
+            .where((messages.c.state == CREATED) & messages.c.lead_id.is_not(None))
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _record(row)
+
     def raw(self, id: int) -> bytes | None:
         """The message's bytes, while they are kept (until the mailbox is done)."""
         with self._read() as conn:

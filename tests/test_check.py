@@ -159,3 +159,51 @@ def test_check_prints_where_the_files_go(account, tmp_path: Path, setup, field: 
     assert line.startswith(mark)
     if mark == "⚠":
         assert "attachments.field" in line
+
+
+def test_check_shows_classic_crm_mode_and_admin_read_access(account, tmp_path: Path) -> None:
+    """A good setup shows the CRM mode and that the (administrator) webhook user can read
+    the leads it creates."""
+    with sandbox() as sb:
+        code, out = check(write_config(tmp_path / "c.toml", account, sb.webhook_url))
+    assert code == 0, out
+    assert "✓ bitrix24: CRM mode is classic" in out
+    assert "is an administrator and can read the leads" in out
+
+
+def test_simple_crm_mode_fails_check_naming_crm_target(account, tmp_path: Path) -> None:
+    """A portal in simple CRM mode: ✗ with 'crm.target = "deal"', exit 78."""
+    with sandbox() as sb:
+        sb.configure(crm_mode=2)
+        code, out = check(write_config(tmp_path / "c.toml", account, sb.webhook_url))
+    assert code == 78, out
+    assert '✗ bitrix24: the portal is in simple CRM mode' in out
+    assert 'crm.target = "deal"' in out
+
+
+@pytest.mark.parametrize(
+    ("role", "responsible", "lead_of_5", "mark"),
+    [("own", 5, False, "⚠"), ("own", 1, False, "✓"), ("all", 5, True, "✓"),
+     ("all", 5, False, "⚠")],
+    ids=["own-role-other-user", "responsible-is-webhook-user", "sees-a-lead-of-5",
+         "no-lead-to-see"],
+)
+def test_lead_read_access_is_verified_or_left_to_the_read_back(
+    account, tmp_path: Path, role: str, responsible: int, lead_of_5: bool, mark: str
+) -> None:
+    """A non-admin webhook user: ✓ when it is the responsible user or sees a lead of the
+    responsible user, else ⚠ 'unverified: the first lead will be read back' with exit 0."""
+    with sandbox() as sb:
+        sb.configure(users=[{"id": 1, "admin": False, "lead_read": role},
+                            {"id": 5, "name": "Manager"}])
+        if lead_of_5:
+            sb.portal.leads[99] = {"ID": "99", "TITLE": "x", "ASSIGNED_BY_ID": "5"}
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace("responsible_user_id = 1",
+                                               f"responsible_user_id = {responsible}"))
+        code, out = check(cfg)
+    assert code == 0, out
+    line = next(ln for ln in out.splitlines() if "bitrix24:" in ln and " read " in ln)
+    assert line.startswith(mark), out
+    if mark == "⚠":
+        assert "unverified: the first lead will be read back" in line

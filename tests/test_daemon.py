@@ -185,20 +185,3 @@ def test_progress_shows_on_a_terminal_but_not_under_systemd(account, tmp_path: P
         code, text = _run_with_tty_stderr(cmd, {**env, "INVOCATION_ID": "abc"})
         assert code == 0, text
         assert "fetched" not in text
-
-
-def test_daemon_exits_78_when_the_webhook_is_rejected(account, tmp_path: Path) -> None:
-    """A rejected webhook is a setup error: the daemon stops with 78 (systemd does not
-    restart it), says which key to fix, and the mail waits unmarked."""
-    uid = account.deliver(corpus("001-cf7-default-ru"))
-    with sandbox() as sb:
-        wrong = sb.webhook_url.replace("XXXXXXXXXXXXXXXX", "YYYYYYYYYYYYYYYY")
-        cfg = write_config(tmp_path / "c.toml", account, wrong)
-        proc = subprocess.run([sys.executable, "-m", "bridge", "--config", str(cfg)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 78, proc.stderr
-        assert "bitrix24.webhook_url" in proc.stderr
-        assert "YYYYYYYYYYYYYYYY" not in proc.stderr
-        assert sb.portal.list_leads() == []
-    assert account.uids("INBOX") == [uid]
-    assert "\\Seen" not in account.flags(uid)

@@ -122,6 +122,8 @@ class User:
     last_name: str = "Sandbox"
     active: bool = True
     email: str = ""
+    admin: bool = False  # user.admin; the portal's first user is its administrator
+    lead_read: str = "all"  # the CRM role's lead read permission: "all" | "own" | "none"
 
 
 @dataclass
@@ -275,7 +277,7 @@ class Portal:
         """Back to a fresh portal (keeps the constructor's settings)."""
         d = self._defaults
         with self.lock:
-            self.users: dict[int, User] = {d["user_id"]: User(d["user_id"])}
+            self.users: dict[int, User] = {d["user_id"]: User(d["user_id"], admin=True)}
             self.webhooks: dict[tuple[int, str], Webhook] = {}
             self.add_webhook(d["user_id"], d["code"], d["scopes"])
             self.userfields: dict[str, UserField] = {}
@@ -295,6 +297,8 @@ class Portal:
             self.deleted = False
             self.overloaded = False  # REST blocked by support: 503 OVERLOAD_LIMIT
             self.crm_access = True
+            self.crm_mode = 1  # crm.settings.mode.get: 1 classic, 2 simple (access.py)
+            self.rest_available = True  # False: not a commercial plan (access.py)
             # filter keys this portal drops silently although they are lead fields
             self.unfilterable: set[str] = set()
             # filter operators this portal refuses with a 400 (an older or simpler portal)
@@ -326,9 +330,10 @@ class Portal:
                 "NAME_INIT": name, "SORT": str((i + 1) * 10), "SYSTEM": "Y", "CATEGORY_ID": None,
                 "COLOR": None, "SEMANTICS": None, "EXTRA": []}
 
-    def add_user(self, user_id: int, *, active: bool = True, name: str = "User") -> User:
+    def add_user(self, user_id: int, *, active: bool = True, name: str = "User",
+                 admin: bool = False, lead_read: str = "all") -> User:
         with self.lock:
-            user = User(user_id, name=name, active=active)
+            user = User(user_id, name=name, active=active, admin=admin, lead_read=lead_read)
             self.users[user_id] = user
             return user
 
@@ -467,6 +472,7 @@ class Portal:
                 raise ApiError(403, "PORTAL_DELETED", "Portal was deleted")
             if self.overloaded:
                 raise ApiError(503, "OVERLOAD_LIMIT", "REST API is blocked due to overload")
+            _access.check_plan(self)
             if not self.bucket.admit(time.monotonic()):
                 raise ApiError(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             hook = self.webhooks.get((user_id, code))
@@ -497,7 +503,8 @@ class Portal:
 
     def run(self, name: str, handler: Handler, params: dict[str, Any], ctx: Ctx) -> Any:
         self.method_calls[name] += 1
-        if name.startswith("crm.") and not self.crm_access and name != "crm.lead.fields":
+        if (name.startswith("crm.") and not self.crm_access
+                and name not in ("crm.lead.fields", "crm.settings.mode.get")):
             raise crm_error("Access denied.")
         return handler(self, params, ctx)
 
@@ -856,7 +863,7 @@ class Portal:
 @method("profile", "basic")
 def _profile(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     user = p.users[ctx.user_id]
-    return {"ID": str(user.id), "ADMIN": True, "NAME": user.name, "LAST_NAME": user.last_name,
+    return {"ID": str(user.id), "ADMIN": user.admin, "NAME": user.name, "LAST_NAME": user.last_name,
             "PERSONAL_GENDER": "", "PERSONAL_PHOTO": None, "TIME_ZONE": "",
             "TIME_ZONE_OFFSET": 10800}
 
@@ -939,6 +946,7 @@ def _lead_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
                  "HAS_EMAIL": "Y" if lead.get("EMAIL") else "N", "HAS_IMOL": "N",
                  "IS_RETURN_CUSTOMER": "N", "STATUS_SEMANTIC_ID": "P"})
     p.leads[lead_id] = lead
+    _access.after_lead_add(p, lead)
     return lead_id
 
 
@@ -946,8 +954,10 @@ def _lead_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 def _lead_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     lead_id = p._lead_id(params)
     lead = p.leads.get(lead_id)
-    if lead is None:
+    if lead is None or lead.get("_converted_to_deal"):
         raise crm_error("Not found")
+    if not _access.visible(p, lead, ctx):
+        raise crm_error("Access denied.")
     return p._externalize(lead, {"*", "UF_*", *MULTIFIELDS})
 
 
@@ -967,9 +977,10 @@ def _lead_update(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 @method("crm.lead.list", "crm")
 def _lead_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    _access.check_list_access(p, ctx)
     conds = p._parse_filter(params.get("filter", params.get("FILTER")), p._known_lead_field)
     rows = [lead for _, lead in sorted(p.leads.items())
-            if p._match(lead, conds, p._lead_values, NUMERIC)]
+            if p._match(lead, conds, p._lead_values, NUMERIC) and _access.visible(p, lead, ctx)]
     rows = p._sort(rows, params.get("order", params.get("ORDER")), NUMERIC)
     page = p._page(rows, params.get("start"))
     select = p._select(params)
@@ -1261,3 +1272,6 @@ def parse_form(body: bytes) -> dict[str, Any]:
 
 __all__ = ["FAULTS", "GENERATED", "METHODS", "ApiError", "ListResult", "Portal", "crm_error",
            "parse_form"]
+
+# Registers crm.settings.mode.get, user.admin, … and supplies the access rules used above.
+from bridge.sandbox import access as _access  # noqa: E402  (needs the names defined above)

@@ -424,7 +424,11 @@ class SandboxServer:
         """Change portal modes: rate/burst, scopes, blocked, deleted, overloaded, renamed_to,
         assigned_check, crm_access, operating_limit, unfilterable (filter keys to drop),
         rejected_operators (filter operators answered with a 400, e.g. {"@"}),
-        file_field (None = remove; name or {name, type, multiple}), users ([{id, active}])."""
+        file_field (None = remove; name or {name, type, multiple}), users ([{id, active, name,
+        admin, lead_read}]; lead_read "all" | "own" | "none" is the CRM role's lead read right),
+        crm_mode (1 classic, 2 simple: a new lead becomes a deal at once), rest_available
+        (False: REST is not on the portal's plan), blocked (True/False: the webhook is
+        blocked and restored)."""
         p = self.portal
         with p.lock:
             if "rate" in settings or "burst" in settings:
@@ -435,7 +439,8 @@ class SandboxServer:
             if "blocked" in settings:
                 p.block_webhooks(bool(settings["blocked"]))
             for key in ("deleted", "overloaded", "renamed_to", "assigned_check", "crm_access",
-                        "operating_limit", "operating_window", "operating_cost", "max_body"):
+                        "operating_limit", "operating_window", "operating_cost", "max_body",
+                        "crm_mode", "rest_available"):
                 if key in settings:
                     setattr(p, key, settings[key])
             if "rejected_operators" in settings:
@@ -458,5 +463,7 @@ class SandboxServer:
                 p.comment_denied = {int(i) for i in settings["comment_denied"]}
             for user in settings.get("users", ()):
                 p.add_user(int(user["id"]), active=bool(user.get("active", True)),
-                           name=str(user.get("name", "User")))
+                           name=str(user.get("name", "User")),
+                           admin=bool(user.get("admin", False)),
+                           lead_read=str(user.get("lead_read", "all")))
 

@@ -1,0 +1,61 @@
+"""`check` lines about what the webhook user may see: the CRM mode and lead read access.
+
+No REST method reads CRM roles, so read access is shown ✓ only when it is evident: the
+webhook user administers the portal (``user.admin``), is the responsible user itself, or a
+``crm.lead.list`` of leads assigned to the responsible user returns a row. Otherwise it is a
+⚠ (exit 0): the daemon reads the first lead it creates back by its ORIGIN_ID and blocks with
+the fix when it cannot see it (bridge/health.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.checks import BAD, OK, WARN, Check, _crm_problem
+from bridge.errors import CrmError
+from bridge.health import SIMPLE_MODE, SIMPLE_MODE_FIX
+
+
+def crm_mode_check(crm: Any) -> Check:
+    """Classic CRM (with leads) passes; simple CRM (without leads) cannot take leads."""
+    try:
+        mode = crm.call("crm.settings.mode.get")
+    except CrmError as exc:
+        return _crm_problem(exc)
+    if str(mode) == str(SIMPLE_MODE):
+        return Check(BAD, f"bitrix24: {SIMPLE_MODE_FIX}")
+    return Check(OK, "bitrix24: CRM mode is classic (with leads)")
+
+
+def lead_read_check(crm: Any, webhook_user_id: int, responsible_user_id: int) -> Check:
+    """Can the webhook user read the leads it creates (the exactly-once lookup needs it)?"""
+    try:
+        if crm.call("user.admin") is True:
+            return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} is an "
+                             "administrator and can read the leads it creates")
+        if webhook_user_id == responsible_user_id:
+            return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} is the "
+                             "responsible user and can read the leads it creates")
+        rows = crm.call("crm.lead.list", {
+            "filter": {"=ASSIGNED_BY_ID": responsible_user_id},
+            "select": ["ID", "ASSIGNED_BY_ID"], "order": {"ID": "DESC"},
+        })
+    except CrmError as exc:
+        return _crm_problem(exc)
+    seen = [r for r in rows or [] if isinstance(r, dict)
+            and str(r.get("ASSIGNED_BY_ID")) == str(responsible_user_id)]
+    if seen:
+        return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} can read leads of "
+                         f"user {responsible_user_id}")
+    return Check(WARN, f"bitrix24: lead read access unverified: the first lead will be read "
+                       f"back (the webhook's user {webhook_user_id} sees no lead of user "
+                       f"{responsible_user_id} yet; if it cannot read them the bridge blocks "
+                       "and says which access right to grant)")
+
+
+def portal_access_checks(cfg: Any, crm: Any) -> list[Check]:
+    """The CRM mode line, then the lead read access line."""
+    mode = crm_mode_check(crm)
+    if mode.status != OK:
+        return [mode]
+    return [mode, lead_read_check(crm, crm.webhook.user_id, cfg.bitrix24.responsible_user_id)]

@@ -1,0 +1,95 @@
+"""Who may see what on the sandbox portal: CRM roles, simple CRM mode, the plan, admins.
+
+Each behaviour follows the official REST documentation (sources in docs/bitrix24.md,
+"Access, CRM mode and the blocked state"):
+
+* ``crm.lead.list`` / ``crm.lead.get`` return only leads the caller may read
+  (crm-lead-list.md: "a user with read access to leads"); a portal administrator sees every
+  lead, a user whose role reads only own leads sees the leads assigned to them, a user whose
+  role reads no leads gets ``Access denied.``;
+* ``crm.settings.mode.get`` answers 1 (classic, with leads) or 2 (simple, without leads); in
+  simple mode a new lead is turned into a deal at once and ``crm.lead.get``/``list`` no longer
+  find it (crm/leads/index.md);
+* ``user.admin`` answers whether the calling user administers the portal (user-admin.md);
+* a portal without a commercial plan answers every call with 403 ``ACCESS_DENIED`` "REST API
+  is available only on commercial plans" (_includes/system-errors.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.sandbox.portal import ApiError, Ctx, Portal, crm_error, method
+
+LEAD_READ = ("all", "own", "none")  # a role's lead read permission: all, own leads, none
+CLASSIC, SIMPLE = 1, 2  # crm.enum.settings.mode
+NOT_ON_PLAN = ApiError(403, "ACCESS_DENIED", "REST API is available only on commercial plans")
+
+
+def check_plan(p: Portal) -> None:
+    """Raise the documented answer when REST is not part of the portal's plan."""
+    if not getattr(p, "rest_available", True):
+        raise NOT_ON_PLAN
+
+
+def _reader(p: Portal, ctx: Ctx) -> tuple[bool, str]:
+    user = p.users.get(ctx.user_id)
+    if user is None:
+        return False, "none"
+    return bool(getattr(user, "admin", False)), str(getattr(user, "lead_read", "all"))
+
+
+def visible(p: Portal, lead: dict[str, Any], ctx: Ctx) -> bool:
+    """May the caller read ``lead``? (converted leads are gone for everybody)."""
+    if lead.get("_converted_to_deal"):
+        return False
+    admin, read = _reader(p, ctx)
+    if admin or read == "all":
+        return True
+    if read == "own":
+        return str(lead.get("ASSIGNED_BY_ID")) == str(ctx.user_id)
+    return False
+
+
+def check_list_access(p: Portal, ctx: Ctx) -> None:
+    """A role that reads no leads at all is refused as crm-lead-list.md documents."""
+    admin, read = _reader(p, ctx)
+    if not admin and read == "none":
+        raise crm_error("Access denied.")
+
+
+def after_lead_add(p: Portal, lead: dict[str, Any]) -> None:
+    """Simple CRM mode: the new lead becomes a deal at once (the lead is no longer found)."""
+    if getattr(p, "crm_mode", CLASSIC) == SIMPLE:
+        deal_id = p._next_id("deal", 1)
+        lead["_converted_to_deal"] = deal_id
+        lead["STATUS_ID"] = "CONVERTED"
+
+
+def set_user_access(p: Portal, user_id: int, *, admin: bool | None = None,
+                    lead_read: str | None = None) -> None:
+    """Make ``user_id`` an administrator or not, and set its role's lead read permission."""
+    if lead_read is not None and lead_read not in LEAD_READ:
+        raise ValueError(f"lead_read: expected one of {', '.join(LEAD_READ)}, got {lead_read!r}")
+    with p.lock:
+        user = p.users[user_id]
+        if admin is not None:
+            user.admin = bool(admin)
+        if lead_read is not None:
+            user.lead_read = lead_read
+
+
+@method("crm.settings.mode.get", "crm")
+def _mode_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    return int(getattr(p, "crm_mode", CLASSIC))
+
+
+@method("crm.enum.settings.mode", "crm")
+def _mode_enum(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    return [{"ID": CLASSIC, "NAME": "Classic CRM"}, {"ID": SIMPLE, "NAME": "Simple CRM"}]
+
+
+@method("user.admin", "basic")
+def _user_admin(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    admin, _ = _reader(p, ctx)
+    return admin
