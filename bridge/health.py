@@ -67,6 +67,16 @@ def alarm_responsible_inactive(user_id: int, assigned_to: int) -> None:
               "bitrix24.responsible_user_id to an active employee", user_id, assigned_to)
 
 
+def alarm_portal_blocked(reason: str) -> None:
+    """The alarm while the bridge is blocked (once per check; notifications hook in here)."""
+    log.error("portal.blocked reason=%s", " ".join(reason.split()))
+
+
+def alarm_portal_resolved(blocked_since: str) -> None:
+    """The portal accepts again: the block is over (notifications send "resolved" here)."""
+    log.warning("portal.unblocked blocked_since=%s", blocked_since)
+
+
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -122,7 +132,7 @@ class PortalHealth:
         if not self.blocked:
             self.ledger.set_meta(SINCE, _now_iso())
         self.ledger.set_meta(BLOCKED, reason)
-        log.error("portal.blocked reason=%s", " ".join(reason.split()))
+        alarm_portal_blocked(reason)
 
     def unblock(self) -> None:
         if not self.blocked:
@@ -130,7 +140,7 @@ class PortalHealth:
         since = self.ledger.get_meta(SINCE) or "?"
         self.ledger.set_meta(BLOCKED, "")
         self.ledger.set_meta(SINCE, "")
-        log.warning("portal.unblocked blocked_since=%s", since)
+        alarm_portal_resolved(since)
 
     # -- when to check ------------------------------------------------------------------
 
