@@ -58,6 +58,9 @@ def fix_for(exc: CrmError) -> str:
     if code == "ACCESS_DENIED" and "commercial plan" in text:
         return (f"{text}; inbound webhooks need a commercial Bitrix24 plan: renew or upgrade "
                 "the portal's plan")
+    if not code and "access denied" in text.lower():
+        return (f"{text}; in CRM → Settings → Access permissions give the webhook user's role "
+                'Leads → Add and Leads → Read = "All"')
     return text
 
 
@@ -244,7 +247,8 @@ class PortalHealth:
             return
         try:
             found = self.crm.find_leads_by_origin([row.origin_id])
-        except CrmSetupError as exc:
+        except CrmSetupError as exc:  # e.g. Access denied: re-checked like an invisible lead
+            self._record_readback("invisible", row.origin_id, row.lead_id)
             self.block(fix_for(exc))
             return
         except CrmError as exc:

@@ -234,3 +234,21 @@ def test_an_inactive_responsible_user_falls_back(
         leads = sb.portal.list_leads()
         assert [lead["ASSIGNED_BY_ID"] for lead in leads] == [expected]
         assert status(cfg)["blocked"] is None
+
+
+def test_a_role_that_reads_no_leads_blocks_with_the_access_right(
+    account: ImapAccount, tmp_path: Path
+) -> None:
+    """A webhook user whose role may not read leads at all: the read-back is refused with
+    Access denied, the bridge is blocked naming the access right, and the next mail waits."""
+    account.deliver(form_email(1))
+    with sandbox() as sb:
+        sb.configure(users=[{"id": 1, "admin": False, "lead_read": "none"}])
+        cfg = config(tmp_path, account, sb.webhook_url)
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 78, err
+        why = status(cfg)["blocked"]["why"]
+        assert "Access denied" in why and "Access permissions" in why
+        account.deliver(form_email(2))
+        assert run("--config", str(cfg), "--poll-now")[0] == 78
+        assert sb.portal.lead_add_calls == 1
