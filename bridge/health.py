@@ -25,7 +25,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.errors import CrmError, CrmSetupError, CrmTemporary, CrmUnknownOutcome
+from bridge.errors import (
+    CrmError,
+    CrmRejected,
+    CrmSetupError,
+    CrmTemporary,
+    CrmUnknownOutcome,
+)
 from bridge.model import PollReport
 
 log = logging.getLogger(__name__)
@@ -178,7 +184,7 @@ class PortalHealth:
             else:
                 log.warning("portal.check_later error=%s", " ".join(str(exc).split()))
                 return not self.blocked
-        except CrmUnknownOutcome as exc:
+        except (CrmUnknownOutcome, CrmRejected) as exc:  # no verdict on the setup: next time
             log.warning("portal.check_later error=%s", " ".join(str(exc).split()))
             return not self.blocked
         if problem:
