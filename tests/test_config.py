@@ -602,3 +602,16 @@ def test_key_lines_match_the_text(text: str) -> None:
             assert line.startswith((f"{key} ", f'"{key}" ')), (key, line)
     assert not any(k.split(".")[-1].startswith("fake_") for k in lines)
     assert "not_a_section" not in lines
+
+
+def test_health_interval_and_fallback_user(tmp_path: Path) -> None:
+    """bitrix24.health_interval (default 300, fractional seconds allowed, positive) and
+    bitrix24.fallback_user_id (default 0 = the webhook's user, never negative)."""
+    cfg = load_text(tmp_path, IMAP + BITRIX)
+    assert cfg.bitrix24.health_interval == 300 and cfg.bitrix24.fallback_user_id == 0
+    cfg = load_text(tmp_path, IMAP + BITRIX + "health_interval = 0.25\nfallback_user_id = 7\n")
+    assert cfg.bitrix24.health_interval == 0.25 and cfg.bitrix24.fallback_user_id == 7
+    err = error_of(tmp_path, IMAP + BITRIX + "health_interval = 0\n")
+    assert err.key == "bitrix24.health_interval"
+    err = error_of(tmp_path, IMAP + BITRIX + "fallback_user_id = -1\n")
+    assert err.key == "bitrix24.fallback_user_id"
