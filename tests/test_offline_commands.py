@@ -31,8 +31,8 @@ def strip_secrets(cfg: Path, secrets_dir: Path) -> None:
 def test_status_and_retry_work_without_the_secrets(
     account: ImapAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the password and the webhook unavailable, status and retry read the ledger and
-    exit 0; check and --poll-now still need them (78, naming the key)."""
+    """With the password and the webhook unavailable, status, retry and parse work and exit
+    0; check and --poll-now still need them (78, naming the key)."""
     for name in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL", "CREDENTIALS_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
     account.deliver(form_email(1))
@@ -46,6 +46,11 @@ def test_status_and_retry_work_without_the_secrets(
         code, out, err = run("--config", str(cfg), "retry", "--all")
         assert code == 0, err
         assert "nothing to retry" in out
+        eml = tmp_path / "one.eml"
+        eml.write_bytes(form_email(2))
+        code, out, err = run("--config", str(cfg), "parse", str(eml), "--json")
+        assert code == 0, err
+        assert '"create_lead": true' in out
         code, _, err = run("--config", str(cfg), "check")
         assert code == 78 and "password_file" in err
         code, _, err = run("--config", str(cfg), "--poll-now")
