@@ -87,7 +87,7 @@ def test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes(
             assert wait_for(lambda: (drain(), any("BLOCKED" in s for s in seen))[1]), seen
             state = status(cfg)
             assert "bitrix24.webhook_url" in state["blocked"]["why"]
-            assert set(state["states"]) <= {"received", "parsed", "pushing", "failed"}
+            assert {k for k, v in state["states"].items() if v} <= {"received", "parsed", "failed"}
             assert proc.poll() is None, "the daemon must not exit while blocked"
             time.sleep(4 * INTERVAL)  # let it re-check a few times while blocked
             assert sb.portal.lead_add_calls == 0
