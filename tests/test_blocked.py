@@ -253,3 +253,21 @@ def test_a_role_that_reads_no_leads_blocks_with_the_access_right(
         account.deliver(form_email(2))
         assert run("--config", str(cfg), "--poll-now")[0] == 78
         assert sb.portal.lead_add_calls == 1
+
+
+def test_overload_limit_blocks_until_support_lifts_it(
+    account: ImapAccount, tmp_path: Path
+) -> None:
+    """OVERLOAD_LIMIT (REST blocked by support) blocks with 'contact Bitrix24 support'; the
+    mail waits in the ledger and is sent once the block is lifted."""
+    account.deliver(form_email(1))
+    with sandbox() as sb:
+        sb.configure(overloaded=True)
+        cfg = config(tmp_path, account, sb.webhook_url)
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 78, err
+        assert "contact Bitrix24 support" in status(cfg)["blocked"]["why"]
+        assert sb.portal.lead_add_calls == 0
+        sb.configure(overloaded=False)
+        assert run("--config", str(cfg), "--poll-now")[0] == 0
+        assert len(sb.portal.list_leads()) == 1
