@@ -58,7 +58,7 @@ def fix_for(exc: CrmError) -> str:
     """The error's text with what an operator does about it."""
     text = " ".join(str(exc).split())
     code = (exc.code or "").upper()
-    if code == "OVERLOAD_LIMIT":
+    if code == "OVERLOAD_LIMIT" and "support" not in text:
         return (f"{text}; Bitrix24 support has blocked REST for this portal (OVERLOAD_LIMIT): "
                 "contact Bitrix24 support to lift the block")
     if code == "ACCESS_DENIED" and "commercial plan" in text:
