@@ -4,7 +4,8 @@ Mail from Russian sites comes in UTF-8, windows-1251 and KOI8-R, sometimes label
 (a "utf-8" label on cp1251 bytes after a template migration), sometimes not labelled at all
 (8-bit headers, ``Content-Type: text/plain`` without a charset) and sometimes with a name no
 codec knows (``x-unknown``). The rule everywhere: the declared charset if the bytes decode
-strictly with it, UTF-8 if they are valid UTF-8, else the most plausible single-byte
+strictly with it (or fit it but for a few bytes, which are replaced), UTF-8 if they are
+valid UTF-8 (again: but for a few bytes), else the most plausible single-byte
 Cyrillic/Western charset. Nothing here raises on bad input.
 """
 
@@ -180,6 +181,9 @@ def sniff(data: bytes) -> tuple[str, str]:
     text = _utf8(data)
     if text is not None:
         return text, "utf-8"
+    fits = _mostly_fits(data, "utf-8")
+    if fits is not None:
+        return fits[0], "utf-8"
     ranked = _rank(_sample(data), SNIFF_CANDIDATES)
     if not ranked:
         return data.decode("cp1251", errors="replace"), "cp1251"
@@ -219,7 +223,7 @@ def _better_single_byte(data: bytes, declared_codec: str) -> str | None:
     """Another single-byte charset when it reads ``data`` clearly better than the label."""
     sample = _sample(data)
     try:
-        own = _score(sample.decode(declared_codec))
+        own = _score(sample.decode(declared_codec, errors="replace"))
     except (UnicodeDecodeError, LookupError):
         return None
     others = tuple(c for c in SNIFF_CANDIDATES if codecs.lookup(c).name != declared_codec)
@@ -231,6 +235,38 @@ def _better_single_byte(data: bytes, declared_codec: str) -> str | None:
     if score > own + max(3.0, 0.25 * letters):
         return cand
     return None
+
+
+def _mostly_fits(data: bytes, codec: str) -> tuple[str, int] | None:
+    """``data`` in ``codec`` with its few undecodable bytes replaced: (text, bad bytes).
+
+    A body that fits its charset but for a few bytes (a PHP ``substr()`` cutting a UTF-8
+    letter in half, one stray byte) keeps its charset; a body whose 8-bit bytes mostly do
+    not fit (cp1251 under a utf-8 label) gets None and is sniffed instead. "Mostly" means at
+    least two well-decoded non-ASCII characters per bad byte (cp1251 or KOI8-R bytes almost
+    never form valid UTF-8 sequences), and at most 16 bad bytes.
+    """
+    bad = 0
+    pieces: list[str] = []
+    view = data
+    while True:
+        try:
+            pieces.append(view.decode(codec))
+            break
+        except UnicodeDecodeError as exc:
+            pieces.append(view[: exc.start].decode(codec))
+            bad += exc.end - exc.start
+            pieces.append("\ufffd")
+            view = view[exc.end :]
+        except LookupError:
+            return None
+        if bad > 16:
+            return None
+    text = "".join(pieces)
+    good = sum(1 for ch in text if ord(ch) >= 0x80 and ch != "\ufffd")
+    if bad == 0 or good < 2 * bad:
+        return None
+    return text, bad
 
 
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
@@ -265,6 +301,10 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
                         alt = data.decode(other, errors="replace")
                         return alt, f"charset {declared} mislabelled, bytes are {other}"
                 return text, None
+            fits = _mostly_fits(data, codec)
+            if fits is not None and (codec not in _CONFUSABLE
+                                     or _better_single_byte(data, codec) is None):
+                return fits[0], f"charset {declared}: {fits[1]} invalid byte(s) replaced"
     utf = None if codec == "utf-8" else _utf8(data)  # a failed utf-8 label: don't retry
     if utf is not None:
         note = (
