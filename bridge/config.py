@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.errors import ConfigError
+from bridge.hosts import host_problem, port_problem
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
 
 
@@ -383,6 +384,9 @@ class _Loader:
             )
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]  # an IPv6 literal as written in a URL
+        bad_host = host_problem(host)
+        if bad_host is not None:
+            raise self.fail("imap.host", f"{bad_host}; e.g. \"imap.yandex.ru\"")
         security = s.choice("security", d.security, SECURITY_MODES)
         if security == "plain" and not is_loopback_host(host):
             raise self.fail(
@@ -489,6 +493,9 @@ class _Loader:
         shown = mask_webhook_url(url) if host else "a value that is not a URL"
         if parts.scheme not in ("https", "http") or not host:
             raise self.secret_fail(source, f"expected {shape}, got {shown}")
+        bad_host = host_problem(host) or port_problem(parts.port)
+        if bad_host is not None:
+            raise self.secret_fail(source, f"expected {shape}: {bad_host}")
         if parts.scheme == "http" and not is_loopback_host(host):
             raise self.secret_fail(
                 source,

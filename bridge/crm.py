@@ -45,6 +45,7 @@ from bridge.errors import (
     CrmTemporary,
     CrmUnknownOutcome,
 )
+from bridge.hosts import host_problem, port_problem
 from bridge.model import Attachment, Lead
 from bridge.operating import DOCS_EXAMPLE_LIMIT, OperatingTime
 from bridge.ratelimit import LeakyBucket, backoff_delay
@@ -152,6 +153,9 @@ def parse_webhook_url(url: str) -> WebhookUrl:
         raise ConfigError(f"{CONFIG_KEY}: {shown} must start with https://", key=CONFIG_KEY)
     if not host:
         raise ConfigError(f"{CONFIG_KEY}: no host; {expected}", key=CONFIG_KEY)
+    bad_host = host_problem(host) or port_problem(port)
+    if bad_host is not None:
+        raise ConfigError(f"{CONFIG_KEY}: {bad_host}; {expected}", key=CONFIG_KEY)
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ConfigError(f"{CONFIG_KEY}: http:// is allowed only to a loopback address "
                           f"(a local sandbox); use https://{host}/…", key=CONFIG_KEY)
