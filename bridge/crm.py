@@ -45,7 +45,15 @@ from bridge.errors import (
     CrmTemporary,
     CrmUnknownOutcome,
 )
-from bridge.hosts import host_problem, port_problem
+from bridge.hosts import (
+    NotLoopback,
+    Resolver,
+    host_problem,
+    ip_literal,
+    loopback_address,
+    port_problem,
+    system_resolver,
+)
 from bridge.model import Attachment, Lead
 from bridge.operating import DOCS_EXAMPLE_LIMIT, OperatingTime
 from bridge.ratelimit import LeakyBucket, backoff_delay
@@ -397,8 +405,10 @@ class Bitrix24Client:
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         operating_limit: float = DOCS_EXAMPLE_LIMIT,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._url = parse_webhook_url(webhook_url)
+        self._resolver = resolver
         self.timeout = float(timeout)
         self.bucket = bucket
         self.max_tries = max(1, int(max_tries))
@@ -443,7 +453,8 @@ class Bitrix24Client:
         """One HTTP request; returns the decoded envelope or raises a CrmError."""
         if self.bucket is not None:
             self.bucket.acquire()
-        url = self._url.base + method
+        base, host_header = self._target(method)
+        url = base + method
         body = json_body(params or {})
         started = time.monotonic()
         failure: CrmError | None = None
@@ -451,7 +462,7 @@ class Bitrix24Client:
             resp = self.session.post(
                 url,
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **host_header},
                 timeout=(CONNECT_TIMEOUT, self.timeout),
                 allow_redirects=False,
             )
@@ -466,6 +477,36 @@ class Bitrix24Client:
             raise failure
         log.debug("crm.request method=%s status=%d ms=%d", method, resp.status_code, ms)
         return self._decode(method, resp)
+
+    def _target(self, method: str) -> tuple[str, dict[str, str]]:
+        """The base URL to send to, and a Host header when it differs from the URL's host.
+
+        ``http://`` carries the webhook code in clear, so it may go only to loopback, decided
+        by what the host resolves to now (every address loopback); the request then goes to
+        that address, with the configured name in the Host header.
+        """
+        base = self._url.base
+        if not base.startswith("http://"):
+            return base, {}
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        port = parts.port or 80
+        try:
+            address = loopback_address(host, port, self._resolver)
+        except NotLoopback as exc:
+            raise CrmSetupError(f"{method}: bitrix24.webhook_url: http:// sends the webhook "
+                                f"code in clear, but {exc}; nothing was sent. Use https:// "
+                                "or a loopback host") from None
+        except (OSError, UnicodeError) as exc:
+            raise CrmTemporary(f"{method}: cannot resolve {self._url.host} "
+                               f"({type(exc).__name__})") from None
+        if ip_literal(host) is not None:
+            return base, {}
+        netloc = f"[{address}]" if ":" in address else address
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        return base.replace(f"http://{parts.netloc}/", f"http://{netloc}/", 1), {
+            "Host": parts.netloc}
 
     def _transport_error(self, method: str, exc: requests.RequestException) -> CrmError:
         name = type(exc).__name__

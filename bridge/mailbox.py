@@ -37,6 +37,7 @@ from imapclient.exceptions import (
 
 from bridge.config import ImapConfig, is_loopback_host
 from bridge.errors import ConfigError, MailboxError, MailboxRejected, MailboxUnavailable
+from bridge.hosts import NotLoopback, Resolver, loopback_address, system_resolver
 from bridge.model import MessageKey, RawMessage
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def _codes(text: str) -> str:
 class ImapMailbox:
     """One IMAP session for the bridge. Not thread-safe: one thread per instance."""
 
-    def __init__(self, cfg: ImapConfig) -> None:
+    def __init__(self, cfg: ImapConfig, resolver: Resolver = system_resolver) -> None:
         if cfg.security not in ("ssl", "starttls", "plain"):
             raise ConfigError(
                 f'imap.security: expected "ssl", "starttls" or "plain", got {cfg.security!r}',
@@ -102,6 +103,7 @@ class ImapMailbox:
                 key="imap.security",
             )
         self.cfg = cfg
+        self._resolver = resolver
         self._ctx = make_ssl_context(cfg.ca_file) if cfg.security != "plain" else None
         self._client: IMAPClient | None = None
         self._caps: set[str] = set()
@@ -187,11 +189,13 @@ class ImapMailbox:
         if self._client is not None:
             return
         cfg = self.cfg
-        self.resolve()
+        target = self._plain_target() if cfg.security == "plain" else cfg.host
+        if cfg.security != "plain":
+            self.resolve()
         client: IMAPClient | None = None
         try:
             client = IMAPClient(
-                cfg.host,
+                target,
                 port=cfg.port,
                 ssl=cfg.security == "ssl",
                 ssl_context=self._ctx,
@@ -211,6 +215,25 @@ class ImapMailbox:
             raise mapped from exc
         client.normalise_times = False  # keep INTERNALDATE's time zone
         self._client = client
+
+    def _plain_target(self) -> str:
+        """The loopback address a ``plain`` connection goes to (the password travels in clear).
+
+        Decided by what the name resolves to now, not by the name: every address must be
+        loopback, and the connection goes to that address, not to the name again.
+        """
+        try:
+            return loopback_address(self.cfg.host, self.cfg.port, self._resolver)
+        except NotLoopback as exc:
+            raise MailboxRejected(
+                f'imap.host: security = "plain" sends the password unencrypted, but {exc}; '
+                'nothing was sent. Use imap.security = "ssl" or "starttls", or a loopback host'
+            ) from None
+        except (OSError, UnicodeError) as exc:
+            raise MailboxUnavailable(
+                f"imap {self.where}: cannot resolve host {self.cfg.host!r} ({_cause(exc)}); "
+                "check imap.host and DNS"
+            ) from exc
 
     def _map_connect_error(self, exc: Exception) -> MailboxError | None:
         cfg = self.cfg
