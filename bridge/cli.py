@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bridge import logsetup
+from bridge import logsetup, terminal
 from bridge.errors import (
     BridgeError,
     ConfigError,
@@ -141,7 +141,7 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
 
 
 def _err(message: str) -> None:
-    print(f"mailbridge: {logsetup.REDACTOR.redact(message)}", file=sys.stderr)
+    print(f"mailbridge: {terminal.escape(logsetup.REDACTOR.redact(message))}", file=sys.stderr)
 
 
 def tune_malloc() -> None:
@@ -169,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     logsetup.setup(_level(args))
     try:
-        return _dispatch(args)
+        with terminal.guarded_stdout():  # mail text never drives the terminal
+            return _dispatch(args)
     except ConfigError as exc:
         text = str(exc)
         line = getattr(exc, "line", None)

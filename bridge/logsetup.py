@@ -12,6 +12,8 @@ import re
 import sys
 from collections.abc import Iterable
 
+from bridge.terminal import one_line
+
 _WEBHOOK = re.compile(r"(/rest/\d+/)[^/\s'\"]+")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"  # a terminal or a file: with the time
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -71,7 +73,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not kill logging
             message = str(record.msg)
-        redacted = self.redact(message)
+        redacted = one_line(self.redact(message))  # no escape sequences reach a terminal
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = self.redact(
                 logging.Formatter().formatException(record.exc_info)
