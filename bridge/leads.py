@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bridge.bounds import bound_comments, full_text
 from bridge.identity import ORIGINATOR_ID
 from bridge.markup import comments_text, plain_text
 from bridge.model import Attachment, Lead, ParsedForm, RejectedAttachment
@@ -116,6 +117,7 @@ def build_lead(parsed: ParsedForm, settings: LeadSettings, origin_id: str) -> Le
     if parsed.email and valid_email(parsed.email):
         fields["EMAIL"] = [{"VALUE": parsed.email, "VALUE_TYPE": "WORK"}]
     comments, cut = build_comments(parsed)
+    comments, cut_all = bound_comments(comments, FULL_TEXT_NAME)  # the whole comment, too
     if comments:
         fields["COMMENTS"] = comments
     extra = {re.sub(r"[\s-]+", "_", label.strip().lower()): value for label, value in parsed.extra}
@@ -125,7 +127,9 @@ def build_lead(parsed: ParsedForm, settings: LeadSettings, origin_id: str) -> Le
     for lead_field, value in parsed.lead_fields:
         fields.setdefault(lead_field, plain_text(value) if isinstance(value, str) else value)
     files = list(parsed.attachments)
-    if cut and parsed.message:
+    if cut_all:
+        files.append(Attachment(FULL_TEXT_NAME, "text/plain", full_text(parsed).encode("utf-8")))
+    elif cut and parsed.message:
         files.append(
             Attachment(FULL_TEXT_NAME, "text/plain", parsed.message.encode("utf-8"))
         )
