@@ -18,6 +18,8 @@ import filetype
 
 from bridge.model import Attachment, ParseOptions, RejectedAttachment
 from bridge.parsing.charsets import decode_words
+from bridge.parsing.filecontent import markup_kind
+from bridge.parsing.filenames import safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class FileCandidate:
     filename: str | None
     content_type: str
     data: bytes
+    damage: str | None = None  # why the transfer encoding cannot give the bytes back
 
 
 def clean_filename(name: str) -> str:
@@ -81,7 +84,7 @@ def clean_filename(name: str) -> str:
     name = decode_words(name) if ("=?" in name or _has_surrogates(name)) else name
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch >= " " and ch != "\x7f")
-    name = name.strip()
+    name = safe_filename(name.strip())
     return name if name.strip(".") else ""
 
 
@@ -128,6 +131,9 @@ def type_mismatch(ext: str, data: bytes) -> str | None:
     head = data[:8192]
     if not head:
         return None
+    markup = markup_kind(ext, head)
+    if markup is not None:
+        return markup
     if head.startswith(OLE2_MAGIC):
         detected = "ole2"
         agree = _COMPATIBLE.get(ext, frozenset({ext}))
@@ -174,6 +180,10 @@ def check_files(
             continue
         if size > options.max_size_bytes:
             rejected.append(RejectedAttachment(name, "size", size))
+            continue
+        if cand.damage is not None:
+            notes.append(f"file .{ext} not attached: broken transfer encoding ({cand.damage})")
+            rejected.append(RejectedAttachment(name, "damaged", size))
             continue
         detected = type_mismatch(ext, data)
         if detected is not None:

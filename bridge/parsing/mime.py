@@ -33,6 +33,7 @@ from bridge.parsing.attachments import FileCandidate, check_files, cid_reference
 from bridge.parsing.charsets import decode_bytes, decode_header, decode_words
 from bridge.parsing.classify import BOUNCE, auto_kind
 from bridge.parsing.doc import Address, MailDoc
+from bridge.parsing.filecontent import base64_damage
 
 log = logging.getLogger(__name__)
 
@@ -762,7 +763,28 @@ def _walk(
             w.forwarded = inner
             w.notes.append("attached .eml read as a forwarded message")
             return
-    w.files.append((FileCandidate(filename, ctype, data), _content_id(part), in_related))
+    damage = _base64_damage(part)
+    w.files.append((FileCandidate(filename, ctype, data, damage), _content_id(part), in_related))
+
+
+def _base64_damage(part: Message) -> str | None:
+    """Why a file part's base64 cannot give back its bytes (None: sound, or not base64)."""
+    if (_raw_header(part, "content-transfer-encoding") or "").strip().lower() != "base64":
+        return None
+    span = getattr(part, _RAW_SPAN, None)
+    raw = getattr(part, _RAW_BODY, None)
+    if span is not None:
+        encoded = span[0][span[1] : span[2]]
+    elif raw is not None:
+        encoded = raw
+    else:
+        payload = part.get_payload()
+        if not isinstance(payload, str):
+            return None
+        encoded = payload.encode("utf-8", "surrogateescape")
+    if not_base64(encoded):
+        return None  # plainly sent as it is under a base64 label: read as it is
+    return base64_damage(encoded)
 
 
 def _parse_attached_eml(data: bytes, big_part: int | None) -> Message | None:
