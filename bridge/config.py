@@ -38,6 +38,7 @@ class ImapConfig:
     poll_interval: int = 60
     since_days: int = 7
     timeout: float = 30.0  # socket timeout, seconds
+    max_message_mb: int = 64  # a larger mail is never fetched whole (bridge.oversized)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +286,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "imap": (
         "host", "port", "security", "username", "password", "password_file", "ca_file",
         "folder", "processed_folder", "idle", "idle_refresh", "poll_interval", "since_days",
-        "timeout",
+        "timeout", "max_message_mb",
     ),
     "bitrix24": (
         "webhook_url", "webhook_url_file", "ca_file", "responsible_user_id", "source_id",
@@ -427,6 +428,7 @@ class _Loader:
             poll_interval=s.integer("poll_interval", d.poll_interval, low=1),
             since_days=s.integer("since_days", d.since_days, low=0),
             timeout=s.number("timeout", d.timeout, positive=True),
+            max_message_mb=s.integer("max_message_mb", d.max_message_mb, low=1),
         )
 
     def bitrix24(self) -> Bitrix24Config:

@@ -35,10 +35,11 @@ from imapclient.exceptions import (
     ProtocolError,
 )
 
+from bridge import oversized
 from bridge.config import ImapConfig, is_loopback_host
 from bridge.errors import ConfigError, MailboxError, MailboxRejected, MailboxUnavailable
 from bridge.hosts import NotLoopback, Resolver, loopback_address, system_resolver
-from bridge.model import MessageKey, RawMessage
+from bridge.model import MB, MessageKey, RawMessage
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class ImapMailbox:
         self._selected_folder_before_drop = cfg.folder
         self._hangups = 0
         self._sizes: dict[int, int] = {}  # RFC822.SIZE of the UIDs being fetched
+        self.max_message_bytes = cfg.max_message_mb * MB  # larger: never fetched whole
         quiet_protocol_log()
 
     # ---- helpers ---------------------------------------------------------------------
@@ -467,6 +469,11 @@ class ImapMailbox:
         self._hangups = 0
         for group in self._groups(ordered, max(1, chunk)):
             size = self._sizes.get(group[0], 0)
+            if len(group) == 1 and size > self.max_message_bytes:
+                reduced = self._fetch_reduced(group[0], size, folder, uidvalidity)
+                if reduced is not None:
+                    yield reduced
+                continue
             answers = None
             if len(group) == 1 and size > FETCH_BYTES:
                 answers = self._fetch_in_pieces(group[0], size)
@@ -512,11 +519,15 @@ class ImapMailbox:
         total = 0
         for uid in ordered:
             size = sizes.get(uid, 0)
-            if group and (len(group) >= chunk or total + size > FETCH_BYTES):
+            too_large = size > self.max_message_bytes  # fetched apart, never whole
+            if group and (len(group) >= chunk or total + size > FETCH_BYTES or too_large):
                 yield group
                 group, total = [], 0
             group.append(uid)
             total += size
+            if too_large:
+                yield group
+                group, total = [], 0
         if group:
             yield group
 
@@ -549,6 +560,52 @@ class ImapMailbox:
         except IMAPClientError:  # a server that cannot do partial FETCH: the plain way
             return None
         return [(uid, {b"BODY[]": bytes(buf), b"INTERNALDATE": when})]
+
+    def _fetch_reduced(self, uid: int, size: int, folder: str,
+                       uidvalidity: int) -> RawMessage | None:
+        """A mail over ``imap.max_message_mb``: its header, BODYSTRUCTURE and text parts only,
+        as a stand-in message (see :mod:`bridge.oversized`). None when it vanished or the
+        server cannot describe it (then it is skipped like an unreadable message)."""
+        client = self._require()
+        log.warning("imap.message_too_large uid=%s size=%s limit_mb=%s", uid, size,
+                    self.cfg.max_message_mb)
+        try:
+            got = client.fetch([uid], ["BODYSTRUCTURE", "BODY.PEEK[HEADER]", "INTERNALDATE"])
+            item = got.get(uid)
+            if item is None:
+                return None  # expunged meanwhile
+            header = item.get(b"BODY[HEADER]")
+            structure = item.get(b"BODYSTRUCTURE")
+            when = item.get(b"INTERNALDATE")
+            if not isinstance(header, bytes) or not structure:
+                self._skip(uid, "no header or BODYSTRUCTURE for a too-large message")
+                return None
+            texts: list[tuple[oversized.Leaf, bytes]] = []
+            files: list[oversized.Leaf] = []
+            for leaf in oversized.leaves(structure):
+                if not leaf.is_body_text or len(texts) >= 4:
+                    files.append(leaf)
+                    continue
+                piece = client.fetch(
+                    [uid], [f"BODY.PEEK[{leaf.section}]<0.{oversized.TEXT_PART_MAX}>"]
+                ).get(uid, {}).get(f"BODY[{leaf.section}]<0>".encode())
+                texts.append((leaf, piece if isinstance(piece, bytes) else b""))
+        except (IMAPClientAbortError, OSError) as exc:
+            self._drop()
+            raise self._unavailable("FETCH failed, connection lost", exc) from exc
+        except IMAPClientError as exc:
+            text = self._scrub(_text(exc))
+            if _codes(text) in _TEMPORARY_CODES:
+                raise self._unavailable("FETCH failed", text) from exc
+            self._skip(uid, f"too-large message could not be described ({text})")
+            return None
+        internaldate = when if isinstance(when, datetime) else None
+        return RawMessage(
+            key=MessageKey(folder, uidvalidity, uid),
+            raw=oversized.stand_in(header, texts, files),
+            internaldate=internaldate,
+            identity=oversized.oversized_identity(header, size, internaldate),
+        )
 
     def _fetch_part(self, part: list[int]) -> list[tuple[int, dict]]:
         """FETCH ``part``; when the server cannot answer it, split it so that only the bad

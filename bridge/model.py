@@ -36,6 +36,7 @@ class RawMessage:
     key: MessageKey
     raw: bytes
     internaldate: datetime | None = None
+    identity: str | None = None  # set when ``raw`` is a stand-in for a too-large mail
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,7 +342,7 @@ class Pipeline:
         key = msg.key
         if self.ledger.by_key(key.folder, key.uidvalidity, key.uid) is not None:
             return
-        identity = message_identity(msg.raw)
+        identity = msg.identity or message_identity(msg.raw)
         known = self.ledger.by_identity(identity)
         now = self.clock()
         if known is not None:

@@ -77,6 +77,7 @@ class FileCandidate:
     content_type: str
     data: bytes
     damage: str | None = None  # why the transfer encoding cannot give the bytes back
+    omitted_size: int | None = None  # a file of a too-large mail, left on the server
 
 
 def clean_filename(name: str) -> str:
@@ -175,6 +176,10 @@ def check_files(
             notes.append(f"unnamed file named {name}")
         ext = extension(name)
         size = len(data)
+        if cand.omitted_size is not None:
+            notes.append(f"file .{ext} left on the server: the mail is over imap.max_message_mb")
+            rejected.append(RejectedAttachment(name, "message_size", cand.omitted_size))
+            continue
         if ext not in allowed:
             rejected.append(RejectedAttachment(name, "type", size))
             continue

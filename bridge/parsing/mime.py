@@ -29,6 +29,7 @@ import mailparser.utils as mailparser_utils
 
 from bridge.errors import ParseError
 from bridge.model import ParseOptions
+from bridge.oversized import OMITTED_HEADER
 from bridge.parsing.attachments import FileCandidate, check_files, cid_references
 from bridge.parsing.charsets import decode_bytes, decode_header, decode_words
 from bridge.parsing.classify import BOUNCE, auto_kind
@@ -756,6 +757,11 @@ def _walk(
         else:
             w.notes.append(f"extra inline text/{subtype} part ignored")
         return
+    omitted = _omitted_size(part)
+    if omitted is not None:  # a file of a too-large mail, left on the server
+        w.files.append((FileCandidate(filename, ctype, b"", omitted_size=omitted),
+                        _content_id(part), in_related))
+        return
     data = _payload_bytes(part)
     if w.forwarded is None and (filename or "").lower().endswith(".eml"):
         inner = _parse_attached_eml(data, w.big_part)
@@ -765,6 +771,14 @@ def _walk(
             return
     damage = _base64_damage(part)
     w.files.append((FileCandidate(filename, ctype, data, damage), _content_id(part), in_related))
+
+
+def _omitted_size(part: Message) -> int | None:
+    """The size of a file the stand-in of a too-large mail left out (bridge.oversized)."""
+    value = _raw_header(part, OMITTED_HEADER.lower())
+    if value is None or not value.strip().isdigit() or _payload_bytes(part).strip():
+        return None
+    return int(value.strip())
 
 
 def _base64_damage(part: Message) -> str | None:
