@@ -106,3 +106,9 @@ def test_cut_letter_through_dovecot_makes_a_whole_lead(account: ImapAccount,
         assert lead["NAME"] == "Иван Петров"
         assert [p["VALUE"] for p in lead["PHONE"]] == ["+79123456789"]
         assert "Нужна арматура А500С" in lead["COMMENTS"]
+
+
+def test_raw_8bit_header_with_a_cut_letter_keeps_utf8() -> None:
+    """An undeclared raw 8-bit Subject cut inside a letter is still read as UTF-8."""
+    raw = ("Заявка от Ива".encode() + "н".encode()[:1]).decode("utf-8", "surrogateescape")
+    assert decode_header(raw) == "Заявка от Ива\ufffd"
