@@ -97,3 +97,14 @@ def test_log_lines_are_escaped_and_stay_one_line() -> None:
     RedactingFilter().filter(record)
     assert not RAW_CONTROL.search(record.getMessage())
     assert "\n" not in record.getMessage() and "\\u001b" in record.getMessage()
+
+
+def test_check_escapes_what_the_server_echoes(account: ImapAccount, tmp_path: Path) -> None:
+    """`check` shows escaped the escape sequences a server echoes back in its error text."""
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg.write_text(cfg.read_text().replace(
+            'folder = "INBOX"', 'folder = "Leads\\u001b[2J\\u001b]0;pwned\\u0007"'))
+        code, out, err = run("--config", str(cfg), "check")
+    assert code == 78 and "imap.folder" in out
+    assert not RAW_CONTROL.search(out + err), out
