@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from bridge.terminal import one_line
+from bridge.terminal import escape, one_line
 
 _WEBHOOK = re.compile(r"(/rest/\d+/)[^/\s'\"]+")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"  # a terminal or a file: with the time
@@ -75,9 +75,9 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         redacted = one_line(self.redact(message))  # no escape sequences reach a terminal
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = self.redact(
+            record.exc_text = escape(self.redact(
                 logging.Formatter().formatException(record.exc_info)
-            )
+            ))
             record.exc_info = None
         record.msg, record.args = redacted, None
         return True

@@ -108,3 +108,19 @@ def test_check_escapes_what_the_server_echoes(account: ImapAccount, tmp_path: Pa
         code, out, err = run("--config", str(cfg), "check")
     assert code == 78 and "imap.folder" in out
     assert not RAW_CONTROL.search(out + err), out
+
+
+def test_tracebacks_in_logs_are_escaped() -> None:
+    """An exception whose text carries an escape sequence is logged escaped."""
+    import logging
+    import sys
+
+    from bridge.logsetup import RedactingFilter
+
+    try:
+        raise RuntimeError(f"server said {EVIL}")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    RedactingFilter().filter(record)
+    assert record.exc_text and "\\u001b[2J" in record.exc_text
+    assert not RAW_CONTROL.search(record.exc_text)
