@@ -2,7 +2,7 @@
 
 A Subject, a file name or a server's error text can carry ANSI/OSC escape sequences (clear the
 screen, set the window title, forge a hyperlink), other C0/C1 control characters, or Unicode
-bidi overrides that make a line read differently than it is. Everything the bridge prints for
+bidi controls that make a line read differently than it is. Everything the bridge prints for
 a person goes through :func:`escape`: such characters become visible ``\\u001b``-style
 escapes, which are also valid inside a JSON string, so a guarded stream may carry JSON too.
 """
@@ -16,11 +16,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-# C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on some terminals), zero-width and
-# bidi formatting characters, line/paragraph separators, the BOM.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
-)
+# C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on some terminals), bidi marks,
+# embeddings, overrides and isolates (they reorder what is shown), line/paragraph separators.
+# Zero-width joiners stay: emoji and some scripts need them, and they move nothing.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def escape(text: str, keep: str = "\n\t") -> str:

@@ -124,3 +124,9 @@ def test_tracebacks_in_logs_are_escaped() -> None:
     RedactingFilter().filter(record)
     assert record.exc_text and "\\u001b[2J" in record.exc_text
     assert not RAW_CONTROL.search(record.exc_text)
+
+
+def test_emoji_joiners_are_left_alone() -> None:
+    """A zero-width joiner inside an emoji sequence is not a control: it is shown as it is."""
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert escape(f"Семья {family}") == f"Семья {family}"
