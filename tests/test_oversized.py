@@ -139,3 +139,18 @@ def test_too_large_mail_through_dovecot(account: ImapAccount, tmp_path: Path) ->
         code, out, _ = run("--config", str(cfg), "--poll-now")
         assert code == 0 and "created=0" in out
         assert len(sb.portal.list_leads()) == 2
+
+
+def test_single_part_and_rfc2231_names() -> None:
+    """A single-part mail is section 1; an RFC 2231 file name survives into the stand-in."""
+    single = (b"text", b"plain", (b"charset", b"utf-8"), None, None, b"base64", 90_000_000,
+              1_000_000, None, None, None, None)
+    (leaf,) = leaves(single)
+    assert (leaf.section, leaf.is_body_text, leaf.size) == ("1", True, 90_000_000)
+    pdf = (b"application", b"pdf", None, None, None, b"base64", 70_000_000, None,
+           (b"attachment", (b"filename*", b"utf-8''%D0%A1%D1%87%D1%91%D1%82.pdf")), None, None)
+    raw = stand_in(b"From: a@b.example\r\nSubject: x\r\n",
+                   [(leaf, "Имя: Иван\n".encode())], list(leaves(pdf)))
+    form = parse_message(raw, ParseOptions())
+    assert [(r.filename, r.reason) for r in form.rejected_attachments] == [
+        ("Счёт.pdf", "message_size")]
