@@ -38,7 +38,7 @@ def bound_comments(comments: str, full_text_name: str,
     """
     if len(comments.encode("utf-8")) <= max_bytes:
         return comments, False
-    note = f"\n[…текст обрезан, полный текст в {full_text_name}]"
+    note = f"\n(…текст обрезан, полный текст в {full_text_name})"  # no bracket: no BB tag
     budget = max(0, max_bytes - len(note.encode("utf-8")))
     return comments[: _cut_point(comments, budget)].rstrip() + note, True
 
