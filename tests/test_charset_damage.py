@@ -112,3 +112,12 @@ def test_raw_8bit_header_with_a_cut_letter_keeps_utf8() -> None:
     """An undeclared raw 8-bit Subject cut inside a letter is still read as UTF-8."""
     raw = ("Заявка от Ива".encode() + "н".encode()[:1]).decode("utf-8", "surrogateescape")
     assert decode_header(raw) == "Заявка от Ива\ufffd"
+
+
+def test_many_cut_fields_in_a_long_body_keep_utf8() -> None:
+    """A long UTF-8 body with 40 cut values (one bad byte each) is still read as UTF-8."""
+    line = "Позиция: арматура А500С диаметр двенадцать миллиметров, партия ".encode()
+    body = b"".join(line + "ж".encode()[:1] + b"\n" for _ in range(40))
+    text, note = decode_bytes(body, "utf-8")
+    assert text.count("арматура А500С") == 40 and text.count("\ufffd") == 40
+    assert note and "40 invalid" in note

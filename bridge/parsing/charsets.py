@@ -17,6 +17,7 @@ import codecs
 import logging
 import math
 import re
+import threading
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,20 @@ def _better_single_byte(data: bytes, declared_codec: str) -> str | None:
     return None
 
 
+_BAD = threading.local()
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: count the undecodable bytes, put one U+FFFD for each run."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _BAD.count = getattr(_BAD, "count", 0) + (exc.end - exc.start)
+    return "\ufffd", exc.end
+
+
+codecs.register_error("mailbridge-count-replace", _count_and_replace)
+
+
 def _mostly_fits(data: bytes, codec: str) -> tuple[str, int] | None:
     """``data`` in ``codec`` with its few undecodable bytes replaced: (text, bad bytes).
 
@@ -244,27 +259,19 @@ def _mostly_fits(data: bytes, codec: str) -> tuple[str, int] | None:
     letter in half, one stray byte) keeps its charset; a body whose 8-bit bytes mostly do
     not fit (cp1251 under a utf-8 label) gets None and is sniffed instead. "Mostly" means at
     least two well-decoded non-ASCII characters per bad byte (cp1251 or KOI8-R bytes almost
-    never form valid UTF-8 sequences), and at most 16 bad bytes.
+    never form valid UTF-8 sequences), and at most 16 bad bytes or one per 50 good
+    characters (a long form with many cut fields).
     """
-    bad = 0
-    pieces: list[str] = []
-    view = data
-    while True:
-        try:
-            pieces.append(view.decode(codec))
-            break
-        except UnicodeDecodeError as exc:
-            pieces.append(view[: exc.start].decode(codec))
-            bad += exc.end - exc.start
-            pieces.append("\ufffd")
-            view = view[exc.end :]
-        except LookupError:
-            return None
-        if bad > 16:
-            return None
-    text = "".join(pieces)
+    _BAD.count = 0
+    try:
+        text = data.decode(codec, "mailbridge-count-replace")
+    except (LookupError, UnicodeError):
+        return None
+    bad = _BAD.count
+    if bad == 0:
+        return None
     good = sum(1 for ch in text if ord(ch) >= 0x80 and ch != "\ufffd")
-    if bad == 0 or good < 2 * bad:
+    if good < 2 * bad or (bad > 16 and bad * 50 > good):
         return None
     return text, bad
 
