@@ -32,18 +32,24 @@ def field_problems(actual: dict[str, Any], expected: dict[str, Any], *,
     """For each field of :data:`FIELDS`, what differs (an empty list when it matches).
 
     ``class`` is ``is_form``, ``create_lead`` (not for a double click, which is the
-    pipeline's rule) and the optional ``spam``/``other_phones``/``phone_extension`` keys.
+    pipeline's rule) and the optional ``spam``/``phone_extension`` keys; ``phone`` includes
+    ``other_phones`` (always compared with ``exact_extra``, where no key means none).
     """
     out: dict[str, list[str]] = {f: [] for f in FIELDS}
     keys = ["is_form"] + ([] if "duplicate_of" in expected else ["create_lead"])
     for key in keys:
         if actual[key] != expected[key]:
             out["class"].append(f"{key}: got {actual[key]!r}, expected {expected[key]!r}")
-    for key in ("spam", "other_phones", "phone_extension"):
+    for key in ("spam", "phone_extension"):
         if key in expected and actual.get(key) != expected[key]:
             out["class"].append(f"{key}: got {actual.get(key)!r}, expected {expected[key]!r}")
     if actual["phone"] != expected["phone"]:
         out["phone"].append(f"phone: got {actual['phone']!r}, expected {expected['phone']!r}")
+    if ("other_phones" in expected or exact_extra) and \
+            actual.get("other_phones", []) != expected.get("other_phones", []):
+        # in the case set a second number (the shop's own phone in a footer) is a miss too
+        out["phone"].append(f"other_phones: got {actual.get('other_phones')!r}, "
+                            f"expected {expected.get('other_phones', [])!r}")
     if (actual["email"] or "").lower() != (expected["email"] or "").lower():
         out["email"].append(f"email: got {actual['email']!r}, expected {expected['email']!r}")
     if ws(actual["name"]) != ws(expected["name"]):
