@@ -20,42 +20,7 @@ CASES = Path(__file__).resolve().parent / "cases"
 
 # Cases the parser does not read right yet; each must fail (strict), and the list shrinks as
 # the rules are fixed.
-XFAIL: frozenset[str] = frozenset({
-    "a01-bitrix-aspro-sent-at-trailer",
-    "a02-bitrix-form-module-cp1251-view-link",
-    "a03-drupal7-webform-results-viewed-at",
-    "a05-mailphp-shop-footer-own-phone",
-    "a06-flexbe-order-list-after-comment",
-    "b03-drupal7-webform-ru-anonymous",
-    "b05-mailphp-server-vars",
-    "b06-netcat-message-added",
-    "b08-quform-entry-metadata",
-    "c01-cf7-empty-field-then-unlabelled-text",
-    "c02-wpforms-plain-question-label",
-    "c03-everest-forms-question-textarea",
-    "c04-ninja-forms-project-details",
-    "c05-netlify-keys-request",
-    "c06-mailphp-trailing-paragraph",
-    "c07-yandex-forms-tell-more",
-    "c08-formspree-project",
-    "d01-mailphp-three-column-table",
-    "d02-jotform-question-answer-table",
-    "d03-crm-export-id-label-value",
-    "d04-four-column-table",
-    "e01-cf7-57-default-en",
-    "e02-cf7-57-default-ru",
-    "e03-cf7-57-no-reply-to",
-    "f01-own-address-ru",
-    "f02-own-address-en-wpforms",
-    "f03-own-address-bitrix-feedback",
-    "g01-cf7-seo-spam-whatsapp",
-    "g02-cf7-spam-whatsapp-api-ru",
-    "g03-cf7-client-whatsapp-link",
-    "h08-tilda-ru-default-vars",
-    "h09-typeform-question-blocks",
-    "i10-supplier-letter",
-    "i11-phishing-mailbox-full",
-})
+XFAIL: frozenset[str] = frozenset()
 
 
 def _cases() -> list[Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.errors import ParseError
@@ -34,9 +35,12 @@ from bridge.parsing.client import (
 )
 from bridge.parsing.doc import MailDoc
 from bridge.parsing.fields import Fields, Forward, interpret, read_pairs
+from bridge.parsing.freetext import settle_message
 from bridge.parsing.htmltext import html_to_text
+from bridge.parsing.junk import footer_trimmer
 from bridge.parsing.labels import normalize_label
 from bridge.parsing.phones import parse_phone_field
+from bridge.parsing.shapes import mentions_domain, messenger_links, outside_message
 
 __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
 
@@ -156,11 +160,15 @@ def _system_notice(doc: MailDoc, body: str) -> str | None:
 
 def is_spam(message: str | None, name: str | None, has_phone: bool,
             options: ParseOptions) -> bool:
-    """Conservative spam rule: never with a valid phone; many links, BBCode or a spam word."""
+    """Conservative spam rule: never with a valid phone (a number inside a link is none);
+    many links, BBCode, a spam word, or a messenger link as the contact among three links
+    or more (how link spam leaves its contact)."""
     if has_phone:
         return False
     text = f"{name or ''}\n{message or ''}"
     links = len(_LINK.findall(text))
+    if links >= 3 and messenger_links(text):
+        return True
     bbcode = "[url" in text.lower() or "[link" in text.lower()
     folded = text.casefold()
     word = any(w.strip() and w.casefold() in folded for w in options.spam_words)
@@ -205,7 +213,8 @@ class _Parties:
 
 
 def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
-             fwd: Forward | None, body: str, options: ParseOptions) -> _Parties:
+             fwd: Forward | None, body: str, options: ParseOptions,
+             outside: str = "") -> _Parties:
     """Recipients and robot senders are the site; forwarders are never the client."""
     chain = (doc, *forwarders, work)
     recipients = [a.addr for d in chain for a in d.to if a.addr]
@@ -230,7 +239,8 @@ def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
     from_is_client = bool(from_addr) and site.client_address(from_addr) and not (
         from_name and _looks_robot_name(from_name)
     )
-    if from_is_client and from_addr and _sender_is_site(from_addr, from_name, reply_to, body):
+    if from_is_client and from_addr and _sender_is_site(from_addr, from_name, reply_to, body,
+                                                        outside):
         site.add_own(from_addr)
         if from_name:
             site.names.add(normalize_label(from_name))
@@ -239,16 +249,20 @@ def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
 
 
 def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None, str]],
-                    body: str) -> bool:
+                    body: str, outside: str = "") -> bool:
     """Signs that a From outside the mailbox's domain is still the site's own sender:
     a Reply-To to someone else (the site sets it to the client), links to its domain in
-    the body, or its display name written as the site's name ("с сайта РостФеррум")."""
+    the body, its domain named without a link outside the client's message ("с сайта
+    metallcentr.ru"), or its display name written as the site's name ("с сайта
+    РостФеррум")."""
     if any(a and a.lower() != addr.lower() for _, a in reply_to):
         return True
     dom = domain_of(addr)
     if dom and dom not in PUBLIC_DOMAINS:
         hosts = {h.lower().removeprefix("www.") for h in _URL_HOST.findall(body)}
         if any(h == dom or h.endswith("." + dom) or dom.endswith("." + h) for h in hosts):
+            return True
+        if mentions_domain(outside, dom):
             return True
     word = " ".join((name or "").split())
     if not word or len(word) < 3:
@@ -273,7 +287,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         return _base(doc, is_form=False, create_lead=False, reason=doc.auto_kind)
 
     work, forwarders = _unwrap(doc)
-    reading = read_pairs(work.text, work.html, options, work.subject or "")
+    trim = _footer_trim(doc, work, forwarders, options)
+    reading = read_pairs(work.text, work.html, options, work.subject or "", trim)
     fields = interpret(reading.pairs, options)
     if forwarders and not fields.client_values:
         # the attached message is no form (a letter attached for reference): the form, if
@@ -282,6 +297,7 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         outer_fields = interpret(outer.pairs, options)
         if outer_fields.client_values:
             work, forwarders, reading, fields = doc, [], outer, outer_fields
+    settle_message(fields, reading, options)
     body = reading.body or _body_text(work)
     plainly = _plainly_form(fields, work.subject, body, reading.pairs)
     if doc.auto_kind == "bulk mail" and not plainly:
@@ -290,7 +306,8 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     if notice == "sure" or (notice == "wording" and not plainly):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
-    parties = _parties(doc, work, forwarders, reading.forward, body, options)
+    parties = _parties(doc, work, forwarders, reading.forward, body, options,
+                       outside_message(body, fields.message))
     site = parties.site
     opencart = not fields.client_values and _opencart(work, parties, body)
     if opencart:
@@ -325,11 +342,25 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     ):
         return _base(doc, is_form=True, create_lead=False, reason="empty form", **common)
     if not fields.client_values and not opencart:
+        # what a letter's signature or a notice's lines look like is no client data
+        common.update(name=None, phone=None, other_phones=(), phone_extension=None,
+                      email=None, invalid_email=None, message=None, extra=(), lead_fields=())
         return _base(doc, is_form=False, create_lead=False, quarantine=True,
                      reason="layout not recognised", **common)
     if is_spam(fields.message, name, bool(phones), options):
         return _base(doc, is_form=True, create_lead=False, spam=True, reason="spam", **common)
     return _base(doc, is_form=True, create_lead=True, **common)
+
+
+def _footer_trim(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
+                 options: ParseOptions) -> Callable[[str], str]:
+    """Cuts the site's own closing paragraphs (named by its domains and robot display
+    names, as far as the headers tell them) off a body before its fields are read."""
+    chain = (doc, *forwarders, work)
+    recipients = [a.addr for d in chain for a in d.to if a.addr]
+    froms = [(d.from_.name, d.from_.addr) for d in chain if d.from_ and not forwarders]
+    site = Site.build(recipients, froms, options)
+    return footer_trimmer(site.domains, site.names)
 
 
 def _looks_robot_name(name: str) -> bool:

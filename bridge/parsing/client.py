@@ -16,6 +16,7 @@ from bridge.model import ParseOptions
 from bridge.parsing.fields import Fields
 from bridge.parsing.labels import ROBOT_NAMES, normalize_label
 from bridge.parsing.phones import Phone, dedupe, find_phones_in_text, parse_phone_field
+from bridge.parsing.shapes import without_urls
 
 PUBLIC_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "yandex.ru", "ya.ru", "yandex.com", "yandex.by",
@@ -186,7 +187,8 @@ def choose_phones(fields: Fields, options: ParseOptions) -> tuple[Phone, ...]:
     for value in fields.phone_values:
         phones.extend(parse_phone_field(value, options.default_region))
     if not phones and fields.message:
-        phones.extend(find_phones_in_text(fields.message, options.default_region))
+        # a number inside a link (wa.me/7…) is not the client's phone
+        phones.extend(find_phones_in_text(without_urls(fields.message), options.default_region))
     if not phones and fields.full_name():
         # "Иван 8 912 345-67-89" typed into the name field of a form without a phone field
         phones.extend(find_phones_in_text(fields.full_name(), options.default_region))

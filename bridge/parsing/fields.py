@@ -43,6 +43,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from urllib.parse import unquote_plus
@@ -51,6 +52,7 @@ from bs4 import BeautifulSoup
 
 from bridge.model import ParseOptions
 from bridge.parsing.htmltext import bold_pairs, html_to_text, parse_html, table_pairs
+from bridge.parsing.junk import ends_message, is_trailer
 from bridge.parsing.labels import (
     CLIENT_KINDS,
     ROBOT_NAMES,
@@ -60,6 +62,7 @@ from bridge.parsing.labels import (
     lead_field_for,
     normalize_label,
 )
+from bridge.parsing.shapes import split_sender
 
 Pair = tuple[str, str]
 BIG_HTML = 1_000_000  # past this, a message with a text part is read from the text alone
@@ -101,8 +104,8 @@ def _signs_off(line: str, pairs: list[Pair], cur: _Open | None, options: ParseOp
 
 
 def is_footer(line: str) -> bool:
-    """A separator, signature delimiter or platform footer line: it ends a value."""
-    return bool(_FOOTERS.match(line.strip())) if line.strip() else False
+    """A separator, signature delimiter, platform footer or trailer line: it ends a value."""
+    return bool(_FOOTERS.match(line.strip()) or is_trailer(line)) if line.strip() else False
 
 
 # ---------------------------------------------------------------------------- forwards
@@ -436,6 +439,7 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
         found = found_at[i]
         if found is not None and cur is not None and not is_known_label(found[0], options) \
                 and not found[0].endswith("?") and not _answer_to(cur.label, found[0]) \
+                and not (prev_blank and ends_message(found[0])) \
                 and _inside(cur, prev_blank, _field_list(lines, found_at, i)):
             found = None  # "Звоните: 8 912 …" inside a message
         if found is not None:
@@ -449,7 +453,10 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
             items = "Товары" if re.search(r"[а-яё]", cur.label, re.IGNORECASE) else "Products"
             cur = _Open(items, "extra", [line.rstrip()], True)
         elif cur is not None:
-            if blank:
+            if blank and _empty_before_gap(cur, lines, i, options):
+                _close(cur, pairs)  # 'Компания:' left empty, then the unlabelled text
+                cur = None
+            elif blank:
                 cur.lines.append("")
             elif prev_blank and cur.content() and not (cur.block or cur.kind == "message"):
                 _close(cur, pairs)
@@ -460,6 +467,17 @@ def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
     _close(cur, pairs)
     pairs = _question_answers(_split_sections(pairs, options))
     return _drop_footer_contacts(pairs, footer_at, options)
+
+
+def _empty_before_gap(cur: _Open, lines: list[str], i: int, options: ParseOptions) -> bool:
+    """An empty optional field (``Компания:`` with nothing after it), a blank line, then a
+    sentence: the sentence is the template's unlabelled message, not that field's value
+    (short lines under the gap, an address block, stay the field's value)."""
+    if not (cur.kind == "extra" and cur.block and not cur.content()) \
+            or cur.label.rstrip(" :*").endswith("?"):
+        return False
+    nxt = next((x.strip() for x in lines[i + 1:i + 4] if x.strip()), "")
+    return len(nxt.split()) >= 6 and colon_match(nxt, options) is None
 
 
 _QUESTION_WORDS = frozenset({"вопрос", "question"})
@@ -896,18 +914,22 @@ class Reading:
 
 
 def read_pairs(text: str | None, html: str | None, options: ParseOptions,
-               subject: str | None = None) -> Reading:
-    """Run every layout reader over the HTML and the text part and keep the best reading."""
+               subject: str | None = None, trim: Callable[[str], str] | None = None) -> Reading:
+    """Run every layout reader over the HTML and the text part and keep the best reading.
+
+    ``trim`` cuts the site's own footer off a text body before the text layouts read it."""
     bodies: list[tuple[str, str, BeautifulSoup | None, Forward | None]] = []
     if html and html.strip() and not (text and text.strip() and len(html) > BIG_HTML):
         soup = parse_html(html)
         rendered = html_to_text(soup)
         fwd = strip_forward(rendered, subject)
-        bodies.append(("html", fwd.text if fwd else rendered, None if fwd else soup, fwd))
+        rendered = fwd.text if fwd else rendered
+        bodies.append(("html", trim(rendered) if trim else rendered, None if fwd else soup, fwd))
     if text and text.strip():
         plain = text.replace("\r\n", "\n").replace("\r", "\n")
         fwd = strip_forward(plain, subject)
-        bodies.append(("text", fwd.text if fwd else plain, None, fwd))
+        plain = fwd.text if fwd else plain
+        bodies.append(("text", trim(plain) if trim else plain, None, fwd))
     best: tuple[int, Layout, list[Layout], str, Forward | None] | None = None
     for source, body, raw_html, fwd in bodies:
         readings = _readings(source, body, raw_html, options)
@@ -1062,9 +1084,7 @@ def interpret(pairs: tuple[Pair, ...] | list[Pair], options: ParseOptions) -> Fi
             else:
                 add_extra(label, value)
         elif kind == "sender":
-            name, addr = parseaddr(" ".join(value.split()))
-            if "@" not in addr:
-                name, addr = value, ""
+            name, addr = split_sender(value)
             out.sender_name = out.sender_name or (name.strip() or None)
             out.sender_email = out.sender_email or (addr or None)
         elif kind != "meta":

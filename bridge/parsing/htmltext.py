@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
 
+from bridge.parsing.tables import bold_by_css, caption_columns, id_row
+
 # Markers survive get_text() and are turned into layout afterwards (private-use code points):
 # a <br>, a paragraph edge (<p>, <h1>…), a block edge (<div>, <tr>…) and a cell end.
 _NL = "\ue000"
@@ -204,11 +206,24 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     header: list[str] | None = None
+    columns: tuple[int, int] | None = None  # label and value columns named by a caption row
     for row in soup.find_all("tr", limit=MAX_ROWS):
         if row.find("tr") is not None:  # an outer layout row; its inner rows come later
             continue
         cells = _direct_cells(row)
         texts = [fragment_text(c) for c in cells]
+        caption = caption_columns(texts) if len(texts) >= 2 else None
+        if caption is not None:  # "Поле | Значение", "ID | Label | Value": no field
+            columns, header, pending = caption, None, None
+            continue
+        if columns is not None and len(texts) > max(columns) and texts[columns[0]]:
+            pairs.append((texts[columns[0]], texts[columns[1]]))
+            continue
+        wide = id_row(texts, is_label)
+        if wide is not None:
+            pairs.append(wide)
+            pending = None
+            continue
         filled = [(c, t) for c, t in zip(cells, texts, strict=True) if t]
         if len(filled) >= 3:
             # a cell holding only ':' or a dash between label and value is a separator
@@ -226,7 +241,7 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
         if not filled:
             continue
         if len(filled) >= 2:
-            if all(c.name == "th" for c, _ in filled):
+            if all(c.name == "th" for c, _ in filled) or bold_by_css(row, cells):
                 header = list(texts)  # a caption row ("Поле | Значение") or column titles
                 pending = None
                 continue

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bridge.model import ParseOptions
+from bridge.parsing.junk import is_meta_label
 
 _SPACES = re.compile(r"\s+")
 _HYPHENS = re.compile(r"(?<=\w)[\u2010\u2011\u2012\u2013](?=\w)")  # 'E‑mail' typed in Word
@@ -156,8 +157,8 @@ def label_kind(label: str, options: ParseOptions | None = None) -> str:
 
 def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
-    if re.match(r"ip\b", key):
-        return "meta"  # 'IP отправителя', 'IP адрес отправителя' (uCoz, DLE)
+    if re.match(r"ip\b", key) or is_meta_label(key):
+        return "meta"  # 'IP отправителя' (uCoz, DLE), 'REMOTE_ADDR', 'Дата добавления' (junk.py)
     if re.search(r"user.?agent|^(?:view|open|перейти|открыть|посмотреть)\b", key):
         return "meta"  # 'User-Agent (Browser/OS)'; 'View contact record', 'Перейти к заявкам'
     if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
