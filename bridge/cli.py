@@ -305,11 +305,16 @@ def exit_code(report: Any, quarantined_now: int) -> int:
 
 
 def summary_line(report: Any) -> str:
+    from bridge.unrecognised import summary_text
+
+    whole = getattr(report, "unrecognised", None) or {}
     return (
         f"poll: fetched={report.fetched} created={report.created} "
         f"duplicates={report.duplicates} skipped={report.skipped} "
         f"quarantined={report.quarantined} waiting={report.waiting} "
         f"mailbox_updated={report.finished}"
+        + (f" unrecognised={sum(whole.values())} unrecognised_by_sender={summary_text(whole)}"
+           if whole else "")
     )
 
 
@@ -461,6 +466,8 @@ def _age(delta: timedelta | None) -> str | None:
 
 
 def cmd_status(cfg: Any, as_json: bool) -> int:
+    from bridge.unrecognised import per_sender
+
     ledger = open_ledger(cfg)
     try:
         now = datetime.now(UTC)
@@ -473,6 +480,7 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
             "last_poll_result": ledger.get_meta("last_poll_result"),
             "oldest_waiting_seconds": int(oldest.total_seconds()) if oldest else None,
             "blocked": _blocked_state(ledger),
+            "unrecognised_by_sender": per_sender(ledger),
             "errors": [
                 {
                     "id": r.id,
@@ -502,6 +510,11 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
     if data["blocked"]:
         print(f"BLOCKED since {data['blocked']['since']}: {data['blocked']['why']}")
         print("  new mail is kept in the ledger and sent when the portal accepts again")
+    if data["unrecognised_by_sender"]:
+        print("leads made from the whole text (form fields not recognised; has the site's "
+              "template changed?):")
+        for sender, n in data["unrecognised_by_sender"].items():
+            print(f"  {sender}: {n}")
     if counts.get("quarantined"):
         print(f"needs a person: {counts['quarantined']} quarantined message(s); fix the cause "
               "(see below), then `mailbridge retry --all` (or retry ID...)")

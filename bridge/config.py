@@ -89,6 +89,8 @@ class ParsingConfig:
     fields: tuple[tuple[str, str], ...] = ()
     spam_max_links: int = 3
     spam_words: tuple[str, ...] = ()
+    # a form notification whose fields cannot be read: "lead" (made whole) or "quarantine"
+    unrecognised: str = "lead"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +128,11 @@ class Config:
             spam_max_links=self.parsing.spam_max_links,
             spam_words=self.parsing.spam_words,
             site_senders=self.filter.senders,
+            unrecognised=self.parsing.unrecognised,
         )
 
+
+UNRECOGNISED_MODES = ("lead", "quarantine")  # parsing.unrecognised (SPEC §3)
 
 # --------------------------------------------------------------------------- loading
 
@@ -296,7 +301,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "attachments": ("field", "allowed", "max_size_mb", "max_total_mb"),
     "filter": ("senders",),
     "dedupe": ("window_minutes",),
-    "parsing": ("default_region", "labels", "fields", "spam_max_links", "spam_words"),
+    "parsing": ("default_region", "labels", "fields", "spam_max_links", "spam_words",
+                "unrecognised"),
     "retry": ("max_attempts", "backoff_base", "backoff_cap"),
     "store": ("path",),
 }
@@ -662,6 +668,7 @@ class _Loader:
             fields=tuple(fields),
             spam_max_links=s.integer("spam_max_links", d.spam_max_links, low=0),
             spam_words=tuple(w.strip() for w in s.text_list("spam_words", d.spam_words)),
+            unrecognised=s.choice("unrecognised", d.unrecognised, UNRECOGNISED_MODES),
         )
 
     def retry(self) -> RetryConfig:

@@ -105,6 +105,9 @@ class Daemon:
                         report.fetched, report.created, report.duplicates, report.skipped,
                         report.quarantined, report.waiting,
                     )
+                if report.unrecognised:  # counts only: a sender may be a person's address
+                    log.warning("poll.unrecognised_layouts count=%s (see `mailbridge status`)",
+                                sum(report.unrecognised.values()))
             finally:
                 self._poll_started = None
             self.notifier.status(self._status_text())

@@ -10,6 +10,7 @@ from bridge.bounds import bound_comments, full_text
 from bridge.identity import ORIGINATOR_ID
 from bridge.markup import comments_text, plain_text
 from bridge.model import Attachment, Lead, ParsedForm, RejectedAttachment
+from bridge.parsing.unread import UNREAD_NOTE
 
 # Column sizes of the portal's lead table (bitrix24-api.md §13).
 TITLE_MAX = 255
@@ -55,7 +56,9 @@ def valid_email(addr: str) -> bool:
 
 
 def render_title(template: str, parsed: ParsedForm) -> str:
-    who = plain_text(parsed.name or parsed.phone or parsed.email or "—")
+    who = plain_text(parsed.name or parsed.phone or parsed.email or (
+        parsed.subject.strip() if parsed.unrecognised and parsed.subject.strip() else "—"
+    ))
     title = template.replace("{name}", who)
     return title[:TITLE_MAX]
 
@@ -73,6 +76,8 @@ def build_comments(parsed: ParsedForm) -> tuple[str, bool]:
     """COMMENTS text, and whether the message was cut (then it is attached whole)."""
     parts: list[str] = []
     cut = False
+    if parsed.unrecognised:
+        parts.append(UNREAD_NOTE)  # the fields could not be read: the whole text follows
     if parsed.message:
         message = parsed.message
         if len(message) > MESSAGE_MAX:

@@ -83,6 +83,7 @@ class ParseOptions:
     label_fields: tuple[tuple[str, str], ...] = ()
     spam_max_links: int = 3
     spam_words: tuple[str, ...] = ()
+    unrecognised: str = "lead"  # parsing.unrecognised: "lead" or "quarantine"
     site_senders: tuple[str, ...] = ()
 
 
@@ -106,6 +107,7 @@ class ParsedForm:
     reason: str | None = None
     quarantine: bool = False
     spam: bool = False
+    unrecognised: bool = False  # a form whose fields could not be read, made a lead whole
     name: str | None = None
     phone: str | None = None
     other_phones: tuple[str, ...] = ()
@@ -160,6 +162,7 @@ class PollReport:
     duplicates: int = 0
     skipped: int = 0
     quarantined: int = 0
+    unrecognised: dict[str, int] = field(default_factory=dict)  # sender -> leads made whole
     waiting: int = 0  # temporary failures left for a retry
     finished: int = 0  # mailbox updates done
     errors: list[str] = field(default_factory=list)

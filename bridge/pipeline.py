@@ -59,6 +59,7 @@ from bridge.leads import (
 from bridge.model import Attachment, Lead, ParsedForm, ParseOptions, PollReport, RawMessage
 from bridge.parsing import parse_message
 from bridge.ratelimit import backoff_delay
+from bridge.unrecognised import note_unrecognised
 
 log = logging.getLogger(__name__)
 
@@ -475,6 +476,11 @@ class Pipeline:
             report.duplicates += 1
             log.info("message.duplicate id=%s first=%s", row.id, first.id)
             return
+        if parsed.unrecognised and row.state != "pushing":
+            sender = note_unrecognised(self.ledger, row.id, parsed.sender)
+            report.unrecognised[sender] = report.unrecognised.get(sender, 0) + 1
+            log.warning("message.layout_unrecognised id=%s (made a lead from its whole text)",
+                        row.id)
         lead = build_lead(parsed, self.s.lead, row.origin_id)
         file_field = ""
         if lead.files:

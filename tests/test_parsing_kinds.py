@@ -11,8 +11,9 @@ from bridge.parsing.shapes import mentions_domain, split_sender, without_urls
 
 
 def _eml(body: str, *, html: bool = False, frm: str = "Сайт <noreply@stal.example>",
-         to: str = "sales@stal.example", reply_to: str | None = None) -> bytes:
-    head = (f"From: {frm}\r\nTo: {to}\r\nSubject: Заявка с сайта\r\n"
+         to: str = "sales@stal.example", reply_to: str | None = None,
+         subject: str = "Заявка с сайта") -> bytes:
+    head = (f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\n"
             "Date: Mon, 07 Dec 2026 10:00:00 +0300\r\nMessage-ID: <k1@stal.example>\r\n"
             f"MIME-Version: 1.0\r\nContent-Type: text/{'html' if html else 'plain'}; "
             "charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n")
@@ -229,5 +230,5 @@ def test_link_spam_with_a_messenger_contact_is_spam() -> None:
 def test_not_a_form_reports_no_client_fields() -> None:
     """A letter with no form fields carries no name, e-mail or extras in its result."""
     p = _parse("Добрый день!\n\nНаправляю прайс.\n\nС уважением,\nАндрей\nТел.: +7 495 111-22-33\n",
-               frm="Андрей <a@supplier.example>")
+               frm="Андрей <a@supplier.example>", subject="Прайс на декабрь")
     assert not p.is_form and (p.name, p.email, p.phone, p.extra) == (None, None, None, ())

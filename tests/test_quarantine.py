@@ -67,11 +67,13 @@ def test_rejected_message_is_quarantined_and_does_not_block_others(
 def test_unrecognised_layout_is_quarantined_until_the_labels_are_extended(
     account, tmp_path: Path
 ) -> None:
-    """An unknown layout is quarantined as `layout not recognised`; after the operator adds
-    the labels to the config, `retry --all` turns it into a lead."""
+    """With parsing.unrecognised = "quarantine", an unknown layout is quarantined as `layout
+    not recognised`; after the operator adds the labels to the config, `retry --all` turns
+    it into a lead."""
     account.deliver(ODD_LAYOUT.encode())
     with sandbox() as sb:
-        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
+                           extra='\n[parsing]\nunrecognised = "quarantine"\n')
         code, out, _ = run("--config", str(cfg), "--poll-now")
         assert code == 65, out
         status = json.loads(run("--config", str(cfg), "status", "--json")[1])

@@ -9,8 +9,10 @@ decides what kind of mail it is and fills the client's fields:
 3. bulk mail is not a lead unless it is plainly a form notification ("bulk mail");
 4. CMS system notices from the forms' own sender are not forms ("system notice");
 5. an empty form is a form but not a lead ("empty form");
-6. a message with no client field in any known layout is quarantined
-   ("layout not recognised") so a person can look at it;
+6. a message with no client field in any known layout ("layout not recognised") becomes
+   a lead made of its whole text when it is plainly a form notification and
+   ``parsing.unrecognised`` is "lead" (:mod:`bridge.parsing.unread`); otherwise it is
+   quarantined so a person can look at it;
 7. a spam submission is a form, flagged, not a lead ("spam": see :func:`is_spam`).
 """
 
@@ -41,6 +43,7 @@ from bridge.parsing.junk import footer_trimmer
 from bridge.parsing.labels import normalize_label
 from bridge.parsing.phones import parse_phone_field
 from bridge.parsing.shapes import mentions_domain, messenger_links, outside_message
+from bridge.parsing.unread import form_notification, unread_text
 
 __all__ = ["ParseError", "is_spam", "parse_doc", "parse_message"]
 
@@ -341,6 +344,17 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
         _EMPTY_FORM.search(body) or (fields.client_labels and not fields.other_values)
     ):
         return _base(doc, is_form=True, create_lead=False, reason="empty form", **common)
+    whole = unread_text(body, options) if not fields.client_values and not opencart and \
+        options.unrecognised == "lead" else ""
+    if re.search(r"\w", whole) and form_notification(
+            work, options, form_subject=bool(_FORM_SUBJECT.search(work.subject or "")),
+            site_sender=_site_sender(doc, work, forwarders, parties, options),
+            labelled=bool(fields.other_values)):
+        # an enquiry is never lost to a layout: the whole text goes to the lead
+        return _base(doc, is_form=True, create_lead=True, unrecognised=True,
+                     reason="layout not recognised", message=whole,
+                     attachments=common["attachments"],
+                     rejected_attachments=common["rejected_attachments"])
     if not fields.client_values and not opencart:
         # what a letter's signature or a notice's lines look like is no client data
         common.update(name=None, phone=None, other_phones=(), phone_extension=None,
@@ -350,6 +364,16 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     if is_spam(fields.message, name, bool(phones), options):
         return _base(doc, is_form=True, create_lead=False, spam=True, reason="spam", **common)
     return _base(doc, is_form=True, create_lead=True, **common)
+
+
+def _site_sender(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc], parties: _Parties,
+                 options: ParseOptions) -> bool:
+    """The From is the site's own by its headers: a robot address, a platform, a configured
+    sender or the mailbox's own domain (links in the body prove nothing here: phishing
+    links to its own domain too)."""
+    chain = (doc, *forwarders, work)
+    site = Site.build([a.addr for d in chain for a in d.to if a.addr], [], options)
+    return bool(parties.from_addr) and site.is_site(parties.from_addr or "")
 
 
 def _footer_trim(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],

@@ -46,4 +46,6 @@ def to_json(parsed: ParsedForm, *, duplicate_of: str | None = None) -> dict[str,
         out["reason"] = parsed.reason
     if parsed.quarantine:
         out["quarantine"] = True
+    if parsed.unrecognised:
+        out["unrecognised"] = True
     return out
