@@ -217,7 +217,7 @@ class _Parties:
 
 def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
              fwd: Forward | None, body: str, options: ParseOptions,
-             outside: str = "") -> _Parties:
+             message: str | None = None) -> _Parties:
     """Recipients and robot senders are the site; forwarders are never the client."""
     chain = (doc, *forwarders, work)
     recipients = [a.addr for d in chain for a in d.to if a.addr]
@@ -243,7 +243,7 @@ def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
         from_name and _looks_robot_name(from_name)
     )
     if from_is_client and from_addr and _sender_is_site(from_addr, from_name, reply_to, body,
-                                                        outside):
+                                                        message):
         site.add_own(from_addr)
         if from_name:
             site.names.add(normalize_label(from_name))
@@ -252,7 +252,7 @@ def _parties(doc: MailDoc, work: MailDoc, forwarders: list[MailDoc],
 
 
 def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None, str]],
-                    body: str, outside: str = "") -> bool:
+                    body: str, message: str | None = None) -> bool:
     """Signs that a From outside the mailbox's domain is still the site's own sender:
     a Reply-To to someone else (the site sets it to the client), links to its domain in
     the body, its domain named without a link outside the client's message ("с сайта
@@ -265,7 +265,7 @@ def _sender_is_site(addr: str, name: str | None, reply_to: list[tuple[str | None
         hosts = {h.lower().removeprefix("www.") for h in _URL_HOST.findall(body)}
         if any(h == dom or h.endswith("." + dom) or dom.endswith("." + h) for h in hosts):
             return True
-        if mentions_domain(outside, dom):
+        if mentions_domain(outside_message(body, message), dom):
             return True
     word = " ".join((name or "").split())
     if not word or len(word) < 3:
@@ -309,8 +309,7 @@ def parse_doc(doc: MailDoc, options: ParseOptions = _DEFAULT_OPTIONS) -> ParsedF
     if notice == "sure" or (notice == "wording" and not plainly):
         return _base(doc, is_form=False, create_lead=False, reason="system notice")
 
-    parties = _parties(doc, work, forwarders, reading.forward, body, options,
-                       outside_message(body, fields.message))
+    parties = _parties(doc, work, forwarders, reading.forward, body, options, fields.message)
     site = parties.site
     opencart = not fields.client_values and _opencart(work, parties, body)
     if opencart:

@@ -70,10 +70,15 @@ def ends_message(label: str) -> bool:
     return _LIST_HEADING.match(" ".join(label.split()).rstrip(" :*")) is not None
 
 
+# the first letters of every _TRAILER branch: a cheap test before the regex, as every line
+# of every body is asked
+_TRAILER_FIRST = frozenset("одвпсзфэtvgshОДВПСЗФЭTVGSH")
+
+
 def is_trailer(line: str) -> bool:
     """A line a template prints after the fields (see the module docstring): it ends a value."""
     s = line.strip()
-    return bool(s) and _TRAILER.match(s) is not None
+    return bool(s) and s[0] in _TRAILER_FIRST and _TRAILER.match(s) is not None
 
 
 def is_meta_label(key: str) -> bool:
@@ -82,10 +87,11 @@ def is_meta_label(key: str) -> bool:
 
 
 def strip_trailers(value: str) -> str:
-    """A value without the trailer lines glued to its end (and what follows them)."""
+    """A value without the trailer lines glued to its end (and what follows them); only
+    the value's last lines are looked at, where a template glues them."""
     lines = value.split("\n")
-    for i, line in enumerate(lines):
-        if i and is_trailer(line):
+    for i in range(max(1, len(lines) - 12), len(lines)):
+        if is_trailer(lines[i]):
             return "\n".join(lines[:i]).rstrip()
     return value
 
@@ -147,6 +153,9 @@ def footer_trimmer(hosts: Iterable[str], names: Iterable[str]) -> Callable[[str]
     def trim(text: str) -> str:
         if not host_set and not name_set:
             return text
+        cut = max(0, len(text) - 4000)  # a footer is short: only the tail is split
+        cut = text.rfind("\n\n", 0, cut) + 1 if cut else 0
+        head, text = text[:cut], text[cut:]
         paragraphs = re.split(r"(\n[ \t]*\n)", text.rstrip())
         # paragraphs[::2] are the texts, [1::2] the separators
         while len(paragraphs) >= 3:
@@ -162,6 +171,6 @@ def footer_trimmer(hosts: Iterable[str], names: Iterable[str]) -> Callable[[str]
                     not all(is_trailer(x) for x in lines):
                 break
             paragraphs = paragraphs[:-2]
-        return "".join(paragraphs)
+        return head + "".join(paragraphs)
 
     return trim

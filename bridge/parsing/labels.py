@@ -157,10 +157,12 @@ def label_kind(label: str, options: ParseOptions | None = None) -> str:
 
 def _fuzzy_kind(key: str) -> str:
     """Labels that merely contain a telling word: 'Ваш номер телефона для связи'."""
-    if re.match(r"ip\b", key) or is_meta_label(key):
-        return "meta"  # 'IP отправителя' (uCoz, DLE), 'REMOTE_ADDR', 'Дата добавления' (junk.py)
+    if re.match(r"ip\b", key):
+        return "meta"  # 'IP отправителя', 'IP адрес отправителя' (uCoz, DLE)
     if re.search(r"user.?agent|^(?:view|open|перейти|открыть|посмотреть)\b", key):
         return "meta"  # 'User-Agent (Browser/OS)'; 'View contact record', 'Перейти к заявкам'
+    if len(key) <= 40 and is_meta_label(key):
+        return "meta"  # 'REMOTE_ADDR', 'Дата добавления', 'Entry ID' (junk.py)
     if len(key) > 40 or ":" in key or re.search(r"пользовател|логин|\buser|login", key):
         return "extra"
     if re.search(r"\d(?:[\s()-]*\d){4}|[!?]\s+\w|\w{5,}\.\s+\w", key):
