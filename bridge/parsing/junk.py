@@ -153,6 +153,7 @@ def footer_trimmer(hosts: Iterable[str], names: Iterable[str]) -> Callable[[str]
     def trim(text: str) -> str:
         if not host_set and not name_set:
             return text
+        original, trimmed = text, False
         cut = max(0, len(text) - 4000)  # a footer is short: only the tail is split
         cut = text.rfind("\n\n", 0, cut) + 1 if cut else 0
         head, text = text[:cut], text[cut:]
@@ -171,6 +172,7 @@ def footer_trimmer(hosts: Iterable[str], names: Iterable[str]) -> Callable[[str]
                     not all(is_trailer(x) for x in lines):
                 break
             paragraphs = paragraphs[:-2]
-        return head + "".join(paragraphs)
+            trimmed = True
+        return head + "".join(paragraphs) if trimmed else original
 
     return trim
