@@ -81,9 +81,12 @@ def test_metadata_labels_in_many_wordings() -> None:
     """IP, user agent, send time and ids are metadata; page and referer are not."""
     for key in ("remote_addr", "http_user_agent", "дата добавления", "время отправки",
                 "submitted by anonymous user", "отправлено анонимным пользователем",
-                "entry id", "ip-адрес посетителя", "date of submission", "transaction id"):
+                "entry id", "ip-адрес посетителя", "date of submission", "transaction id",
+                "дата заполнения формы", "user ip address", "отправлено с ip", "entry date",
+                "form submitted at", "время отправки заявки"):
         assert is_meta_label(key), key
-    for key in ("http_referer", "page url", "referrer url", "компания", "адрес объекта"):
+    for key in ("http_referer", "page url", "referrer url", "компания", "адрес объекта",
+                "дата доставки", "удобное время для звонка", "страница отправки"):
         assert not is_meta_label(key), key
 
 

@@ -44,12 +44,14 @@ _TRAILER = re.compile(
 )
 
 _META_LABEL = re.compile(
-    r"^(?:remote[_ ]addr|http_user_agent|http_x_forwarded_for|user[_ ]?ip|client[_ ]ip|"
-    r"visitor ip|sender ip|ip[- ]?адрес\w*(?:\s+\w+)?|ip\b.*|.*\bip[- ]?адрес\w*|"
-    r"(?:дата|время)(?:\s+и\s+время)?\s+(?:отправки|заполнения|добавления|создания|"
-    r"получения|заявки|обращения|сообщения)|дата и время|"
-    r"date(?: and time)? of (?:submission|sending|entry)|submission date|sent at|"
-    r"submitted(?: on| at)?|submitted by(?: anonymous user| user)?|"
+    r"^(?:remote[_ ]addr|http_user_agent|http_x_forwarded_for|(?:user|client|visitor|sender)"
+    r"[_ ]?ip(?: address)?|ip[- ]?адрес\w*(?:\s+\w+)?|ip\b.*|.*\bip[- ]?адрес\w*|"
+    r"отправлено с ip|(?:дата|время)(?:\s+и\s+время)?\s+(?:отправки|заполнения|добавления|"
+    r"создания|получения|заявки|обращения|сообщения)(?:\s+(?:формы|заявки|сообщения|"
+    r"обращения|результата))?|дата и время|"
+    r"date(?: and time)? of (?:submission|sending|entry)|(?:submission|entry) (?:date|time)|"
+    r"date submitted|(?:form )?submitted(?: on| at)?|sent at|"
+    r"submitted by(?: anonymous user| user)?|"
     r"отправлено(?: анонимным пользователем| пользователем)?|отправитель ip|"
     r"(?:entry|result|submission|transaction|lead|request|заявк\w*|результат\w*|запис\w*)"
     r"[ _-]?(?:id|№|#|номер)|id (?:заявки|результата|записи)|"
