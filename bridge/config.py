@@ -18,6 +18,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge.alerts.settings import (
+    METRICS_KEYS,
+    NOTIFY_KEYS,
+    MetricsConfig,
+    NotifyConfig,
+    load_metrics,
+    load_notify,
+)
 from bridge.errors import ConfigError
 from bridge.hosts import host_problem, port_problem
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
@@ -115,6 +123,8 @@ class Config:
     parsing: ParsingConfig = ParsingConfig()
     retry: RetryConfig = RetryConfig()
     store: StoreConfig = StoreConfig()
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source_path: Path | None = None  # the file it was loaded from
 
     def parse_options(self) -> ParseOptions:
@@ -305,6 +315,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
                 "unrecognised"),
     "retry": ("max_attempts", "backoff_base", "backoff_cap"),
     "store": ("path",),
+    "notify": NOTIFY_KEYS,
+    "metrics": METRICS_KEYS,
 }
 
 
@@ -364,6 +376,8 @@ class _Loader:
             parsing=self.parsing(),
             retry=self.retry(),
             store=self.store(),
+            notify=load_notify(self),
+            metrics=load_metrics(self),
             source_path=self.file,
         )
 

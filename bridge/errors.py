@@ -10,6 +10,9 @@
     │   └── MailboxRejected        login refused, folder missing: the setup (exit 78)
     ├── StoreError             the SQLite ledger cannot be used
     ├── ParseError             bytes that are not a readable message
+    ├── NotifyError            a notification channel failed (never stops the bridge)
+    │   ├── ChannelUnreachable     network, timeout, 429, 5xx: the channel may work later
+    │   └── ChannelMisconfigured   refused token, chat, login or address: the setup (78)
     └── CrmError               Bitrix24 trouble
         ├── CrmTemporary           not executed (503 QUERY_LIMIT_EXCEEDED, 429, refused
         │                          connection): safe to send again after ``retry_after``
@@ -62,6 +65,22 @@ class StoreError(BridgeError):
 
 class ParseError(BridgeError):
     """The bytes are not a readable message."""
+
+
+class NotifyError(BridgeError):
+    """A notification could not be sent. Messages never contain the channel's secrets."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ChannelUnreachable(NotifyError):
+    """The channel could not be reached or answered 429/5xx; sending again later may work."""
+
+
+class ChannelMisconfigured(NotifyError):
+    """The channel refused the token, chat, login or address; the config must change."""
 
 
 class CrmError(BridgeError):
