@@ -177,6 +177,7 @@ class Pipeline:
         rng: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
+        on_lead: Callable[[Any, int, Lead], None] | None = None,
     ) -> None:
         self.s = settings
         self.ledger = ledger
@@ -188,6 +189,7 @@ class Pipeline:
         self.rng = rng
         self.stop = stop or threading.Event()
         self.progress = progress
+        self.on_lead = on_lead  # told of each lead created (notifications, metrics)
         self._files_done: set[int] = set()
         self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
 
@@ -555,6 +557,11 @@ class Pipeline:
         self.ledger.set_created(row.id, lead_id, self.clock())
         report.created += 1
         log.info("lead.created id=%s lead_id=%s files=%s", row.id, lead_id, len(lead.files))
+        if self.on_lead is not None:
+            try:
+                self.on_lead(row, lead_id, lead)
+            except Exception:  # a notification must never hold up or fail a lead
+                log.exception("lead.hook_failed id=%s (a bug)", row.id)
         if not file_field and lead.files:
             try:
                 self.crm.add_timeline_comment(

@@ -842,6 +842,19 @@ class Ledger:
             oldest = conn.execute(query).scalar()
         return None if oldest is None else max(now - oldest, timedelta(0))
 
+    def changed_since(
+        self, since: datetime, states: Iterable[str], limit: int = 1000
+    ) -> list[MessageRecord]:
+        """Messages in ``states`` whose state changed at or after ``since`` (oldest first)."""
+        query = (
+            select(messages)
+            .where(messages.c.state.in_(tuple(states)), messages.c.updated_at >= since)
+            .order_by(messages.c.updated_at, messages.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [_record(r) for r in conn.execute(query)]
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         with self._read() as conn:
             value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
