@@ -79,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="messages per state, last poll, newest errors")
     _common(p, suppress=True)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--health", action="store_true",
+        help="read the daemon's health file; exit 0 healthy, 65 a message needs a person "
+        "(24 h), 75 no successful poll or mail waiting too long, 78 blocked or no config",
+    )
+
+    p = sub.add_parser(
+        "notify-test",
+        help="send one test message on every notification channel (0 sent, 69 unreachable, "
+        "78 misconfigured)",
+    )
+    _common(p, suppress=True)
+
+    p = sub.add_parser(
+        "notify-failure",
+        help="for systemd OnFailure=: tell every notification channel that UNIT failed "
+        "(works with only the [notify] section of a broken config)",
+    )
+    _common(p, suppress=True)
+    p.add_argument("unit", metavar="UNIT", help="the failed unit, e.g. mailbridge.service")
 
     p = sub.add_parser(
         "parse", help="parse .eml files offline and show what each lead would be (sends nothing)"
@@ -133,10 +153,25 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
         # monitoring user may not be allowed to read them) and none has to exist.
         env["BRIDGE_IMAP_PASSWORD"] = "not-needed-offline"
         env["BITRIX24_WEBHOOK_URL"] = "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/"
+        from bridge.alerts.cli import OFFLINE_SECRETS
+
+        env.update(OFFLINE_SECRETS)
     cfg = config_mod.load(path, env)
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
     logsetup.REDACTOR.add(code)
+    logsetup.REDACTOR.add(*cfg.notify.secrets())
+    return cfg
+
+
+def reload_config(path: Path) -> Any:
+    """Read the config file and its secrets again (SIGHUP); ConfigError if it is invalid."""
+    from bridge import config as config_mod
+
+    cfg = config_mod.load(path)
+    code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
+    logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url, code)
+    logsetup.REDACTOR.add(*cfg.notify.secrets())
     return cfg
 
 
@@ -211,8 +246,20 @@ def _dispatch(args: argparse.Namespace) -> int:
             logging.getLogger().setLevel("WARNING")  # the table is the demo's output
 
         return run_demo(out=sys.stdout)
+    if command == "status" and args.health:
+        from bridge.alerts.cli import cmd_health
+
+        return cmd_health(args)
+    if command == "notify-failure":
+        from bridge.alerts.cli import cmd_notify_failure
+
+        return cmd_notify_failure(args, out=sys.stdout)
     # status and retry read only the ledger: they need neither the password nor the webhook
     cfg = load_config(args, offline=command in ("status", "retry"))
+    if command == "notify-test":
+        from bridge.alerts.cli import cmd_notify_test
+
+        return cmd_notify_test(cfg, out=sys.stdout)
     if command == "check":
         from bridge.checks import run_checks
 
@@ -333,6 +380,7 @@ def _progress_printer() -> Any:
 
 
 def cmd_poll_now(cfg: Any) -> int:
+    from bridge.alerts.runtime import Runtime
     from bridge.health import for_config, poll_now_recheck
     from bridge.pipeline import Pipeline
 
@@ -340,19 +388,28 @@ def cmd_poll_now(cfg: Any) -> int:
     lock.acquire(wait=LOCK_WAIT)
     try:
         ledger = open_ledger(cfg)
-        crm = make_crm(cfg)
+        runtime = Runtime.build(cfg, ledger, serve=False)
+        crm = runtime.crm(make_crm(cfg))
         pipeline = Pipeline(
-            pipeline_settings(cfg), ledger, crm, mailbox_factory(cfg),
-            progress=_progress_printer(),
+            pipeline_settings(cfg), ledger, crm, runtime.mailbox_factory(mailbox_factory(cfg)),
+            progress=_progress_printer(), on_lead=runtime.monitor.lead_created,
         )
         health = for_config(cfg, crm, ledger, pipeline)
         report = None
+
+        def once() -> Any:
+            try:
+                return health.run_pass(pipeline, recheck=poll_now_recheck(health))
+            finally:
+                pipeline.close()
+
         try:
-            report = health.run_pass(pipeline, recheck=poll_now_recheck(health))
+            report = runtime.poll(once)
             blocked = health.reason
         finally:
-            pipeline.close()
             record_poll(ledger, report)
+            runtime.monitor.tick()  # the health file now has this run's outcome
+            runtime.close()
             ledger.close()
     finally:
         lock.release()
@@ -368,6 +425,10 @@ def record_poll(ledger: Any, report: Any) -> None:
     ledger.set_meta("last_poll_at", now)
     result = "failed" if report is None else summary_line(report)
     ledger.set_meta("last_poll_result", result)
+    ok = report is not None and not report.errors  # the mailbox was read, the pass finished
+    ledger.set_meta("last_poll_ok", "1" if ok else "0")
+    if ok:
+        ledger.set_meta("last_success_at", now)
 
 
 # -- parse ------------------------------------------------------------------------------
@@ -493,6 +554,9 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
                 for r in errors
             ],
         }
+        from bridge.healthfile import status_fields
+
+        data.update(status_fields(ledger, now))
     finally:
         ledger.close()
     if as_json:

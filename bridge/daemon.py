@@ -54,6 +54,9 @@ class Daemon:
         stop: threading.Event,
         health_interval: float | None = None,
         describe: Callable[[], str | None] | None = None,
+        ticker: Callable[[], None] | None = None,
+        tick_interval: float = 30.0,
+        reloader: Callable[[], Any] | None = None,
     ) -> None:
         self.poll = poll
         self.interval = interval
@@ -63,8 +66,13 @@ class Daemon:
         self.stop = stop
         self.health_interval = health_interval  # the poll also re-checks the portal when due
         self.describe = describe  # a STATUS line that overrides the poll summary (blocked)
+        self.ticker = ticker  # time-based alarms, repeats, health file (bridge.alerts)
+        self.tick_interval = tick_interval
+        self.reloader = reloader  # SIGHUP: run by the worker between two polls
+        self.reload_requested = threading.Event()
         self.wake = threading.Event()
         self.exit_code = 0
+        self.fatal: BaseException | None = None  # the setup error that stopped the daemon
         self.polls = 0
         self._poll_started: float | None = None
         self._last_status = "starting"
@@ -77,11 +85,18 @@ class Daemon:
             if self.stop.is_set():
                 return
             self.wake.clear()
+            if self.reload_requested.is_set() and self.reloader is not None:
+                self.reload_requested.clear()
+                try:
+                    self.reloader()
+                except Exception:  # a failed reload must not stop the polls
+                    log.exception("reload.crashed (a bug); the old config stays")
             self._poll_started = time.monotonic()
             try:
                 report = self.poll()
             except (ConfigError, MailboxRejected, CrmSetupError) as exc:
                 log.error("daemon.setup_error error=%s", " ".join(str(exc).split()))
+                self.fatal = exc
                 self.exit_code = 78
                 self.stop.set()
                 return
@@ -176,6 +191,11 @@ class Daemon:
                 self.wake.set, "interval", seconds=self.health_interval, id="health",
                 max_instances=1, coalesce=True,
             )
+        if self.ticker is not None:
+            scheduler.add_job(
+                self.ticker, "interval", seconds=self.tick_interval, id="tick",
+                max_instances=1, coalesce=True,
+            )
         wd = self.notifier.watchdog_interval
         if wd:
             scheduler.add_job(
@@ -212,8 +232,19 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def install_reload_handler(daemon: Daemon) -> None:
+    """SIGHUP asks the poll worker to reload before its next poll (and wakes it)."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        daemon.reload_requested.set()
+        daemon.wake.set()
+
+    signal.signal(signal.SIGHUP, handler)
+
+
 def run_daemon(cfg: Any) -> int:
     """The composition of the daemon for a loaded config (used by the CLI)."""
+    from bridge.alerts.runtime import Runtime
     from bridge.cli import (
         LOCK_WAIT,
         lock_for,
@@ -222,10 +253,12 @@ def run_daemon(cfg: Any) -> int:
         open_ledger,
         pipeline_settings,
         record_poll,
+        reload_config,
     )
     from bridge.health import for_config
     from bridge.mailbox import ImapMailbox
     from bridge.pipeline import Pipeline
+    from bridge.reload import Reloader
 
     stop = threading.Event()
     install_signal_handlers(stop)
@@ -233,25 +266,48 @@ def run_daemon(cfg: Any) -> int:
     lock = lock_for(cfg)
     lock.acquire(wait=LOCK_WAIT)
     ledger = open_ledger(cfg)
-    crm = make_crm(cfg)
-    pipeline = Pipeline(pipeline_settings(cfg), ledger, crm, mailbox_factory(cfg), stop=stop)
-    health = for_config(cfg, crm, ledger, pipeline)
-    health.check_first = True  # the portal is verified at start, then every health_interval
+    runtime = Runtime.build(cfg, ledger)
+    current: dict[str, Any] = {"cfg": cfg}
 
-    def poll() -> PollReport:
+    def make_pipeline(c: Any) -> tuple[Pipeline, Any]:
+        crm = runtime.crm(make_crm(c))
+        pipeline = Pipeline(
+            pipeline_settings(c), ledger, crm, runtime.mailbox_factory(mailbox_factory(c)),
+            stop=stop, on_lead=runtime.monitor.lead_created,
+        )
+        health = for_config(c, crm, ledger, pipeline)
+        health.check_first = True  # the portal is verified at start (and after a reload)
+        return pipeline, health
+
+    current["pipeline"], current["health"] = make_pipeline(cfg)
+
+    def apply(new: Any) -> None:
+        pipeline, health = make_pipeline(new)  # a ConfigError here leaves all as it was
+        runtime.reconfigure(new)
+        current["pipeline"].close()
+        current.update(cfg=new, pipeline=pipeline, health=health)
+
+    reloader = Reloader(cfg, load=reload_config, apply=apply, alarms=runtime.monitor.alarms)
+
+    def poll_once() -> PollReport:
         report = None
         try:
-            report = health.run_pass(pipeline)
+            report = current["health"].run_pass(current["pipeline"])
             return report
         finally:
             record_poll(ledger, report)
 
+    def poll() -> PollReport:
+        report: PollReport = runtime.poll(poll_once)
+        return report
+
     idle_factory = None
     if cfg.imap.idle:
         def idle_factory() -> Any:
-            mailbox = ImapMailbox(cfg.imap)
+            imap = current["cfg"].imap
+            mailbox = ImapMailbox(imap)
             mailbox.connect()
-            mailbox.select(cfg.imap.folder)
+            mailbox.select(imap.folder)
             return mailbox
 
     daemon = Daemon(
@@ -262,9 +318,17 @@ def run_daemon(cfg: Any) -> int:
         notifier=notifier,
         stop=stop,
         health_interval=cfg.bitrix24.health_interval,
-        describe=health.status_line,
+        describe=lambda: current["health"].status_line(),
+        ticker=runtime.monitor.tick,
+        reloader=reloader.reload,
     )
+    install_reload_handler(daemon)
     try:
-        return daemon.run()
+        code = daemon.run()
+        if daemon.fatal is not None:
+            runtime.monitor.stopped(daemon.fatal)
+        return code
     finally:
+        # the stop stays within SPEC's 10 s; a setup error's alarm gets the full wait
+        runtime.close(wait=5.0 if daemon.fatal is not None else 1.0)
         lock.release()

@@ -159,6 +159,7 @@ def poll_fields(result: str | None) -> dict[str, int] | None:
 def status_fields(ledger: Any, now: datetime) -> dict[str, Any]:
     """The machine-readable fields `status --json` adds to its output."""
     snap = ledger_snapshot(ledger, now)
-    snap.pop("states")
+    for key in ("states", "blocked", "blocked_reason", "blocked_since"):
+        snap.pop(key)  # `status` has its own: "blocked" is null or {why, since, checked_at}
     snap["last_poll"] = poll_fields(ledger.get_meta("last_poll_result"))
     return snap
