@@ -19,6 +19,9 @@ EXECUTABLE = "/opt/mailbridge/.venv/bin/mailbridge"
 CONFIG = "/etc/mailbridge/config.toml"
 # Names fixed by SPEC §2: the program reads $CREDENTIALS_DIRECTORY/<name>.
 CREDENTIALS = {"imap-password", "webhook-url"}
+# Optional ones (SPEC §6): each has an empty SetCredential= fallback so a missing file is fine.
+OPTIONAL_CREDENTIALS = {"telegram-bot-token", "telegram-proxy", "smtp-password",
+                        "notify-webhook-url"}
 # Sandboxing every mailbridge unit must carry (both services run the same program).
 HARDENING = {
     "ProtectSystem": "strict",
@@ -140,6 +143,12 @@ def test_daemon_is_a_notify_service_with_watchdog(units: dict[str, Unit]) -> Non
     assert value(svc, "Install", "WantedBy") == "multi-user.target"
 
 
+def test_daemon_reloads_with_sighup(units: dict[str, Unit]) -> None:
+    """`systemctl reload mailbridge` sends SIGHUP to the daemon's main process."""
+    assert value(units["mailbridge.service"], "Service", "ExecReload") == (
+        "/bin/kill -HUP $MAINPID")
+
+
 def test_daemon_restart_policy(units: dict[str, Unit]) -> None:
     """Crashes restart after 10 s, a config error (78) never does, and stopping has slack."""
     svc = units["mailbridge.service"]
@@ -160,7 +169,9 @@ def test_identity_state_and_secrets(units: dict[str, Unit], name: str) -> None:
     assert value(svc, "Service", "StateDirectory") == "mailbridge"
     assert value(svc, "Service", "ConfigurationDirectory") == "mailbridge"
     loaded = dict(v.split(":", 1) for v in values(svc, "Service", "LoadCredential"))
-    assert set(loaded) == CREDENTIALS
+    assert set(loaded) == CREDENTIALS | OPTIONAL_CREDENTIALS
+    fallbacks = dict(v.split(":", 1) for v in values(svc, "Service", "SetCredential"))
+    assert fallbacks == dict.fromkeys(OPTIONAL_CREDENTIALS, "-")
     for cred, source in loaded.items():
         assert source == f"/etc/mailbridge/{cred}"
     assert "PYTHONUNBUFFERED=1" in values(svc, "Service", "Environment")
@@ -184,7 +195,8 @@ def test_hardening(units: dict[str, Unit], name: str) -> None:
 def test_both_services_share_the_same_sandbox(units: dict[str, Unit]) -> None:
     """The poll service differs from the daemon only in how it runs, not in what it may do."""
     running = {"Type", "NotifyAccess", "ExecStart", "WatchdogSec", "Restart", "RestartSec",
-               "RestartPreventExitStatus", "SuccessExitStatus", "TimeoutStartSec"}  # fmt: skip
+               "RestartPreventExitStatus", "SuccessExitStatus", "TimeoutStartSec",
+               "ExecReload"}  # fmt: skip
     daemon = [kv for kv in units["mailbridge.service"]["Service"] if kv[0] not in running]
     poll = [kv for kv in units["mailbridge-poll.service"]["Service"] if kv[0] not in running]
     assert daemon == poll
