@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 BLOCKED = "portal_blocked"
 SINCE = "portal_blocked_since"
 CHECKED = "portal_checked_at"
+RESPONSIBLE_INACTIVE = "responsible_inactive"  # the inactive responsible user's id, or ""
 SIMPLE_MODE = 2  # crm.settings.mode.get: 1 classic (with leads), 2 simple (without leads)
 
 SIMPLE_MODE_FIX = (
@@ -218,6 +219,9 @@ class PortalHealth:
         if user is None:
             target = self.fallback_user_id
             alarm_responsible_inactive(self.responsible_user_id, target)
+        # read by the notifications (bridge.alerts.monitor): the alarm lasts while this is set
+        self.ledger.set_meta(RESPONSIBLE_INACTIVE, "" if user is not None else str(
+            self.responsible_user_id))
         if self.assign is not None:
             self.assign(target)
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 FILE_FIELD_ERROR = "attachments.field:"  # how a row waiting for the file field is marked
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_META = "alarm_state"  # ledger meta key: active alarms and mailbox trouble, as JSON
+RESPONSIBLE_META = "responsible_inactive"  # kept by bridge.health's responsible-user check
 _MARKUP = re.compile(r"<[^>]*>|\[/?[a-zA-Z]+(?:=[^\]]*)?\]")
 
 
@@ -233,6 +234,8 @@ class Monitor:
             self.alarms.clear(kinds.FILE_FIELD, "attachments.field")
 
     def _blocked(self) -> None:
+        """The portal's state as the health check keeps it in the ledger: blocked, and an
+        inactive responsible user (key: the user's id)."""
         from bridge.healthfile import BLOCKED_META
 
         reason = self.ledger.get_meta(BLOCKED_META)
@@ -240,6 +243,14 @@ class Monitor:
             self.alarms.raise_(kinds.PORTAL_BLOCKED, "", reason)
         else:
             self.alarms.clear(kinds.PORTAL_BLOCKED)
+        inactive = self.ledger.get_meta(RESPONSIBLE_META) or ""
+        for _kind, key in self.alarms.active_keys():
+            if _kind == kinds.INACTIVE_USER and key != inactive:
+                self.alarms.clear(kinds.INACTIVE_USER, key)
+        if inactive:
+            self.alarms.raise_(kinds.INACTIVE_USER, inactive,
+                               f"responsible user {inactive} is inactive or gone; leads go to "
+                               "bitrix24.fallback_user_id")
         if self.metrics is not None:
             self.metrics.blocked.set(1 if reason else 0)
 
