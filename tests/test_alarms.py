@@ -319,3 +319,15 @@ def test_poll_now_runs_see_the_stall_across_processes(ledger: Ledger) -> None:
             clock=clock).poll_finished(ok(), None, clock())
     assert [(n.event, n.kind) for n in sent] == [("alarm", kinds.STALL),
                                                  ("resolved", kinds.STALL)]
+
+
+def test_alarm_reasons_pass_through_the_log_redaction() -> None:
+    """A reason that would carry a known secret (or a webhook code) is masked in the notice."""
+    from bridge import logsetup
+
+    logsetup.REDACTOR.add("SECRETPASSXXXX")
+    sent: list[Notice] = []
+    alarms = Alarms(sent.append, repeat=timedelta(minutes=60))
+    alarms.raise_(kinds.STOPPED, "", "login failed with SECRETPASSXXXX at "
+                  "https://p.bitrix24.ru/rest/1/abcdefabcdef/")
+    assert "SECRETPASSXXXX" not in sent[0].text and "abcdefabcdef" not in sent[0].text

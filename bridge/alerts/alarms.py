@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bridge.alerts.channels import Notice
+from bridge.logsetup import REDACTOR
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Alarms:
     def raise_(self, kind: str, key: str, reason: str) -> bool:
         """Start an alarm (sends "alarm") or refresh its reason; True when it is new."""
         key = str(key)
-        reason = " ".join(reason.split())[:300]
+        reason = REDACTOR.redact(" ".join(reason.split()))[:300]  # a second line of defence
         with self._lock:
             now = self.clock()
             alarm = self._active.get((kind, key))
