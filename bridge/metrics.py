@@ -8,6 +8,7 @@ are mapped onto a fixed set, CRM methods and error classes are code names.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -137,16 +138,16 @@ class Metrics:
 class MeteredCrm:
     """Wraps a Crm (bridge.pipeline.Crm) and counts each request and failure by class."""
 
-    _COUNTED = ("add_lead", "add_leads_batch", "find_leads_by_origin", "add_timeline_comment",
-                "find_timeline_comment", "lead_fields")
+    _NOT_REQUESTS = frozenset({"close"})
 
     def __init__(self, inner: Any, metrics: Metrics) -> None:
         self._inner = inner
         self._metrics = metrics
 
     def __getattr__(self, name: str) -> Any:
+        """Every public method of the client is a request (labelled by its name)."""
         value = getattr(self._inner, name)
-        if name not in self._COUNTED or not callable(value):
+        if name.startswith("_") or name in self._NOT_REQUESTS or not inspect.ismethod(value):
             return value
         return self._counted(name, value)
 
