@@ -352,6 +352,9 @@ def test_inactive_responsible_user_alarms_once_and_resolves(
     """An inactive responsible user (the health check's responsible_inactive meta): one
     alarm keyed by the user id while leads go to the fallback user; one resolved once the
     user is active again."""
+    import time
+
+    from tests.test_blocked import INTERVAL
     from tests.test_blocked import config as blocked_config
 
     account.deliver(form_email(8))
@@ -364,6 +367,7 @@ def test_inactive_responsible_user_alarms_once_and_resolves(
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         sb.configure(users=[{"id": 5, "active": True}, {"id": 7}])
         account.deliver(form_email(9))
+        time.sleep(INTERVAL + 0.1)  # --poll-now re-checks the portal once the check is stale
         code, _, err = run("--config", str(cfg), "--poll-now")
         assert code == 0, err
         assigned = sorted(lead["ASSIGNED_BY_ID"] for lead in sb.portal.list_leads())
