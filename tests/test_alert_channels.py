@@ -226,3 +226,36 @@ def test_email_starttls_is_verified_against_ca_file(tmp_path: Path) -> None:
         assert len(stub.messages) == 1
     finally:
         stub.close()
+
+
+def test_email_implicit_tls_is_verified_against_ca_file(tmp_path: Path) -> None:
+    """security = "ssl" (port 465 style) with a private certificate: works with ca_file."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_certificate(cert, key)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    stub = SmtpStub(implicit_tls=ctx)
+    try:
+        email(stub, security="ssl", username="", ca_file=cert).send(NOTICE)
+        assert len(stub.messages) == 1
+        with pytest.raises(ChannelUnreachable):
+            email(stub, security="ssl", username="").send(NOTICE)
+    finally:
+        stub.close()
+
+
+def test_a_full_queue_drops_the_notice_and_logs_it(caplog: pytest.LogCaptureFixture) -> None:
+    """submit never blocks: past the queue's bound a notice is dropped with an error line."""
+    from bridge.alerts.dispatch import QUEUE_MAX, Dispatcher
+
+    class Never:
+        name = "never"
+
+        def send(self, notice: Notice) -> None:
+            raise AssertionError("the dispatcher was not started")
+
+    dispatcher = Dispatcher([Never()])  # not started: nothing drains the queue
+    caplog.set_level(logging.ERROR)
+    for _ in range(QUEUE_MAX + 1):
+        dispatcher.submit(NOTICE)
+    assert "notify.dropped kind=quarantined event=alarm reason=queue_full" in caplog.text

@@ -149,7 +149,8 @@ class SmtpStub:
     """A real SMTP server on loopback (aiosmtpd), optionally with AUTH LOGIN/PLAIN."""
 
     def __init__(
-        self, *, user: str = "", password: str = "", tls_context: ssl.SSLContext | None = None
+        self, *, user: str = "", password: str = "", tls_context: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
     ) -> None:
         self.messages: list[Message] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -161,6 +162,8 @@ class SmtpStub:
             kwargs = {"authenticator": self._auth, "auth_require_tls": False}
         if tls_context is not None:
             kwargs["tls_context"] = tls_context  # offers STARTTLS
+        if implicit_tls is not None:
+            kwargs["ssl_context"] = implicit_tls  # TLS from the first byte (port 465 style)
         self.port = _free_port()
         self.controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10, **kwargs
