@@ -374,3 +374,49 @@ def test_inactive_responsible_user_alarms_once_and_resolves(
     assert assigned == ["5", "7"]
     events = [(r.body["kind"], r.body["key"], r.body["event"]) for r in hook.requests]
     assert events == [("inactive_user", "5", "alarm"), ("inactive_user", "5", "resolved")]
+
+
+SETPRIV = "/usr/bin/setpriv"
+
+
+@pytest.mark.skipif(not os.path.exists(SETPRIV) or os.geteuid() != 0,
+                    reason="needs root and setpriv to act as another user")
+def test_status_health_as_an_unprivileged_monitoring_user() -> None:
+    """A monitoring user (nobody) without any secret reads the 0644 health file (exit 0);
+    when the state folder is private it gets 78 with a clear message, not "healthy"."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from bridge.healthfile import write_health
+
+    root = Path(tempfile.mkdtemp(prefix="mb-health-"))
+    try:
+        os.chmod(root, 0o755)
+        state = root / "state"
+        state.mkdir(mode=0o755)
+        cfg = write(root, IMAP + BITRIX + '[store]\npath = "state/bridge.db"\n'
+                    '[notify.telegram]\nchat_id = "1"\nbot_token_file = "/root/none"\n')
+        os.chmod(cfg, 0o644)
+        now = datetime.now(UTC)
+        snap = {"states": {}, "last_success_at": now.isoformat(), "blocked": False}
+        write_health(health_path(state / "bridge.db"), snap, stall_minutes=15, now=now)
+        cmd = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+               "-m", "bridge", "--config", str(cfg), "status", "--health"]
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).parents[1])}
+        probe = subprocess.run([*cmd[:4], sys.executable, "-c", "import bridge"],
+                               capture_output=True, timeout=60, env=env)
+        if probe.returncode != 0:
+            pytest.skip("the checkout is not readable by an unprivileged user here")
+        ok_run = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+        assert (ok_run.returncode, ok_run.stdout.strip()) == (0, "healthy"), ok_run.stderr
+        os.chmod(state, 0o700)
+        denied = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+        assert denied.returncode == 78 and "permission denied" in denied.stdout
+        os.chmod(state, 0o711)
+        os.chmod(health_path(state / "bridge.db"), 0o600)
+        hidden = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+        assert hidden.returncode == 78 and "health.json: permission denied" in hidden.stdout
+    finally:
+        shutil.rmtree(root)
