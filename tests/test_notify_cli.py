@@ -227,7 +227,8 @@ def test_poll_now_alarms_announces_and_keeps_the_health_file(
     with sandbox() as sb:
         cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url, extra=(
             "[notify]\non_lead = true\n" + telegram_table(tg)
-            + '[metrics]\ntextfile = "m.prom"\n'))
+            + '[metrics]\ntextfile = "m.prom"\n'
+            + '[parsing]\nunrecognised = "quarantine"\n'))
         code, out, err = run("--config", str(cfg), "--poll-now")
         assert code == 65, out + err
         lead_id = int(sb.portal.list_leads()[0]["ID"])
