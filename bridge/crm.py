@@ -34,9 +34,9 @@ from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 
 from bridge.config import is_loopback_host
+from bridge.deadline import DeadlineAdapter, RequestTimer, request_deadline, watch
 from bridge.errors import (
     ConfigError,
     CrmError,
@@ -369,7 +369,7 @@ def _batch_key(origin_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- client
-class _ExtraCaAdapter(HTTPAdapter):
+class _ExtraCaAdapter(DeadlineAdapter):
     """TLS that trusts the system's CAs *and* an extra bundle (``bitrix24.ca_file``)."""
 
     def __init__(self, ca_file: str) -> None:
@@ -419,6 +419,9 @@ class Bitrix24Client:
         self._own_session = session is None
         self.session = session or requests.Session()
         self.session.verify = True  # verification is never off
+        # Every request to the portal runs under an overall deadline (bridge.deadline).
+        for prefix in ("https://", "http://"):  # also the resolved address of an http:// host
+            self.session.mount(prefix, DeadlineAdapter())
         if ca_file:
             self.session.mount(self._url.base.split("/rest/", 1)[0] + "/",
                                _ExtraCaAdapter(str(ca_file)))
@@ -458,17 +461,23 @@ class Bitrix24Client:
         body = json_body(params or {})
         started = time.monotonic()
         failure: CrmError | None = None
-        try:
-            resp = self.session.post(
-                url,
-                data=body,
-                headers={"Content-Type": "application/json", **host_header},
-                timeout=(CONNECT_TIMEOUT, self.timeout),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            failure = self._transport_error(method, exc)
+        budget = request_deadline(self.timeout, len(body))
+        with watch(budget) as timer:
+            try:
+                resp = self.session.post(
+                    url,
+                    data=body,
+                    headers={"Content-Type": "application/json", **host_header},
+                    timeout=(min(CONNECT_TIMEOUT, budget), self.timeout),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                failure = self._transport_error(method, exc)
+                if timer.expired:
+                    failure = self._deadline_error(method, timer)
         ms = int((time.monotonic() - started) * 1000)
+        if isinstance(failure, CrmUnknownOutcome):
+            failure.sent_monotonic = timer.sent
         if failure is not None:
             # Raised outside the except block: the requests exception (whose text holds the
             # URL with the secret) must not ride along as __context__ either.
@@ -476,7 +485,19 @@ class Bitrix24Client:
                       type(failure).__name__)
             raise failure
         log.debug("crm.request method=%s status=%d ms=%d", method, resp.status_code, ms)
-        return self._decode(method, resp)
+        try:
+            return self._decode(method, resp)
+        except CrmUnknownOutcome as err:
+            err.sent_monotonic = timer.sent  # looked up only max_request_seconds after it
+            raise
+
+    def _deadline_error(self, method: str, timer: RequestTimer) -> CrmError:
+        """The overall deadline cut the request off: not run if its body was not sent whole."""
+        if timer.sent is None:
+            return CrmTemporary(f"{method}: not sent within the {timer.seconds:g} s deadline "
+                                f"to {self._url.host}; the call did not run", code="DEADLINE")
+        return CrmUnknownOutcome(f"{method}: no whole answer within the {timer.seconds:g} s "
+                                 "deadline; the call may have run", code="DEADLINE")
 
     def _target(self, method: str) -> tuple[str, dict[str, str]]:
         """The base URL to send to, and a Host header when it differs from the URL's host.

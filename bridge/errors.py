@@ -105,7 +105,13 @@ class CrmTemporary(CrmError):
 
 
 class CrmUnknownOutcome(CrmError):
-    """The request may have been executed; look the result up before sending it again."""
+    """The request may have been executed; look the result up before sending it again.
+
+    ``sent_monotonic`` is the ``time.monotonic()`` at which the request's last byte was sent,
+    when the transport knows it (the lookup waits ``bitrix24.max_request_seconds`` from then).
+    """
+
+    sent_monotonic: float | None = None
 
 
 class CrmRejected(CrmError):

@@ -1261,8 +1261,9 @@ def _batch(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 # error500: JSON INTERNAL_SERVER_ERROR | html502/html504/html (status=N): an nginx page |
 # limit503: QUERY_LIMIT_EXCEEDED | op429: OPERATION_TIME_LIMIT | slow (seconds=S): answer late.
 # Option executed=True/False says whether error500/html* run the call first (default: no).
+# drip (seconds=S), late_commit (commit_after=S, cut=hold|drop): see sandbox/slowfaults.py.
 FAULTS = {"lost_answer", "reset", "error500", "html502", "html504", "html", "limit503", "op429",
-          "slow"}
+          "slow", "drip", "late_commit"}
 
 
 def parse_form(body: bytes) -> dict[str, Any]:

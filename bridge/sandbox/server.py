@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from bridge.sandbox.phpquery import listify, parse_str, php_set
 from bridge.sandbox.portal import GENERATED, METHODS, ApiError, Portal
+from bridge.sandbox.slowfaults import drip_answer, late_commit
 
 __all__ = ["SandboxServer"]
 
@@ -241,6 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "op429":
             raise ApiError(429, "OPERATION_TIME_LIMIT",
                            "Method is blocked due to operation time limit.")
+        if kind in ("drip", "late_commit"):
+            self._slow_fault(portal, fault, user_id, code, name, params)
+            return
         envelope: dict[str, Any] | None = None
         error: ApiError | None = None
         if executed:
@@ -264,6 +268,32 @@ class _Handler(BaseHTTPRequestHandler):
             raise error
         assert envelope is not None
         self._json(200, envelope)
+
+    def _slow_fault(self, portal: Portal, fault: dict[str, Any], user_id: int, code: str,
+                    name: str, params: dict[str, Any]) -> None:
+        """``drip`` and ``late_commit`` (see bridge.sandbox.slowfaults)."""
+        if fault["fault"] == "late_commit":
+            delay = float(fault.get("commit_after", 1.0))
+            drop = fault.get("cut", "hold") == "drop"
+            late_commit(lambda: portal.process(user_id, code, name, params), delay,
+                        background=drop)
+            if drop:
+                raise _Drop(rst=False)
+            with contextlib.suppress(OSError):
+                self._html(504)  # the front end's timeout page, if anyone still listens
+            return
+        status, payload = 200, None
+        if fault.get("executed", True):
+            try:
+                payload = portal.process(user_id, code, name, params)
+            except ApiError as err:
+                status, payload = err.status, err.body()
+        else:
+            status, payload = 500, {"error": "INTERNAL_SERVER_ERROR",
+                                    "error_description": "Internal server error"}
+        self._record(status)
+        self.close_connection = True
+        drip_answer(self.wfile.write, status, payload, float(fault.get("seconds", 0.2)))
 
     # ------------------------------------------------------------- control
     def _control(self, what: str, body: bytes) -> None:
