@@ -37,7 +37,9 @@ __all__ = [
     "MIN_UPLOAD_RATE",
     "DeadlineAdapter",
     "RequestTimer",
+    "current_timer",
     "request_deadline",
+    "socket_deadline",
     "watch",
 ]
 
@@ -145,8 +147,12 @@ def watch(seconds: float) -> Iterator[RequestTimer]:
         _current.timer = previous
 
 
-def _timer() -> RequestTimer | None:
+def current_timer() -> RequestTimer | None:
+    """The RequestTimer of the :func:`watch` block running on this thread, if any."""
     return getattr(_current, "timer", None)
+
+
+_timer = current_timer
 
 
 class _Watched:
@@ -198,3 +204,17 @@ class DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {
             "http": _WatchedHTTPPool, "https": _WatchedHTTPSPool,
         }
+
+
+@contextlib.contextmanager
+def socket_deadline(sock: socket.socket | None, seconds: float) -> Iterator[RequestTimer]:
+    """An overall deadline for one command on an open connection (IMAP): when it passes,
+    ``sock`` is shut down, so the blocked read fails at once and the caller drops it."""
+    timer = RequestTimer(seconds)
+    if sock is not None:
+        timer.attach_socket(sock)
+    timer.start()
+    try:
+        yield timer
+    finally:
+        timer.finish()

@@ -15,6 +15,7 @@ The password never appears in a message or a log line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
@@ -37,8 +38,10 @@ from imapclient.exceptions import (
 
 from bridge import oversized
 from bridge.config import ImapConfig, is_loopback_host
+from bridge.deadline import RequestTimer, request_deadline, socket_deadline, watch
 from bridge.errors import ConfigError, MailboxError, MailboxRejected, MailboxUnavailable
 from bridge.hosts import NotLoopback, Resolver, loopback_address, system_resolver
+from bridge.imapwatch import WatchedIMAPClient
 from bridge.model import MB, MessageKey, RawMessage
 
 log = logging.getLogger(__name__)
@@ -151,23 +154,45 @@ class ImapMailbox:
             except Exception:  # already closed
                 log.debug("imap.shutdown_failed")
 
-    def _call(self, what: str, fn: Any, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
-        """Run one imapclient call at the edge.
+    def _watch(self, nbytes: int = 0, wait: float = 0.0) -> Any:
+        """An overall deadline for one command (``imap.timeout`` plus ``wait`` plus the time
+        ``nbytes`` take at the minimum rate): a server that drips its answer or stops
+        mid-response gets its socket shut down, and the command fails as a dead connection."""
+        sock = None
+        if self._client is not None:
+            with contextlib.suppress(Exception):  # no socket (closed): nothing to watch
+                sock = self._client.socket()
+        return socket_deadline(sock, request_deadline(self.cfg.timeout + wait, nbytes))
 
-        Connection trouble (abort, BYE, socket errors, timeouts) -> MailboxUnavailable, and
-        the connection is dropped. A NO/BAD answer -> MailboxUnavailable too, unless ``raw``
-        (the caller maps it itself).
+    def _expired(self, what: str, timer: RequestTimer) -> MailboxUnavailable:
+        self._drop()
+        log.warning("imap.deadline command=%s seconds=%.3g", what, timer.seconds)
+        return self._unavailable(f"{what} failed, connection dropped",
+                                 f"no whole answer within {timer.seconds:g} s")
+
+    def _call(self, what: str, fn: Any, *args: Any, raw: bool = False, _wait: float = 0.0,
+              **kwargs: Any) -> Any:
+        """Run one imapclient call at the edge, under an overall deadline (``_watch``).
+
+        Connection trouble (abort, BYE, socket errors, timeouts, the deadline) ->
+        MailboxUnavailable, and the connection is dropped. A NO/BAD answer ->
+        MailboxUnavailable too, unless ``raw`` (the caller maps it itself).
         """
         self._require()
-        try:
-            return fn(*args, **kwargs)
-        except (IMAPClientAbortError, OSError) as exc:
-            self._drop()
-            raise self._unavailable(f"{what} failed, connection lost", exc) from exc
-        except IMAPClientError as exc:
-            if raw:
-                raise
-            raise self._unavailable(f"{what} failed", exc) from exc
+        with self._watch(wait=_wait) as timer:
+            try:
+                return fn(*args, **kwargs)
+            except (IMAPClientAbortError, OSError) as exc:
+                if timer.expired:
+                    raise self._expired(what, timer) from None
+                self._drop()
+                raise self._unavailable(f"{what} failed, connection lost", exc) from exc
+            except IMAPClientError as exc:
+                if timer.expired:
+                    raise self._expired(what, timer) from None
+                if raw:
+                    raise
+                raise self._unavailable(f"{what} failed", exc) from exc
 
     # ---- connection ------------------------------------------------------------------
 
@@ -195,23 +220,31 @@ class ImapMailbox:
         if cfg.security != "plain":
             self.resolve()
         client: IMAPClient | None = None
+        timer: RequestTimer | None = None
         try:
-            client = IMAPClient(
-                target,
-                port=cfg.port,
-                ssl=cfg.security == "ssl",
-                ssl_context=self._ctx,
-                timeout=cfg.timeout,
-            )
-            if cfg.security == "starttls":
-                client.starttls(self._ctx)
+            # TCP, TLS and the greeting under one overall deadline (a dripping greeting
+            # cannot hold the connect), and STARTTLS under the same.
+            with watch(request_deadline(cfg.timeout, 0)) as timer:
+                client = WatchedIMAPClient(
+                    target,
+                    port=cfg.port,
+                    ssl=cfg.security == "ssl",
+                    ssl_context=self._ctx,
+                    timeout=cfg.timeout,
+                )
+                if cfg.security == "starttls":
+                    timer.attach_socket(client.socket())
+                    client.starttls(self._ctx)
         except Exception as exc:
+            err: Exception = exc
+            if timer is not None and timer.expired:
+                err = TimeoutError(f"no greeting within {timer.seconds:g} s")
             if client is not None:
                 try:
                     client.shutdown()
                 except Exception:
                     log.debug("imap.shutdown_failed")
-            mapped = self._map_connect_error(exc)
+            mapped = self._map_connect_error(err)
             if mapped is None:
                 raise
             raise mapped from exc
@@ -276,12 +309,16 @@ class ImapMailbox:
         """LOGIN with the configured account. MailboxRejected when the server refuses it."""
         client = self._require()
         user, password = self.cfg.username, self.cfg.password
+        timer: RequestTimer | None = None
         try:
-            if user.isascii() and password.isascii():
-                client.login(user, password)
-            else:  # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8
-                client.plain_login(user, password)
+            with self._watch() as timer:
+                if user.isascii() and password.isascii():
+                    client.login(user, password)
+                else:  # LOGIN cannot carry non-ASCII; AUTHENTICATE PLAIN sends UTF-8
+                    client.plain_login(user, password)
         except LoginError as exc:
+            if timer is not None and timer.expired:
+                raise self._expired("LOGIN", timer) from None
             cause = exc.__context__
             self._drop()
             if isinstance(cause, IMAPClientAbortError | OSError):  # a drop, not a NO
@@ -294,6 +331,8 @@ class ImapMailbox:
                 f"check imap.username/imap.password (server said: {text})"
             ) from None
         except (IMAPClientAbortError, OSError) as exc:
+            if timer is not None and timer.expired:
+                raise self._expired("LOGIN", timer) from None
             self._drop()
             raise self._unavailable("connection lost during login", exc) from None
         self._caps = set()
@@ -505,11 +544,16 @@ class ImapMailbox:
         for i in range(0, len(ordered), 500):
             part = ordered[i : i + 500]
             try:
-                got = client.fetch(part, ["RFC822.SIZE"])
+                with self._watch() as timer:
+                    got = client.fetch(part, ["RFC822.SIZE"])
             except (IMAPClientAbortError, OSError) as exc:
+                if timer.expired:
+                    raise self._expired("FETCH", timer) from None
                 self._drop()
                 raise self._unavailable("FETCH failed, connection lost", exc) from exc
             except IMAPClientError:  # sizes are an optimisation: count messages instead
+                if timer.expired:
+                    raise self._expired("FETCH", timer) from None
                 got = {}
             for uid, item in got.items():
                 size = item.get(b"RFC822.SIZE")
@@ -538,10 +582,12 @@ class ImapMailbox:
         buf = bytearray()
         when = None
         offset = 0
+        timer: RequestTimer | None = None
         try:
             while True:
-                got = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{PARTIAL_BYTES}>",
-                                           "INTERNALDATE"])
+                with self._watch(PARTIAL_BYTES) as timer:
+                    got = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{PARTIAL_BYTES}>",
+                                               "INTERNALDATE"])
                 item = got.get(uid)
                 if item is None:
                     return [] if offset == 0 else None  # vanished meanwhile
@@ -555,9 +601,13 @@ class ImapMailbox:
                     break
                 del piece, item, got
         except (IMAPClientAbortError, OSError) as exc:
+            if timer is not None and timer.expired:
+                raise self._expired("FETCH", timer) from None
             self._drop()
             raise self._unavailable("FETCH failed, connection lost", exc) from exc
         except IMAPClientError:  # a server that cannot do partial FETCH: the plain way
+            if timer is not None and timer.expired:
+                raise self._expired("FETCH", timer) from None
             return None
         return [(uid, {b"BODY[]": bytes(buf), b"INTERNALDATE": when})]
 
@@ -611,9 +661,21 @@ class ImapMailbox:
         """FETCH ``part``; when the server cannot answer it, split it so that only the bad
         message is skipped."""
         client = self._require()
+        size = sum(self._sizes.get(uid, 0) for uid in part)
         try:
-            got = client.fetch(part, list(FETCH_ITEMS))
-        except IMAPClientAbortError as exc:
+            with self._watch(size) as timer:
+                got = client.fetch(part, list(FETCH_ITEMS))
+        except (IMAPClientAbortError, OSError, IMAPClientError) as exc:
+            if timer.expired:
+                raise self._expired("FETCH", timer) from None
+            return self._fetch_failed(part, exc)
+        return [(uid, got[uid]) for uid in part if uid in got]
+
+    def _fetch_failed(self, part: list[int], exc: Exception) -> list[tuple[int, dict]]:
+        """What a FETCH that failed (not by our deadline) means for ``part``."""
+        try:
+            raise exc
+        except IMAPClientAbortError:
             text = self._scrub(_text(exc))
             self._drop()
             if "socket error" in text or self._hangups >= _MAX_HANGUPS:
@@ -630,7 +692,6 @@ class ImapMailbox:
                 raise self._unavailable("FETCH failed", text) from exc
             why = "unparsable FETCH answer" if isinstance(exc, ProtocolError) else text
             return self._split(part, why)
-        return [(uid, got[uid]) for uid in part if uid in got]
 
     def _split(self, part: list[int], why: str) -> list[tuple[int, dict]]:
         if len(part) == 1:
@@ -742,7 +803,7 @@ class ImapMailbox:
                     break
                 step = min(remaining, 1.0) if stop is not None else remaining
                 started = time.monotonic()
-                responses = self._call("IDLE", client.idle_check, timeout=step)
+                responses = self._call("IDLE", client.idle_check, timeout=step, _wait=step)
                 if not responses and time.monotonic() - started < step - _EARLY:
                     dead = "connection closed by the server (EOF)"
                 for r in responses:
