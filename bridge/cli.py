@@ -303,6 +303,7 @@ def pipeline_settings(cfg: Any) -> Any:
         backoff_cap=cfg.retry.backoff_cap,
         unknown_wait=min(cfg.retry.backoff_base, b.timeout),
         batch=b.batch,
+        max_request_seconds=b.max_request_seconds,
     )
 
 

@@ -63,6 +63,9 @@ class Bitrix24Config:
     batch: bool = True  # use `batch` for backlogs of text-only leads
     health_interval: float = 300.0  # seconds between portal checks while running (and blocked)
     fallback_user_id: int = 0  # an inactive responsible user's leads go here (0 = webhook user)
+    # how long the portal may still run a request after we gave up (cloud: 60 s); an unknown
+    # outcome is looked up only this long after the request's last byte was sent
+    max_request_seconds: float = 60.0
 
     @property
     def webhook_url_masked(self) -> str:
@@ -307,6 +310,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
         "webhook_url", "webhook_url_file", "ca_file", "responsible_user_id", "source_id",
         "source_description", "title", "rate_per_second", "burst", "timeout", "batch",
         "health_interval", "fallback_user_id",
+        "max_request_seconds",
     ),
     "attachments": ("field", "allowed", "max_size_mb", "max_total_mb"),
     "filter": ("senders",),
@@ -486,7 +490,15 @@ class _Loader:
             batch=s.boolean("batch", d.batch),
             health_interval=s.number("health_interval", d.health_interval, positive=True),
             fallback_user_id=s.integer("fallback_user_id", d.fallback_user_id, low=0),
+            max_request_seconds=self.max_request_seconds(s, d.max_request_seconds),
         )
+
+    def max_request_seconds(self, s: Any, default: float) -> float:
+        value = s.number("max_request_seconds", default)
+        if value < 0:
+            raise self.fail("bitrix24.max_request_seconds",
+                            f"expected 0 or more seconds, got {value:g} (cloud portals: 60)")
+        return value
 
     def check_title(self, title: str) -> None:
         if not title.strip():

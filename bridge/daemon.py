@@ -57,8 +57,10 @@ class Daemon:
         ticker: Callable[[], None] | None = None,
         tick_interval: float = 30.0,
         reloader: Callable[[], Any] | None = None,
+        next_due: Callable[[], float | None] | None = None,
     ) -> None:
         self.poll = poll
+        self.next_due = next_due  # seconds until a waiting message is due (None: none)
         self.interval = interval
         self.idle_factory = idle_factory
         self.idle_refresh = idle_refresh
@@ -81,7 +83,7 @@ class Daemon:
 
     def _worker(self) -> None:
         while not self.stop.is_set():
-            self.wake.wait(timeout=self.interval)
+            self.wake.wait(timeout=self._until_next_poll())
             if self.stop.is_set():
                 return
             self.wake.clear()
@@ -138,6 +140,21 @@ class Daemon:
             if text:
                 return text
         return self._last_status
+
+    def _until_next_poll(self) -> float:
+        """The scheduled interval, or sooner when a waiting message is due before it (a
+        lookup scheduled max_request_seconds after an unknown outcome, a retry's backoff)."""
+        due = None
+        if self.next_due is not None:
+            try:
+                due = self.next_due()
+            except BridgeError as exc:  # the ledger unreadable now: the poll will say so
+                log.warning("daemon.next_due_failed error=%s", " ".join(str(exc).split()))
+        if due is None or due <= 0:
+            # Nothing waits, or rows the last poll left due (it paused for a rate limit):
+            # they wait for the scheduled poll, so a paused portal is not polled in a loop.
+            return self.interval
+        return min(self.interval, max(0.05, due))
 
     def _idle_loop(self) -> None:
         assert self.idle_factory is not None
@@ -310,6 +327,10 @@ def run_daemon(cfg: Any) -> int:
             mailbox.select(imap.folder)
             return mailbox
 
+    def next_due() -> float | None:
+        when = ledger.next_attempt()
+        return None if when is None else (when - datetime.now(UTC)).total_seconds()
+
     daemon = Daemon(
         poll,
         interval=cfg.imap.poll_interval,
@@ -321,6 +342,7 @@ def run_daemon(cfg: Any) -> int:
         describe=lambda: current["health"].status_line(),
         ticker=runtime.monitor.tick,
         reloader=reloader.reload,
+        next_due=next_due,
     )
     install_reload_handler(daemon)
     try:

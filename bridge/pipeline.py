@@ -24,6 +24,7 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -114,6 +115,8 @@ class Settings:
     backoff_cap: float = 1800.0
     unknown_wait: float = 30.0  # after an unknown outcome, wait this long before sending again
     batch: bool = True
+    # an unknown outcome is looked up only this long after the request's last byte was sent
+    max_request_seconds: float = 60.0
 
 
 class _StopPushing(Exception):
@@ -383,6 +386,10 @@ class Pipeline:
         """Rows that may already have a lead (a crash, a lost answer) are looked up first,
         all in one request per 50."""
         doubtful = [r for r in rows if r.state == "pushing" or r.push_started_at is not None]
+        early = self._too_early(doubtful)
+        if early:
+            doubtful = [r for r in doubtful if r.id not in early]
+            rows = [r for r in rows if r.id not in early]
         if not doubtful:
             return rows
         try:
@@ -542,7 +549,7 @@ class Pipeline:
             self._rejected(row, exc, report)
         except CrmUnknownOutcome as exc:
             log.warning("lead.outcome_unknown id=%s error=%s", row.id, _one_line(exc))
-            self._reconcile([row], report)
+            self._unknown([row], exc, report)
         except CrmTemporary as exc:
             self._temporary(row, exc, report)
             raise _StopPushing from exc
@@ -584,7 +591,7 @@ class Pipeline:
             results = self.crm.add_leads_batch([lead for _, lead in items])
         except CrmUnknownOutcome as exc:
             log.warning("batch.outcome_unknown size=%s error=%s", len(items), _one_line(exc))
-            self._reconcile([row for row, _ in items], report)
+            self._unknown([row for row, _ in items], exc, report)
             return
         except CrmTemporary as exc:
             for row, _ in items:
@@ -602,7 +609,50 @@ class Pipeline:
             else:
                 unknown.append(row)
         if unknown:
-            self._reconcile(unknown, report)
+            self._unknown(unknown, CrmUnknownOutcome("crm.lead.add: no result inside batch"),
+                          report)
+
+    def _unknown(self, rows: list[Any], exc: CrmUnknownOutcome, report: PollReport) -> None:
+        """After an unknown outcome the portal may still be running the request (the cloud
+        cuts it only after 60 s): no lookup before ``max_request_seconds`` after its last
+        byte was sent. Each row records that moment and waits for it; ``--poll-now`` never
+        sleeps for it (the row waits, the run exits 75, a later run looks up)."""
+        now = self.clock()
+        sent_at = now - timedelta(seconds=seconds_since_sent(exc))
+        lookup_at = sent_at + timedelta(seconds=self.s.max_request_seconds)
+        if lookup_at <= now:
+            self._reconcile(rows, report)
+            return
+        for r in rows:
+            self.ledger.set_unknown(
+                r.id, f"outcome unknown, looked up at {lookup_at:%H:%M:%S} UTC: "
+                f"{_one_line(exc)}"[:500], sent_at, lookup_at, now,
+            )
+            log.warning("lead.lookup_later id=%s in_s=%.3g", r.id,
+                        (lookup_at - now).total_seconds())
+
+    def _too_early(self, rows: list[Any]) -> set[int]:
+        """Rows whose last write may still be running on the portal: they wait (as failed,
+        due at the lookup time) instead of being looked up or sent now."""
+        now = self.clock()
+        wait = timedelta(seconds=self.s.max_request_seconds)
+        early: set[int] = set()
+        for r in rows:
+            # A row left in "pushing" by a crash never recorded its last byte: the push was
+            # started at updated_at, so that is the earliest the request can have ended.
+            sent = r.sent_at if r.sent_at is not None else (
+                r.updated_at if r.state == "pushing" else None)
+            if sent is None or sent + wait <= now:
+                continue
+            early.add(r.id)
+            if r.state != "failed" or r.next_attempt_at is None or r.next_attempt_at < sent + wait:
+                self.ledger.set_unknown(
+                    r.id, "outcome unknown: the portal may still be running the request",
+                    sent, sent + wait, now,
+                )
+            log.info("lead.lookup_later id=%s in_s=%.3g", r.id,
+                     (sent + wait - now).total_seconds())
+        return early
 
     def _reconcile(self, rows: list[Any], report: PollReport) -> None:
         """After an unknown outcome: a lead that exists is recorded, the rest wait."""
@@ -748,6 +798,13 @@ class Pipeline:
 
 def _files_via_key(origin: str) -> str:
     return f"files_via:{origin}"
+
+
+def seconds_since_sent(exc: CrmUnknownOutcome) -> float:
+    """How long ago the failed request's last byte was sent (0 when the transport did not
+    say: then "now" is the latest it can have been)."""
+    sent = getattr(exc, "sent_monotonic", None)
+    return 0.0 if sent is None else max(0.0, time.monotonic() - sent)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -135,6 +135,9 @@ class MessageRecord:
     parsed_at: datetime | None
     push_started_at: datetime | None  # set on the first set_pushing: a lead may exist
     mailbox_at: datetime | None
+    # when the last byte of the latest write with an unknown outcome was sent: the ORIGIN_ID
+    # lookup waits bitrix24.max_request_seconds from then (the portal may still be running it)
+    sent_at: datetime | None = None
 
     @property
     def key(self) -> MessageKey:
@@ -195,6 +198,7 @@ messages = Table(
     Column("parsed_at", _UtcText),
     Column("push_started_at", _UtcText),
     Column("mailbox_at", _UtcText),
+    Column("sent_at", _UtcText),
     UniqueConstraint("folder", "uidvalidity", "uid"),
 )
 raw_messages = Table(
@@ -264,6 +268,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # an unknown outcome is looked up only bitrix24.max_request_seconds after its last byte
+    ("ALTER TABLE messages ADD COLUMN sent_at TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -316,6 +322,7 @@ def _record(row: Any) -> MessageRecord:
         parsed_at=m["parsed_at"],
         push_started_at=m["push_started_at"],
         mailbox_at=m["mailbox_at"],
+        sent_at=m["sent_at"],
     )
 
 
@@ -636,6 +643,27 @@ class Ledger:
             error=_clip(error, ERROR_MAX), next_attempt_at=next_attempt_at,
             attempts=messages.c.attempts + 1,
         )
+
+    def set_unknown(
+        self, id: int, error: str, sent_at: datetime, next_attempt_at: datetime,
+        at: datetime | None = None,
+    ) -> MessageRecord:
+        """A write whose outcome is unknown: like ``set_failed``, and remember when its last
+        byte was sent, so no lookup runs before the portal has finished with it."""
+        return self._move(
+            id, FAILED, at or _now(),
+            error=_clip(error, ERROR_MAX), next_attempt_at=next_attempt_at,
+            attempts=messages.c.attempts + 1, sent_at=sent_at,
+        )
+
+    def next_attempt(self) -> datetime | None:
+        """The earliest time a failed message is due again (None: none waits)."""
+        query = select(func.min(messages.c.next_attempt_at)).where(messages.c.state == FAILED)
+        with self._read() as conn:
+            value = conn.execute(query).scalar()
+        if isinstance(value, str):  # an aggregate loses the column's type
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value
 
     def set_quarantined(self, id: int, reason: str, at: datetime | None = None) -> MessageRecord:
         """Needs a person: kept (with its bytes) until ``retry``."""

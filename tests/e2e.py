@@ -39,6 +39,7 @@ def write_config(
     rate: float = 1000,
     burst: int = 1000,
     crm_timeout: float = 10,
+    max_request_seconds: float = 0.2,
 ) -> Path:
     server = account.server
     port = server.tls_port if security == "ssl" else server.port
@@ -65,6 +66,7 @@ source_description = "Сайт РостФеррум"
 rate_per_second = {rate}
 burst = {burst}
 timeout = {crm_timeout}
+max_request_seconds = {max_request_seconds}
 {bitrix_extra}
 
 [attachments]
