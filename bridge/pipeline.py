@@ -638,10 +638,9 @@ class Pipeline:
         wait = timedelta(seconds=self.s.max_request_seconds)
         early: set[int] = set()
         for r in rows:
-            # A row left in "pushing" by a crash never recorded its last byte: the push was
-            # started at updated_at, so that is the earliest the request can have ended.
-            sent = r.sent_at if r.sent_at is not None else (
-                r.updated_at if r.state == "pushing" else None)
+            # A row left in "pushing" (a crash, or an error before anything was sent) has no
+            # recorded last byte: it is looked up at once, as before.
+            sent = r.sent_at
             if sent is None or sent + wait <= now:
                 continue
             early.add(r.id)
