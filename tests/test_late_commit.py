@@ -104,16 +104,20 @@ def test_the_lookup_waits_for_the_late_commit_and_finds_one_lead(
     with sandbox() as sb:
         sb.portal.inject("crm.lead.add", "late_commit", times=1, commit_after=1.0, cut=cut)
         cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
-                           crm_timeout=DEADLINE, max_request_seconds=2.0)
-        started = time.monotonic()
+                           crm_timeout=DEADLINE, max_request_seconds=4.0)
         assert poll(cfg) == 75
         assert poll(cfg) == 75
         assert run("--config", str(cfg), "retry", "--all")[0] == 0
         assert poll(cfg) == 75
-        assert time.monotonic() - started < 2.0, "a run slept instead of exiting 75"
-        assert calls(sb, "crm.lead.list") == 0 and calls(sb, "crm.lead.add") == 1
-        time.sleep(max(0.0, started + 2.2 - time.monotonic()))
-        assert poll(cfg) == 0
+        # Had a run slept for the lookup instead of exiting 75, it would have looked up.
+        assert calls(sb, "crm.lead.list") == 0  # (a held request is logged when it ends)
+        codes = []
+        for _ in range(40):
+            time.sleep(0.25)
+            codes.append(poll(cfg))
+            if codes[-1] == 0:
+                break
+        assert codes[-1] == 0, codes
         assert list(origins(sb).values()) == [1]
         assert calls(sb, "crm.lead.add") == 1
         assert account.uids("INBOX") == []
