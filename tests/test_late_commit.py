@@ -17,6 +17,7 @@ from bridge.config import load as load_config
 from bridge.errors import ConfigError
 from tests.e2e import corpus, run, sandbox, write_config
 from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.slowhttp import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 0.5  # bitrix24.timeout: the base of the overall deadline
@@ -81,7 +82,7 @@ def test_a_lookup_before_the_late_commit_would_duplicate(
     lookup finds nothing, the lead is sent again, and the late commit makes a second one."""
     account.deliver(corpus("001-cf7-default-ru"))
     with sandbox() as sb:
-        sb.portal.inject("crm.lead.add", "late_commit", times=1, commit_after=2.0, cut=cut)
+        sb.portal.inject("crm.lead.add", "late_commit", times=1, commit_after=3.0, cut=cut)
         cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
                            crm_timeout=DEADLINE, max_request_seconds=0)
         codes = [poll(cfg)]
@@ -89,7 +90,8 @@ def test_a_lookup_before_the_late_commit_would_duplicate(
             time.sleep(0.2)
             codes.append(poll(cfg))
         assert codes[-1] == 0, codes
-        time.sleep(2.5)  # the portal finishes the first request after the client gave up
+        # the portal finishes the first request after the client gave up
+        assert wait_until(lambda: len(sb.portal.list_leads()) >= 2, 10.0)
         assert list(origins(sb).values()) == [2]
 
 
