@@ -620,30 +620,36 @@ class ImapMailbox:
         log.warning("imap.message_too_large uid=%s size=%s limit_mb=%s", uid, size,
                     self.cfg.max_message_mb)
         try:
-            got = client.fetch([uid], ["BODYSTRUCTURE", "BODY.PEEK[HEADER]", "INTERNALDATE"])
-            item = got.get(uid)
-            if item is None:
-                return None  # expunged meanwhile
-            header = item.get(b"BODY[HEADER]")
-            structure = item.get(b"BODYSTRUCTURE")
-            when = item.get(b"INTERNALDATE")
-            if not isinstance(header, bytes) or not structure:
-                self._skip(uid, "no header or BODYSTRUCTURE for a too-large message")
-                return None
-            texts: list[tuple[oversized.Leaf, bytes]] = []
-            files: list[oversized.Leaf] = []
-            for leaf in oversized.leaves(structure):
-                if not leaf.is_body_text or len(texts) >= 4:
-                    files.append(leaf)
-                    continue
-                piece = client.fetch(
-                    [uid], [f"BODY.PEEK[{leaf.section}]<0.{oversized.TEXT_PART_MAX}>"]
-                ).get(uid, {}).get(f"BODY[{leaf.section}]<0>".encode())
-                texts.append((leaf, piece if isinstance(piece, bytes) else b""))
+            # one deadline for the header, the structure and up to 4 text parts
+            with self._watch(4 * oversized.TEXT_PART_MAX + 65536) as timer:
+                got = client.fetch([uid], ["BODYSTRUCTURE", "BODY.PEEK[HEADER]", "INTERNALDATE"])
+                item = got.get(uid)
+                if item is None:
+                    return None  # expunged meanwhile
+                header = item.get(b"BODY[HEADER]")
+                structure = item.get(b"BODYSTRUCTURE")
+                when = item.get(b"INTERNALDATE")
+                if not isinstance(header, bytes) or not structure:
+                    self._skip(uid, "no header or BODYSTRUCTURE for a too-large message")
+                    return None
+                texts: list[tuple[oversized.Leaf, bytes]] = []
+                files: list[oversized.Leaf] = []
+                for leaf in oversized.leaves(structure):
+                    if not leaf.is_body_text or len(texts) >= 4:
+                        files.append(leaf)
+                        continue
+                    piece = client.fetch(
+                        [uid], [f"BODY.PEEK[{leaf.section}]<0.{oversized.TEXT_PART_MAX}>"]
+                    ).get(uid, {}).get(f"BODY[{leaf.section}]<0>".encode())
+                    texts.append((leaf, piece if isinstance(piece, bytes) else b""))
         except (IMAPClientAbortError, OSError) as exc:
+            if timer.expired:
+                raise self._expired("FETCH", timer) from None
             self._drop()
             raise self._unavailable("FETCH failed, connection lost", exc) from exc
         except IMAPClientError as exc:
+            if timer.expired:
+                raise self._expired("FETCH", timer) from None
             text = self._scrub(_text(exc))
             if _codes(text) in _TEMPORARY_CODES:
                 raise self._unavailable("FETCH failed", text) from exc
