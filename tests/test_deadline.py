@@ -25,11 +25,14 @@ def test_deadline_formula_is_base_plus_upload_time_capped() -> None:
     assert request_deadline(0.5, 1024, min_rate=1024, cap=0.1) == 0.5
 
 
-def test_a_dripping_answer_is_cut_at_the_overall_deadline() -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_dripping_answer_is_cut_at_the_overall_deadline(host: str) -> None:
     """One byte every 0.2 s never trips a 0.5 s read timeout; the overall deadline ends the
-    call as an unknown outcome that remembers when its last byte was sent."""
+    call as an unknown outcome that remembers when its last byte was sent (also when an
+    http:// host name is sent to its resolved loopback address)."""
     with DripServer(DRIP) as server:
-        client = Bitrix24Client(server.webhook_url, timeout=DEADLINE, max_tries=1)
+        url = server.webhook_url.replace("127.0.0.1", host)
+        client = Bitrix24Client(url, timeout=DEADLINE, max_tries=1)
         started = time.monotonic()
         with pytest.raises(CrmUnknownOutcome) as info:
             client.call("crm.lead.add", {"fields": {"TITLE": "x"}}, write=True)
