@@ -17,9 +17,12 @@ from bridge.errors import (
     CrmSetupError,
     CrmTemporary,
     CrmUnknownOutcome,
+    FolderMissing,
+    LoginRefused,
     MailboxRejected,
     MailboxUnavailable,
 )
+from bridge.i18n import t
 
 OK, BAD, DOWN, WARN = "ok", "bad", "down", "warn"
 
@@ -49,10 +52,10 @@ def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Chec
     try:
         socket.getaddrinfo(imap.host, imap.port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        out.append(Check(DOWN, f"imap: cannot resolve {imap.host!r} ({exc.strerror or exc}): "
-                               "check imap.host and the machine's DNS"))
+        out.append(Check(DOWN, t("check.imap.no_dns", host=repr(imap.host),
+                                 error=exc.strerror or exc)))
         return out
-    out.append(Check(OK, f"imap: {imap.host} resolves"))
+    out.append(Check(OK, t("check.imap.resolves", host=imap.host)))
     if connect is None:
         from bridge.mailbox import ImapMailbox
 
@@ -64,38 +67,85 @@ def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Chec
     try:
         mailbox = connect()
     except MailboxUnavailable as exc:
-        out.append(Check(DOWN, f"imap: {exc}"))
+        out.append(Check(DOWN, t("check.imap.unreachable", error=exc)))
         return out
     except MailboxRejected as exc:
-        out.append(Check(BAD, f"imap: {exc}"))
+        out.extend(login_problem(imap, exc))
         return out
-    out.append(Check(OK, f"imap: connected ({imap.security}) and logged in as {imap.username}"))
+    out.append(Check(OK, t("check.imap.logged_in", security=imap.security, user=imap.username)))
     try:
         try:
             mailbox.select(imap.folder)
-            out.append(Check(OK, f"imap: folder {imap.folder!r} exists"))
+            out.append(Check(OK, t("check.imap.folder_ok", folder=repr(imap.folder))))
         except MailboxRejected as exc:
-            out.append(Check(BAD, f"imap: {exc}"))
+            out.append(folder_problem(mailbox, imap.folder, exc))
         if imap.processed_folder:
             exists = getattr(mailbox, "folder_exists", None)
             if exists is not None and not exists(imap.processed_folder):
-                out.append(Check(OK, f"imap: processed folder {imap.processed_folder!r} "
-                                     "will be created at the first move"))
+                out.append(Check(OK, t("check.imap.processed_new",
+                                       folder=repr(imap.processed_folder))))
             else:
-                out.append(Check(OK, f"imap: processed folder {imap.processed_folder!r} exists"))
+                out.append(Check(OK, t("check.imap.processed_ok",
+                                       folder=repr(imap.processed_folder))))
     except MailboxUnavailable as exc:
-        out.append(Check(DOWN, f"imap: {exc}"))
+        out.append(Check(DOWN, t("check.imap.unreachable", error=exc)))
     finally:
         mailbox.close()
     return out
 
 
+# Providers that refuse an account password over IMAP: an app password is needed, and IMAP
+# must be allowed in the mailbox's settings. Matched on imap.host.
+_PROVIDER_HINTS = (
+    (("yandex.ru", "yandex.com", "ya.ru"), "check.imap.hint.yandex"),
+    (("mail.ru", "bk.ru", "list.ru", "inbox.ru"), "check.imap.hint.mailru"),
+    (("gmail.com", "googlemail.com", "google.com"), "check.imap.hint.gmail"),
+)
+
+
+def provider_hint(host: str) -> str | None:
+    """The catalogue key explaining app passwords for a known provider's IMAP host."""
+    host = host.lower().rstrip(".")
+    for domains, key in _PROVIDER_HINTS:
+        if any(host == d or host.endswith("." + d) for d in domains):
+            return key
+    return None
+
+
+def login_problem(imap: Any, exc: MailboxRejected) -> list[Check]:
+    """The ✗ line for a refused login, with the provider's app-password advice."""
+    if not isinstance(exc, LoginRefused):
+        return [Check(BAD, t("check.imap.rejected", error=exc))]
+    out = [Check(BAD, t("check.imap.login_refused", user=exc.user or imap.username,
+                        server=exc.server_text or "-"))]
+    hint = provider_hint(imap.host)
+    if hint:
+        out.append(Check(BAD, t(hint)))
+    return out
+
+
+def folder_problem(mailbox: Any, folder: str, exc: MailboxRejected) -> Check:
+    """The ✗ line for a folder that cannot be selected, listing the folders there are."""
+    if not isinstance(exc, FolderMissing):
+        return Check(BAD, t("check.imap.rejected", error=exc))
+    names: list[str] = []
+    lister = getattr(mailbox, "folder_names", None)
+    if lister is not None:
+        try:
+            names = lister()
+        except BridgeError:  # the listing is a courtesy; the ✗ stands without it
+            names = []
+    shown = ", ".join(repr(n) for n in names[:40]) + (" …" if len(names) > 40 else "")
+    return Check(BAD, t("check.imap.folder_missing", folder=repr(folder), key=exc.key,
+                        server=exc.server_text or "-", folders=shown or "-"))
+
+
 def _crm_problem(exc: CrmError) -> Check:
     if isinstance(exc, CrmSetupError):
-        return Check(BAD, f"bitrix24: {exc}")
+        return Check(BAD, t("check.crm.problem", error=exc))
     if isinstance(exc, (CrmTemporary, CrmUnknownOutcome)):
-        return Check(DOWN, f"bitrix24: not reachable or not answering: {exc}")
-    return Check(BAD, f"bitrix24: {exc}")
+        return Check(DOWN, t("check.crm.unreachable", error=exc))
+    return Check(BAD, t("check.crm.problem", error=exc))
 
 
 def crm_checks(cfg: Any, crm: Any) -> list[Check]:
@@ -107,21 +157,19 @@ def crm_checks(cfg: Any, crm: Any) -> list[Check]:
         out.append(_crm_problem(exc))
         return out
     who = " ".join(str(profile.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-    out.append(Check(OK, f"bitrix24: webhook valid (user {profile.get('ID', '?')}"
-                         f"{' ' + who if who else ''})"))
+    out.append(Check(OK, t("check.crm.webhook_ok",
+                           user=f"{profile.get('ID', '?')}{' ' + who if who else ''}")))
     try:
         scopes = set(crm.scopes())
     except CrmError as exc:
         out.append(_crm_problem(exc))
         return out
     if "crm" not in scopes:
-        out.append(Check(BAD, "bitrix24: the webhook lacks the crm scope: edit the inbound "
-                              "webhook in Bitrix24 (Developer resources) and tick CRM (crm)"))
+        out.append(Check(BAD, t("check.crm.no_crm_scope")))
         return out
-    out.append(Check(OK, "bitrix24: scope crm granted"))
+    out.append(Check(OK, t("check.crm.crm_scope_ok")))
     if not scopes & {"user", "user_basic", "user_brief"}:
-        out.append(Check(BAD, "bitrix24: the webhook lacks the user scope, so the responsible "
-                              "user cannot be checked: tick Users (user) on the webhook"))
+        out.append(Check(BAD, t("check.crm.no_user_scope")))
     else:
         try:
             user = crm.get_user(b.responsible_user_id)
@@ -130,24 +178,22 @@ def crm_checks(cfg: Any, crm: Any) -> list[Check]:
             user = None
         else:
             if user is None:
-                out.append(Check(BAD, f"bitrix24: user {b.responsible_user_id} not found or not "
-                                      "active: set bitrix24.responsible_user_id to an active "
-                                      "employee's id (Employees → profile URL /user/ID/)"))
+                out.append(Check(BAD, t("check.crm.user_missing", id=b.responsible_user_id)))
             else:
                 name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-                out.append(Check(OK, f"bitrix24: responsible user {b.responsible_user_id} "
-                                     f"{name or ''} is active".replace("  ", " ")))
+                out.append(Check(OK, t("check.crm.user_ok", id=b.responsible_user_id,
+                                       name=name).replace("  ", " ")))
     try:
         sources = crm.source_ids()
     except CrmError as exc:
         out.append(_crm_problem(exc))
     else:
         if b.source_id in sources:
-            out.append(Check(OK, f"bitrix24: source {b.source_id!r} exists"))
+            out.append(Check(OK, t("check.crm.source_ok", source=repr(b.source_id))))
         else:
             listed = ", ".join(sorted(sources)[:12])
-            out.append(Check(BAD, f"bitrix24: source {b.source_id!r} does not exist: set "
-                                  f"bitrix24.source_id to one of {listed}"))
+            out.append(Check(BAD, t("check.crm.source_missing", source=repr(b.source_id),
+                                    listed=listed)))
     out.extend(_file_field_checks(cfg, crm))
     from bridge.portal_checks import portal_access_checks
 
@@ -163,7 +209,7 @@ def _file_field_checks(cfg: Any, crm: Any) -> list[Check]:
 
 def run_checks(cfg: Any, out: TextIO, crm: Any = None,
                connect: Callable[[], Any] | None = None) -> int:
-    results: list[Check] = [Check(OK, f"config: {cfg.source_path or 'loaded'} is valid")]
+    results: list[Check] = [Check(OK, t("check.config_ok", path=cfg.source_path or "-"))]
     printed = 0
 
     def flush() -> None:
@@ -176,7 +222,7 @@ def run_checks(cfg: Any, out: TextIO, crm: Any = None,
     try:
         results.extend(imap_checks(cfg, connect))
     except BridgeError as exc:
-        results.append(Check(BAD, f"imap: {exc}"))
+        results.append(Check(BAD, t("check.imap.rejected", error=exc)))
     flush()
     if crm is None:
         from bridge.cli import make_crm
@@ -186,5 +232,5 @@ def run_checks(cfg: Any, out: TextIO, crm: Any = None,
     flush()
     code = _exit_code(results)
     failed = sum(r.status not in (OK, WARN) for r in results)
-    print("all checks passed" if not failed else f"{failed} check(s) failed", file=out)
+    print(t("check.all_passed") if not failed else t("check.failed", n=failed), file=out)
     return code

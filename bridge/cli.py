@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bridge import logsetup, terminal
+from bridge import i18n, logsetup, terminal
 from bridge.errors import (
     BridgeError,
     ConfigError,
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 EX_OK = 0
 EX_SOFTWARE = 1
+EX_USAGE = 64
 EX_DATAERR = 65
 EX_NOINPUT = 66
 EX_UNAVAILABLE = 69
@@ -40,10 +41,6 @@ EX_CONFIG = 78
 DEFAULT_CONFIG_PATHS = ("config.toml", "/etc/mailbridge/config.toml")
 # How long a --poll-now waits for the ledger lock (SPEC: 60 s); tests shorten it.
 LOCK_WAIT = float(os.environ.get("MAILBRIDGE_LOCK_WAIT", "60"))
-NO_CONFIG_HINT = (
-    "no config file: pass --config PATH (start from config.toml.example), "
-    "or run `mailbridge demo` to see it work without one"
-)
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -61,22 +58,31 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mailbridge",
+    from bridge.clihelp import COMMANDS, UsageParser, epilog, version
+
+    parser = UsageParser(
+        prog="mailbridge", epilog=epilog(""), formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Turns website form e-mails into Bitrix24 leads. Without a subcommand it "
         "runs the daemon (IMAP IDLE plus scheduled polls) until SIGTERM/SIGINT.",
     )
     _common(parser, suppress=False)
+    parser.add_argument("--version", action="version", version=f"mailbridge {version()}")
     parser.add_argument(
         "--poll-now", action="store_true",
         help="one pass: fetch everything new, process it, retry what is due, print a summary",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=UsageParser)
 
-    p = sub.add_parser("check", help="verify the whole setup against the real services")
+    def add(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=COMMANDS[name][0], description=COMMANDS[name][0], epilog=epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = add("check")
     _common(p, suppress=True)
 
-    p = sub.add_parser("status", help="messages per state, last poll, newest errors")
+    p = add("status")
     _common(p, suppress=True)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
@@ -85,39 +91,30 @@ def build_parser() -> argparse.ArgumentParser:
         "(24 h), 75 no successful poll or mail waiting too long, 78 blocked or no config",
     )
 
-    p = sub.add_parser(
-        "notify-test",
-        help="send one test message on every notification channel (0 sent, 69 unreachable, "
-        "78 misconfigured)",
-    )
+    p = add("notify-test")
     _common(p, suppress=True)
 
-    p = sub.add_parser(
-        "notify-failure",
-        help="for systemd OnFailure=: tell every notification channel that UNIT failed "
-        "(works with only the [notify] section of a broken config)",
-    )
+    p = add("notify-failure")
     _common(p, suppress=True)
     p.add_argument("unit", metavar="UNIT", help="the failed unit, e.g. mailbridge.service")
 
-    p = sub.add_parser(
-        "parse", help="parse .eml files offline and show what each lead would be (sends nothing)"
-    )
+    p = add("parse")
     _common(p, suppress=True)
     p.add_argument("files", nargs="+", metavar="FILE.eml")
     p.add_argument(
         "--json", action="store_true", help="one JSON object per file (array if several)"
     )
 
-    p = sub.add_parser("retry", help="make failed or quarantined messages due again now")
+    p = add("retry")
     _common(p, suppress=True)
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="message ids as status shows")
     p.add_argument("--all", action="store_true", help="every failed or quarantined message")
 
-    p = sub.add_parser(
-        "demo", help="bundled sample form e-mails -> a bundled local Bitrix24 sandbox"
-    )
+    p = add("demo")
     _common(p, suppress=True)
+
+    p = add("completion")
+    p.add_argument("shell", choices=["bash"], help="the shell (bash)")
     return parser
 
 
@@ -145,7 +142,7 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
 
     path = _find_config(args)
     if path is None:
-        raise ConfigError(NO_CONFIG_HINT)
+        raise ConfigError(i18n.t("cli.no_config"))
     env: dict[str, str] | None = None
     if offline:
         env = dict(os.environ)
@@ -157,6 +154,7 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
 
         env.update(OFFLINE_SECRETS)
     cfg = config_mod.load(path, env)
+    i18n.set_language(i18n.resolve(cfg.ui.language))
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
     logsetup.REDACTOR.add(code)
@@ -200,8 +198,12 @@ def tune_malloc() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     tune_malloc()
+    i18n.set_language(i18n.from_locale())
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # --help, --version (0) and usage errors (64) end here
+        return exc.code if isinstance(exc.code, int) else EX_USAGE
     logsetup.setup(_level(args))
     try:
         with terminal.guarded_stdout():  # mail text never drives the terminal
@@ -210,16 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = str(exc)
         line = getattr(exc, "line", None)
         where = f" (line {line})" if line and f"line {line}" not in text else ""
-        _err(f"configuration error: {text}{where}")
+        _err(i18n.t("cli.config_error", text=f"{text}{where}"))
         return EX_CONFIG
     except (MailboxRejected, CrmSetupError) as exc:
-        _err(f"setup error: {exc}")
+        _err(i18n.t("cli.setup_error", text=exc))
         return EX_CONFIG
     except LockHeld as exc:
         _err(str(exc))
         return EX_TEMPFAIL
     except StoreError as exc:
-        _err(f"ledger error: {exc}")
+        _err(i18n.t("cli.ledger_error", text=exc))
         return EX_TEMPFAIL
     except BridgeError as exc:
         _err(str(exc))
@@ -254,6 +256,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bridge.alerts.cli import cmd_notify_failure
 
         return cmd_notify_failure(args, out=sys.stdout)
+    if command == "completion":
+        from bridge.clihelp import bash_completion
+
+        print(bash_completion(build_parser()))
+        return EX_OK
+    if command == "check" and (code := check_placeholders(args)) is not None:
+        return code
     # status and retry read only the ledger: they need neither the password nor the webhook
     cfg = load_config(args, offline=command in ("status", "retry"))
     if command == "notify-test":
@@ -273,6 +282,30 @@ def _dispatch(args: argparse.Namespace) -> int:
     from bridge.daemon import run_daemon
 
     return run_daemon(cfg)
+
+
+def check_placeholders(args: argparse.Namespace) -> int | None:
+    """`check` on a config still holding the example's values: "fill in …" lines, exit 78."""
+    import tomllib
+
+    from bridge.placeholders import placeholder_problems
+
+    path = _find_config(args)
+    if path is None or not path.is_file():
+        return None  # load_config reports it
+    try:
+        ui = tomllib.loads(path.read_text(encoding="utf-8")).get("ui")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if isinstance(ui, dict) and isinstance(ui.get("language"), str):
+        i18n.set_language(i18n.resolve(ui["language"]))
+    problems = placeholder_problems(path)
+    if not problems:
+        return None
+    for line in problems:
+        print("✗ " + line)
+    print(i18n.t("check.failed", n=len(problems)))
+    return EX_CONFIG
 
 
 # -- composition root -------------------------------------------------------------------
@@ -366,18 +399,66 @@ def summary_line(report: Any) -> str:
     )
 
 
-def _progress_printer() -> Any:
+def human_summary(report: Any) -> str:
+    """The summary line a person reads (ui.language), ending with what failed, if anything."""
+    t = i18n.t
+    line = t("summary.line", fetched=report.fetched, created=report.created,
+             duplicates=report.duplicates, skipped=report.skipped,
+             quarantined=report.quarantined, waiting=report.waiting, finished=report.finished)
+    whole = getattr(report, "unrecognised", None) or {}
+    if whole:
+        from bridge.unrecognised import summary_text
+
+        line += t("summary.unrecognised", n=sum(whole.values()), senders=summary_text(whole))
+    failed = [t("summary.failed_mailbox", error=e.removeprefix("mailbox unavailable: "))
+              for e in report.errors]
+    if report.quarantined:
+        failed.append(t("summary.failed_quarantined", n=report.quarantined))
+    if report.waiting and not report.errors:
+        failed.append(t("summary.failed_waiting", n=report.waiting))
+    return line + (t("summary.failed", what="; ".join(failed)) if failed else "")
+
+
+def _progress_line() -> Any:
+    """A ProgressLine on stderr when it is a terminal (not the journal), else None."""
     from bridge.notify import under_systemd
+    from bridge.progress import ProgressLine
 
     if not sys.stderr.isatty() or under_systemd(os.environ):
         return None
+    return ProgressLine(sys.stderr).attach()
 
-    def show(done: int, total: int) -> None:
-        if total >= 20:
-            end = "\n" if done == total else ""
-            print(f"\rfetched {done}/{total}", end=end, file=sys.stderr, flush=True)
 
-    return show
+def _wire_progress(pipeline: Any, line: Any) -> None:
+    """Show fetched and sent counts for the whole run on ``line``."""
+    counts = {"fetched": 0, "total": 0, "sent": 0, "due": 0}
+
+    def draw() -> None:
+        line.show(i18n.t("progress.line", **counts))
+
+    def fetched(done: int, total: int) -> None:
+        counts.update(fetched=done, total=total)
+        draw()
+
+    def sent(done: int, due: int) -> None:
+        counts.update(sent=done, due=due)
+        draw()
+
+    pipeline.progress, pipeline.push_progress = fetched, sent
+
+
+def _take_lock(cfg: Any) -> Any:
+    """The ledger lock; while another process holds it, say who and wait up to LOCK_WAIT."""
+    from bridge.lock import describe_holder
+
+    lock = lock_for(cfg)
+    try:
+        lock.acquire(wait=0)
+    except LockHeld:
+        _err(i18n.t("cli.lock_waiting", holder=describe_holder(lock.holder_pid()),
+                    seconds=f"{LOCK_WAIT:g}"))
+        lock.acquire(wait=LOCK_WAIT)
+    return lock
 
 
 def cmd_poll_now(cfg: Any) -> int:
@@ -385,16 +466,19 @@ def cmd_poll_now(cfg: Any) -> int:
     from bridge.health import for_config, poll_now_recheck
     from bridge.pipeline import Pipeline
 
-    lock = lock_for(cfg)
-    lock.acquire(wait=LOCK_WAIT)
+    lock = _take_lock(cfg)
+    progress = None
     try:
         ledger = open_ledger(cfg)
         runtime = Runtime.build(cfg, ledger, serve=False)
         crm = runtime.crm(make_crm(cfg))
         pipeline = Pipeline(
             pipeline_settings(cfg), ledger, crm, runtime.mailbox_factory(mailbox_factory(cfg)),
-            progress=_progress_printer(), on_lead=runtime.monitor.lead_created,
+            on_lead=runtime.monitor.lead_created,
         )
+        progress = _progress_line()
+        if progress is not None:
+            _wire_progress(pipeline, progress)
         health = for_config(cfg, crm, ledger, pipeline)
         report = None
 
@@ -413,10 +497,12 @@ def cmd_poll_now(cfg: Any) -> int:
             runtime.close()
             ledger.close()
     finally:
+        if progress is not None:
+            progress.finish()
         lock.release()
-    print(summary_line(report))
+    print(human_summary(report))
     if blocked:
-        _err(f"blocked: {blocked}")
+        _err(i18n.t("cli.blocked", why=blocked))
         return EX_CONFIG
     return exit_code(report, report.quarantined)
 
@@ -454,14 +540,14 @@ def cmd_parse(args: argparse.Namespace) -> int:
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            _err(f"{name}: no such file")
+            _err(i18n.t("cli.no_such_file", name=name))
             return EX_NOINPUT
         raw = path.read_bytes()
         base = path.name.removesuffix(".eml")
         try:
             parsed = parse_message(raw, options)
         except ParseError as exc:
-            _err(f"{name}: not a readable message: {exc}")
+            _err(i18n.t("cli.not_a_message", name=name, error=exc))
             code = EX_DATAERR
             results.append({"file": name, "error": str(exc)})
             continue
@@ -519,12 +605,12 @@ def _age(delta: timedelta | None) -> str | None:
         return None
     seconds = int(delta.total_seconds())
     if seconds < 120:
-        return f"{seconds}s"
+        return i18n.t("status.age.s", n=seconds)
     if seconds < 7200:
-        return f"{seconds // 60}m"
+        return i18n.t("status.age.m", n=seconds // 60)
     if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
+        return i18n.t("status.age.h", n=seconds // 3600)
+    return i18n.t("status.age.d", n=seconds // 86400)
 
 
 def cmd_status(cfg: Any, as_json: bool) -> int:
@@ -563,32 +649,36 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EX_OK
+    print_status(data, counts, oldest)
+    return EX_OK
+
+
+def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta | None) -> None:
+    """`status` for a person, in the ui.language."""
+    t = i18n.t
     total = sum(counts.values())
-    print(f"messages: {total}")
+    print(t("status.messages", n=total))
     for state in ("received", "parsed", "pushing", "created", "duplicate", "skipped",
                   "failed", "quarantined"):
         if counts.get(state):
-            print(f"  {state}: {counts[state]}")
-    print(f"last poll: {data['last_poll_at'] or 'never'}"
+            print(f"  {t('status.state.' + state)}: {counts[state]}")
+    print(t("status.last_poll", when=data["last_poll_at"] or t("status.never"))
           + (f" ({data['last_poll_result']})" if data["last_poll_result"] else ""))
-    print(f"oldest waiting for a retry: {_age(oldest) or 'none'}")
+    print(t("status.oldest", age=_age(oldest) or t("status.none")))
     if data["blocked"]:
-        print(f"BLOCKED since {data['blocked']['since']}: {data['blocked']['why']}")
-        print("  new mail is kept in the ledger and sent when the portal accepts again")
-    if data["unrecognised_by_sender"]:
-        print("leads made from the whole text (form fields not recognised; has the site's "
-              "template changed?):")
+        print(t("status.blocked", since=data["blocked"]["since"], why=data["blocked"]["why"]))
+        print("  " + t("status.blocked_note"))
+    if data.get("unrecognised_by_sender"):
+        print(t("status.unrecognised"))
         for sender, n in data["unrecognised_by_sender"].items():
             print(f"  {sender}: {n}")
     if counts.get("quarantined"):
-        print(f"needs a person: {counts['quarantined']} quarantined message(s); fix the cause "
-              "(see below), then `mailbridge retry --all` (or retry ID...)")
+        print(t("status.quarantined_hint", n=counts["quarantined"]))
     if data["errors"]:
-        print("newest problems:")
+        print(t("status.problems"))
         for e in data["errors"]:
             print(f"  #{e['id']} {e['state']} {e['date'] or '?'} \"{e['subject'] or ''}\": "
                   f"{e['error']}")
-    return EX_OK
 
 
 def _blocked_state(ledger: Any) -> dict[str, str] | None:
@@ -604,18 +694,22 @@ def _blocked_state(ledger: Any) -> dict[str, str] | None:
 
 def cmd_retry(cfg: Any, ids: Sequence[int], all_: bool) -> int:
     if not ids and not all_:
-        _err("retry: name message IDs (as `status` shows them) or use --all")
-        return EX_DATAERR
+        _err(i18n.t("retry.usage"))
+        return EX_USAGE
     ledger = open_ledger(cfg)
     try:
+        unknown = [] if all_ else [i for i in dict.fromkeys(ids) if ledger.by_id(i) is None]
+        if unknown:
+            _err(i18n.t("retry.unknown", ids=", ".join(f"#{i}" for i in unknown)))
+            return EX_DATAERR
         rows = ledger.retry(None if all_ else list(ids))
     finally:
         ledger.close()
     if not rows:
-        print("nothing to retry: no failed or quarantined messages" + (
-            "" if all_ else " with those IDs"))
+        print(i18n.t("retry.nothing" if all_ else "retry.nothing_ids"))
         return EX_OK
     for r in rows:
-        print(f"due now: #{r.id} \"{r.subject or ''}\" (was: {r.reason or r.error or r.state})")
-    print(f"{len(rows)} message(s) will be processed by the next poll")
+        print(i18n.t("retry.due", id=r.id, subject=r.subject or "",
+                     was=r.reason or r.error or r.state))
+    print(i18n.t("retry.total", n=len(rows)))
     return EX_OK

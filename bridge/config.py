@@ -117,6 +117,11 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class UiConfig:
+    language: str = "auto"  # "auto" (from the locale), "ru" or "en" (bridge.i18n)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     imap: ImapConfig = ImapConfig()
     bitrix24: Bitrix24Config = Bitrix24Config()
@@ -128,6 +133,7 @@ class Config:
     store: StoreConfig = StoreConfig()
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    ui: UiConfig = UiConfig()
     source_path: Path | None = None  # the file it was loaded from
 
     def parse_options(self) -> ParseOptions:
@@ -321,6 +327,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "store": ("path",),
     "notify": NOTIFY_KEYS,
     "metrics": METRICS_KEYS,
+    "ui": ("language",),
 }
 
 
@@ -382,6 +389,7 @@ class _Loader:
             store=self.store(),
             notify=load_notify(self),
             metrics=load_metrics(self),
+            ui=self.ui(),
             source_path=self.file,
         )
 
@@ -718,6 +726,11 @@ class _Loader:
         if p.is_dir():
             raise self.fail("store.path", f"{p} is a folder; name the SQLite file, e.g. bridge.db")
         return StoreConfig(path=p)
+
+
+    def ui(self) -> UiConfig:
+        s = self.section("ui")
+        return UiConfig(language=s.choice("language", UiConfig().language, ("auto", "ru", "en")))
 
 
 def _section_of(key: str) -> str | None:

@@ -8,6 +8,8 @@
     ├── MailboxError           IMAP trouble
     │   ├── MailboxUnavailable     DNS, refused, TLS, drop, BYE, timeouts: try again later
     │   └── MailboxRejected        login refused, folder missing: the setup (exit 78)
+    │       ├── LoginRefused           the login was answered NO
+    │       └── FolderMissing          a configured folder cannot be selected
     ├── StoreError             the SQLite ledger cannot be used
     ├── ParseError             bytes that are not a readable message
     ├── NotifyError            a notification channel failed (never stops the bridge)
@@ -57,6 +59,26 @@ class MailboxUnavailable(MailboxError):
 
 class MailboxRejected(MailboxError):
     """The server refused the login or the folder: the setup must change."""
+
+
+class LoginRefused(MailboxRejected):
+    """The server answered NO to the login. ``server_text`` is its (scrubbed) reason."""
+
+    def __init__(self, message: str, *, user: str = "", server_text: str = "") -> None:
+        self.user = user
+        self.server_text = server_text
+        super().__init__(message)
+
+
+class FolderMissing(MailboxRejected):
+    """A folder named in the config cannot be selected; ``key`` is the config key."""
+
+    def __init__(self, message: str, *, folder: str = "", key: str = "",
+                 server_text: str = "") -> None:
+        self.folder = folder
+        self.key = key
+        self.server_text = server_text
+        super().__init__(message)
 
 
 class StoreError(BridgeError):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bridge.errors import CrmError, CrmRejected
+from bridge.i18n import t
 from bridge.model import Attachment, ParsedForm, RejectedAttachment
 
 log = logging.getLogger(__name__)
@@ -180,55 +181,43 @@ def raise_file_field_alarm(field: str, problem: str) -> None:
               "attachments.field = \"auto\"", field, problem.replace(" ", "_"))
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1048576:g} MB"
-
-
 def file_field_checks(cfg: Any, crm: Any) -> list[tuple[str, str]]:
     """`check`'s lines about the files: ("ok"|"warn"|"bad"|"down", text)."""
     configured = cfg.attachments.field
     if not configured:
-        return [("ok", 'bitrix24: files go to a timeline comment on the lead '
-                       '(attachments.field is "")')]
+        return [("ok", t("check.files.comment_configured"))]
     try:
         decision = FileFieldResolver(crm, configured, 0.0).decision()
     except CrmError as exc:
         from bridge.errors import CrmSetupError
 
-        return [("bad" if isinstance(exc, CrmSetupError) else "down", f"bitrix24: {exc}")]
+        return [("bad" if isinstance(exc, CrmSetupError) else "down",
+                 t("check.crm.problem", error=exc))]
     out: list[tuple[str, str]] = []
     if decision.deprecated:
-        out.append(("warn", 'bitrix24: attachments.field = "UF_CRM_TASK" is not a lead field '
-                            "(it is the tasks' CRM binding): delete the line from the config; "
-                            '"auto" is used'))
+        out.append(("warn", t("check.files.legacy_task")))
     if decision.mode == WAIT:
-        out.append(("bad", f"bitrix24: {decision.why}: create a multiple File field for leads "
-                           "and name its code in attachments.field, or set it to \"auto\" "
-                           "(mail with files waits until then)"))
+        out.append(("bad", t("check.files.wait", why=decision.why)))
         return out
     if decision.mode == COMMENT and decision.candidates:
         listed = "; ".join(f.shown for f in decision.candidates)
-        out.append(("warn", f"bitrix24: the leads have several multiple File fields ({listed}): "
-                            "files go to a timeline comment on the lead; to use one, set "
-                            f'attachments.field = "{decision.candidates[0].code}" (its code)'))
+        out.append(("warn", t("check.files.several", listed=listed,
+                              code=decision.candidates[0].code)))
         return out
     if decision.mode == COMMENT:
-        out.append(("ok", "bitrix24: the leads have no multiple File field: files go to a "
-                          "timeline comment on the lead"))
+        out.append(("ok", t("check.files.none")))
         return out
     field = decision.field
     assert field is not None
     how = "auto" if configured in (AUTO, LEGACY_DEFAULT) else "attachments.field"
-    out.append(("ok", f"bitrix24: files go to the lead field {field.shown}, type file, "
-                      f"multiple ({how})"))
+    out.append(("ok", t("check.files.field", field=field.shown, how=how)))
     limits = []
     if field.extensions:
-        limits.append("only " + ", ".join(sorted(field.extensions)))
+        limits.append(t("check.files.only", extensions=", ".join(sorted(field.extensions))))
     if field.max_size:
-        limits.append(f"up to {_mb(field.max_size)} a file")
+        limits.append(t("check.files.max_size", size=f"{field.max_size / 1048576:g}"))
     if limits:
-        out.append(("ok", f"bitrix24: the field takes {' and '.join(limits)}; other files are "
-                          "named in the lead, not sent"))
+        out.append(("ok", t("check.files.limits", limits=t("check.files.and").join(limits))))
     return out
 
 

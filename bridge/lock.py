@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bridge.errors import LockHeld, StoreError
+from bridge.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,19 @@ class InstanceLock:
             text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
         except OSError:
             text = ""
-        holder = f"pid {text}" if text.isdigit() else "another process"
-        waited = f" (waited {wait:g} s)" if wait > 0 else ""
-        return LockHeld(
-            f"another mailbridge ({holder}) is processing this ledger; lock {self.path} is held"
-            f"{waited}; try again when it has finished"
-        )
+        holder = describe_holder(int(text) if text.isdigit() else None)
+        waited = t("lock.waited", seconds=f"{wait:g}") if wait > 0 else ""
+        return LockHeld(t("lock.held", holder=holder, path=self.path, waited=waited))
+
+
+def describe_holder(pid: int | None) -> str:
+    """Who holds the lock, for a person: the daemon, another one-off run, or unknown."""
+    if pid is None:
+        return t("lock.holder_unknown")
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:  # not Linux, or the holder is in another pid namespace
+        args = []
+    if any(a in (b"--poll-now", b"retry") for a in args):
+        return t("lock.holder_run", pid=pid)
+    return t("lock.holder_daemon", pid=pid)

@@ -39,7 +39,14 @@ from imapclient.exceptions import (
 from bridge import oversized
 from bridge.config import ImapConfig, is_loopback_host
 from bridge.deadline import RequestTimer, request_deadline, socket_deadline, watch
-from bridge.errors import ConfigError, MailboxError, MailboxRejected, MailboxUnavailable
+from bridge.errors import (
+    ConfigError,
+    FolderMissing,
+    LoginRefused,
+    MailboxError,
+    MailboxRejected,
+    MailboxUnavailable,
+)
 from bridge.hosts import NotLoopback, Resolver, loopback_address, system_resolver
 from bridge.imapwatch import WatchedIMAPClient
 from bridge.model import MB, MessageKey, RawMessage
@@ -326,9 +333,10 @@ class ImapMailbox:
             text = self._scrub(_text(cause.args[0] if cause and cause.args else exc))
             if _codes(text) in _TEMPORARY_CODES:
                 raise self._unavailable("login temporarily refused", text) from None
-            raise MailboxRejected(
+            raise LoginRefused(
                 f"imap login refused for user {self.cfg.username}: "
-                f"check imap.username/imap.password (server said: {text})"
+                f"check imap.username/imap.password (server said: {text})",
+                user=self.cfg.username, server_text=text,
             ) from None
         except (IMAPClientAbortError, OSError) as exc:
             if timer is not None and timer.expired:
@@ -409,6 +417,19 @@ class ImapMailbox:
         client = self._require()
         return bool(self._call("LIST", client.folder_exists, self.server_name(name)))
 
+    def folder_names(self) -> list[str]:
+        """Every folder the server lists, decoded (modified UTF-7), as the config names them
+        ("/" between levels, without the personal namespace's prefix)."""
+        client = self._require()
+        prefix, delim = self._namespace()
+        names = []
+        for _flags, _delim, name in self._call("LIST", client.list_folders, "", "*"):
+            text = _text(name)
+            if prefix and text.startswith(prefix) and text.upper() != "INBOX":
+                text = text[len(prefix):]
+            names.append(text.replace(delim, "/") if delim != "/" else text)
+        return sorted(names, key=lambda n: (n.upper() != "INBOX", n.lower()))
+
     def ensure_folder(self, name: str) -> None:
         """Create ``name`` (and its parents, as the server does) unless it exists."""
         server_name = self.server_name(name)
@@ -445,8 +466,9 @@ class ImapMailbox:
             if _codes(text) in _TEMPORARY_CODES:
                 raise self._unavailable(f"cannot select {folder!r}", text) from exc
             key = "imap.folder" if folder == self.cfg.folder else "imap.processed_folder"
-            raise MailboxRejected(
-                f"imap folder {folder!r} cannot be selected ({text}): check {key}"
+            raise FolderMissing(
+                f"imap folder {folder!r} cannot be selected ({text}): check {key}",
+                folder=folder, key=key, server_text=text,
             ) from exc
         if not info.get(b"READ-WRITE"):
             log.warning("imap.read_only folder=%s", folder)

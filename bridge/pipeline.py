@@ -193,6 +193,8 @@ class Pipeline:
         self.stop = stop or threading.Event()
         self.progress = progress
         self.on_lead = on_lead  # told of each lead created (notifications, metrics)
+        # (sent so far, due in this pass) after each message; the CLI's terminal progress line
+        self.push_progress: Callable[[int, int], None] | None = None
         self._files_done: set[int] = set()
         self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
 
@@ -372,10 +374,12 @@ class Pipeline:
         try:
             rows = self._reconcile_first(rows, report)
             batch: list[tuple[Any, Lead]] = []
-            for row in rows:
+            for n, row in enumerate(rows, 1):
                 if self.stop.is_set():
                     break
                 self._advance_safely(row, batch, report)
+                if self.push_progress:
+                    self.push_progress(n, len(rows))
                 if len(batch) >= BATCH_MAX:
                     self._flush(batch, report)
             self._flush(batch, report)

@@ -13,7 +13,8 @@ from typing import Any
 
 from bridge.checks import BAD, OK, WARN, Check, _crm_problem
 from bridge.errors import CrmError
-from bridge.health import SIMPLE_MODE, SIMPLE_MODE_FIX
+from bridge.health import SIMPLE_MODE
+from bridge.i18n import t
 
 
 def crm_mode_check(crm: Any) -> Check:
@@ -23,19 +24,17 @@ def crm_mode_check(crm: Any) -> Check:
     except CrmError as exc:
         return _crm_problem(exc)
     if str(mode) == str(SIMPLE_MODE):
-        return Check(BAD, f"bitrix24: {SIMPLE_MODE_FIX}")
-    return Check(OK, "bitrix24: CRM mode is classic (with leads)")
+        return Check(BAD, t("check.crm.simple_mode"))
+    return Check(OK, t("check.crm.classic_mode"))
 
 
 def lead_read_check(crm: Any, webhook_user_id: int, responsible_user_id: int) -> Check:
     """Can the webhook user read the leads it creates (the exactly-once lookup needs it)?"""
     try:
         if crm.call("user.admin") is True:
-            return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} is an "
-                             "administrator and can read the leads it creates")
+            return Check(OK, t("check.crm.read_admin", user=webhook_user_id))
         if webhook_user_id == responsible_user_id:
-            return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} is the "
-                             "responsible user and can read the leads it creates")
+            return Check(OK, t("check.crm.read_responsible", user=webhook_user_id))
         rows = crm.call("crm.lead.list", {
             "filter": {"=ASSIGNED_BY_ID": responsible_user_id},
             "select": ["ID", "ASSIGNED_BY_ID"], "order": {"ID": "DESC"},
@@ -45,12 +44,10 @@ def lead_read_check(crm: Any, webhook_user_id: int, responsible_user_id: int) ->
     seen = [r for r in rows or [] if isinstance(r, dict)
             and str(r.get("ASSIGNED_BY_ID")) == str(responsible_user_id)]
     if seen:
-        return Check(OK, f"bitrix24: the webhook's user {webhook_user_id} can read leads of "
-                         f"user {responsible_user_id}")
-    return Check(WARN, f"bitrix24: lead read access unverified: the first lead will be read "
-                       f"back (the webhook's user {webhook_user_id} sees no lead of user "
-                       f"{responsible_user_id} yet; if it cannot read them the bridge blocks "
-                       "and says which access right to grant)")
+        return Check(OK, t("check.crm.read_seen", user=webhook_user_id,
+                           responsible=responsible_user_id))
+    return Check(WARN, t("check.crm.read_unverified", user=webhook_user_id,
+                         responsible=responsible_user_id))
 
 
 def portal_access_checks(cfg: Any, crm: Any) -> list[Check]:

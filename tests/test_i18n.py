@@ -1,0 +1,174 @@
+"""The Russian face (issue 13 item 5): one catalogue, complete, chosen by locale or ui.language."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bridge import i18n
+from bridge.checks import _PROVIDER_HINTS
+from bridge.messages import CATALOGUE
+from tests.e2e import run, sandbox, write_config
+from tests.forms import form_email
+from tests.servers.dovecot import ImapAccount, new_account
+
+BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
+# t("key") and i18n.t("key") with a literal key; keys built at run time are listed below
+_CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*(\+)?""")
+_DYNAMIC_PREFIXES = ("status.state.",)
+_CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
+
+
+@pytest.fixture
+def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+    return new_account(dovecot_server)
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _source() -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in BRIDGE.rglob("*.py")
+            if p.name != "messages.py"}
+
+
+def test_every_entry_has_both_languages_with_the_same_placeholders() -> None:
+    """No entry lacks a language, and both sides fill in the same {values}."""
+    for key, msg in CATALOGUE.items():
+        assert msg.en.strip() and msg.ru.strip(), key
+        assert _fields(msg.en) == _fields(msg.ru), key
+
+
+def test_russian_texts_are_russian() -> None:
+    """Each Russian text that is prose has Cyrillic in it (not an English copy)."""
+    prose = [k for k, m in CATALOGUE.items() if re.search("[a-z]{4} [a-z]{3}", m.en)
+             and not m.en.startswith(("imap: {", "bitrix24: {"))]
+    assert prose
+    for key in prose:
+        assert _CYRILLIC.search(CATALOGUE[key].ru), key
+
+
+def test_every_call_site_names_an_existing_key() -> None:
+    """Scanning the source: every t("…") names a catalogue key (none missing)."""
+    used: set[str] = set()
+    for path, text in _source().items():
+        for key, joined in _CALL.findall(text):
+            if joined:  # a prefix completed at run time: listed in _DYNAMIC_PREFIXES
+                assert key in _DYNAMIC_PREFIXES, f"{path.name}: {key}"
+                continue
+            assert key in CATALOGUE, f"{path.name}: {key} is not in the catalogue"
+            used.add(key)
+    used |= {key for _, key in _PROVIDER_HINTS}
+    for key in used:
+        assert key in CATALOGUE
+    assert len(used) > 60
+
+
+def test_every_catalogue_key_is_used() -> None:
+    """No entry is left over: each key appears in the source or under a run-time prefix."""
+    source = "\n".join(_source().values())
+    for key in CATALOGUE:
+        assert key in source or key.startswith(_DYNAMIC_PREFIXES), key
+
+
+def test_status_states_all_have_names() -> None:
+    """Every ledger state status prints has a catalogue name."""
+    for state in ("received", "parsed", "pushing", "created", "duplicate", "skipped",
+                  "failed", "quarantined"):
+        assert f"status.state.{state}" in CATALOGUE
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({"LANG": "ru_RU.UTF-8"}, "ru"), ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"),
+     ({"LANG": "en_US.UTF-8", "LC_ALL": "ru_RU.UTF-8"}, "ru"),
+     ({"LANG": "ru_RU.UTF-8", "LC_MESSAGES": "C"}, "en"), ({"LANG": "ru_UA"}, "ru")],
+)
+def test_the_locale_decides_under_auto(env: dict[str, str], expected: str) -> None:
+    """LC_ALL, then LC_MESSAGES, then LANG: the first set one starting with "ru" is Russian."""
+    assert i18n.resolve("auto", env) == expected
+    assert i18n.resolve("en", {"LANG": "ru_RU.UTF-8"}) == "en"
+    assert i18n.resolve("ru", {}) == "ru"
+
+
+def offline_config(tmp_path: Path, extra: str = "") -> Path:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[imap]\nhost = "imap.example.ru"\nusername = "forms@example.ru"\npassword = "p-123"\n'
+        '[bitrix24]\nwebhook_url = "https://portal.example.ru/rest/1/abcdefgh12345678/"\n'
+        f'[store]\npath = "{tmp_path / "bridge.db"}"\n{extra}',
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_status_is_russian_with_a_russian_locale(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """LANG=ru_RU.UTF-8: status speaks Russian; with ui.language = "en" it speaks English."""
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    code, out, err = run("--config", str(offline_config(tmp_path)), "status")
+    assert code == 0, err
+    assert "сообщений: 0" in out and "последняя проверка почты: ещё не было" in out
+    code, out, _ = run("--config", str(offline_config(tmp_path, '[ui]\nlanguage = "en"\n')),
+                       "status")
+    assert "messages: 0" in out and "last poll: never" in out
+
+
+def test_ui_language_ru_wins_over_an_english_locale(tmp_path: Path) -> None:
+    """ui.language = "ru" with LANG=C.UTF-8: status and retry errors are Russian."""
+    cfg = offline_config(tmp_path, '[ui]\nlanguage = "ru"\n')
+    code, out, _ = run("--config", str(cfg), "status")
+    assert code == 0 and "дольше всех ждёт повтора: нет" in out
+    code, _, err = run("--config", str(cfg), "retry", "7")
+    assert code == 65 and "в журнале нет сообщения с номером #7" in err
+
+
+def test_a_bad_ui_language_names_the_key(tmp_path: Path) -> None:
+    """ui.language = "de" is a config error naming ui.language (exit 78)."""
+    code, _, err = run("--config", str(offline_config(tmp_path, '[ui]\nlanguage = "de"\n')),
+                       "status")
+    assert code == 78 and "ui.language" in err
+
+
+def test_config_errors_are_framed_in_russian(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config error under a Russian locale: the sentence is Russian, the key as written."""
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MAILBRIDGE_CONFIG", raising=False)
+    code, _, err = run("status")
+    assert code == 78 and "ошибка в настройках: нет файла настроек" in err
+    code, _, err = run("status", "--config", str(offline_config(tmp_path, "[imap2]\n")))
+    assert code == 78 and "ошибка в настройках" in err and "imap2" in err
+
+
+def test_check_and_summary_in_russian(account: ImapAccount, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With LANG=ru_RU.UTF-8 against real Dovecot and the sandbox: every check line and the
+    --poll-now summary are Russian; with ui.language = "ru" and an English locale too."""
+    account.deliver(form_email(1))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+        code, out, err = run("--config", str(cfg), "check")
+        assert code == 0, out + err
+        assert "✓ imap: соединение установлено" in out
+        assert "bitrix24: режим CRM классический" in out
+        assert out.rstrip().endswith("все проверки пройдены")
+        for line in out.splitlines():
+            assert _CYRILLIC.search(line), line
+        code, out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        assert out.startswith("проверка почты: получено 1, создано лидов 1")
+        monkeypatch.setenv("LANG", "C.UTF-8")
+        cfg.write_text(cfg.read_text() + '\n[ui]\nlanguage = "ru"\n')
+        code, out, _ = run("--config", str(cfg), "check")
+        assert code == 0 and "все проверки пройдены" in out
+        code, out, _ = run("--config", str(cfg), "--poll-now")
+        assert out.startswith("проверка почты: получено 0")
+        code, out, _ = run("--config", str(cfg), "status")
+        assert "лид создан: 1" in out
