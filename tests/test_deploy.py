@@ -222,9 +222,11 @@ def test_timer_polls_every_minute(units: dict[str, Unit]) -> None:
     assert value(timer, "Install", "WantedBy") == "timers.target"
 
 
-def test_readme_matches_the_units() -> None:
-    """deploy/README.md names the paths the units use, so the guide and the units agree."""
-    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["README.md", "README.ru.md"])
+def test_readme_matches_the_units(name: str) -> None:
+    """deploy/README.md (and its Russian version) names the paths the units use, so the guide
+    and the units agree."""
+    readme = (DEPLOY / name).read_text(encoding="utf-8")
     for needle in (
         'path = "/var/lib/mailbridge/bridge.db"',
         "/etc/mailbridge/imap-password",
