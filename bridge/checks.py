@@ -140,7 +140,24 @@ def folder_problem(mailbox: Any, folder: str, exc: MailboxRejected) -> Check:
                         server=exc.server_text or "-", folders=shown or "-"))
 
 
+# Portal-wide setup answers with a fix of their own in the catalogue (by the portal's code)
+_SETUP_ANSWERS = {
+    "INVALID_CREDENTIALS": "check.crm.webhook_rejected",
+    "NO_AUTH_FOUND": "check.crm.webhook_rejected",
+    "WRONG_AUTH_TYPE": "check.crm.webhook_rejected",
+    "EXPIRED_TOKEN": "check.crm.webhook_rejected",
+    "INVALID_TOKEN": "check.crm.webhook_rejected",
+    "INSUFFICIENT_SCOPE": "check.crm.insufficient_scope",
+    "PORTAL_DELETED": "check.crm.portal_deleted",
+    "PAYMENT_REQUIRED": "check.crm.payment_required",
+    "OVERLOAD_LIMIT": "check.crm.overload",
+}
+
+
 def _crm_problem(exc: CrmError) -> Check:
+    key = _SETUP_ANSWERS.get((exc.code or "").upper())
+    if isinstance(exc, CrmSetupError) and key is not None:
+        return Check(BAD, t(key, code=exc.code))
     if isinstance(exc, CrmSetupError):
         return Check(BAD, t("check.crm.problem", error=exc))
     if isinstance(exc, (CrmTemporary, CrmUnknownOutcome)):

@@ -653,13 +653,16 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
     return EX_OK
 
 
+_STATES = ("received", "parsed", "pushing", "created", "duplicate", "skipped", "failed",
+           "quarantined")
+
+
 def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta | None) -> None:
     """`status` for a person, in the ui.language."""
     t = i18n.t
     total = sum(counts.values())
     print(t("status.messages", n=total))
-    for state in ("received", "parsed", "pushing", "created", "duplicate", "skipped",
-                  "failed", "quarantined"):
+    for state in _STATES:
         if counts.get(state):
             print(f"  {t('status.state.' + state)}: {counts[state]}")
     print(t("status.last_poll", when=data["last_poll_at"] or t("status.never"))
@@ -677,7 +680,8 @@ def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta
     if data["errors"]:
         print(t("status.problems"))
         for e in data["errors"]:
-            print(f"  #{e['id']} {e['state']} {e['date'] or '?'} \"{e['subject'] or ''}\": "
+            state = t("status.state." + e["state"]) if e["state"] in _STATES else e["state"]
+            print(f"  #{e['id']} {state} {e['date'] or '?'} \"{e['subject'] or ''}\": "
                   f"{e['error']}")
 
 

@@ -190,6 +190,29 @@ CATALOGUE: dict[str, Msg] = {
     "check.crm.problem": Msg("bitrix24: {error}", "bitrix24: {error}"),
     "check.crm.unreachable": Msg("bitrix24: not reachable or not answering: {error}",
                                  "bitrix24: портал недоступен или не отвечает: {error}"),
+    "check.crm.webhook_rejected": Msg(
+        "bitrix24: webhook rejected: {code}; check bitrix24.webhook_url (paste the URL of an "
+        "active inbound webhook: Developer resources → Other → Inbound webhook)",
+        "bitrix24: вебхук отклонён: {code}; проверьте bitrix24.webhook_url (вставьте адрес "
+        "действующего входящего вебхука: Разработчикам → Другое → Входящий вебхук)"),
+    "check.crm.insufficient_scope": Msg(
+        "bitrix24: the webhook lacks a scope: insufficient_scope; tick the needed scopes "
+        "(crm, user, disk) on the webhook (Developer resources → Other → Inbound webhook)",
+        "bitrix24: у вебхука не хватает прав: insufficient_scope; отметьте нужные права (crm, "
+        "user, disk) у вебхука (Разработчикам → Другое → Входящий вебхук)"),
+    "check.crm.portal_deleted": Msg(
+        "bitrix24: the portal was deleted or closed: PORTAL_DELETED; check bitrix24.webhook_url",
+        "bitrix24: портал удалён или закрыт: PORTAL_DELETED; проверьте bitrix24.webhook_url"),
+    "check.crm.payment_required": Msg(
+        "bitrix24: the portal's subscription has ended: PAYMENT_REQUIRED (REST needs a paid "
+        "plan)",
+        "bitrix24: у портала закончилась подписка: PAYMENT_REQUIRED (REST доступен на платном "
+        "тарифе)"),
+    "check.crm.overload": Msg(
+        "bitrix24: the portal's REST API is blocked due to overload (OVERLOAD_LIMIT, a manual "
+        "block, not a passing limit): contact Bitrix24 support to lift it",
+        "bitrix24: REST API портала заблокирован из-за перегрузки (OVERLOAD_LIMIT — ручная "
+        "блокировка, а не временный лимит): обратитесь в поддержку Битрикс24, чтобы её сняли"),
     "check.crm.webhook_ok": Msg("bitrix24: webhook valid (user {user})",
                                 "bitrix24: вебхук действует (пользователь {user})"),
     "check.crm.no_crm_scope": Msg(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bridge import i18n
-from bridge.checks import _PROVIDER_HINTS
+from bridge.checks import _PROVIDER_HINTS, _SETUP_ANSWERS
 from bridge.messages import CATALOGUE
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
@@ -62,7 +62,7 @@ def test_every_call_site_names_an_existing_key() -> None:
                 continue
             assert key in CATALOGUE, f"{path.name}: {key} is not in the catalogue"
             used.add(key)
-    used |= {key for _, key in _PROVIDER_HINTS}
+    used |= {key for _, key in _PROVIDER_HINTS} | set(_SETUP_ANSWERS.values())
     for key in used:
         assert key in CATALOGUE
     assert len(used) > 60
@@ -172,3 +172,18 @@ def test_check_and_summary_in_russian(account: ImapAccount, tmp_path: Path,
         assert out.startswith("проверка почты: получено 0")
         code, out, _ = run("--config", str(cfg), "status")
         assert "лид создан: 1" in out
+
+
+def test_a_rejected_webhook_is_explained_in_russian(account: ImapAccount, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong webhook code under LANG=ru_RU.UTF-8: the ✗ line is Russian, keeps the portal's
+    code and the key, and names the Russian menu path; exit 78."""
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    with sandbox() as sb:
+        url = sb.webhook_url.rstrip("/").rsplit("/", 1)[0] + "/YYYYYYYYYYYYYYYY/"
+        code, out, _ = run("--config", str(write_config(tmp_path / "c.toml", account, url)),
+                           "check")
+    assert code == 78, out
+    [line] = [ln for ln in out.splitlines() if ln.startswith("✗ bitrix24")]
+    assert "вебхук отклонён: INVALID_CREDENTIALS" in line and "bitrix24.webhook_url" in line
+    assert "Разработчикам → Другое → Входящий вебхук" in line
