@@ -185,3 +185,23 @@ def test_completion_lists_every_subcommand() -> None:
     script = bash_completion(build_parser())
     for name in SUBCOMMANDS:
         assert f"{name})" in script
+
+
+def test_a_lock_held_by_another_poll_now_is_named_as_such(tmp_path: Path) -> None:
+    """A lock holder started with --poll-now is named as another run, not as the daemon."""
+    from bridge.lock import describe_holder
+
+    ledger = tmp_path / "bridge.db"
+    code = ("import sys; from pathlib import Path; from bridge.lock import InstanceLock; "
+            f"lock = InstanceLock(Path({str(ledger)!r})); lock.acquire(); "
+            "print('held', flush=True); sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", code, "--poll-now"], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        holder = InstanceLock(ledger).holder_pid()
+        assert holder == proc.pid
+        assert describe_holder(holder) == f"another mailbridge run (pid {proc.pid})"
+    finally:
+        proc.communicate("", timeout=30)
+    assert describe_holder(None) == "another mailbridge process"
