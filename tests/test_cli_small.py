@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bridge import cli
-from bridge.cli import build_parser, summary_text
+from bridge.cli import build_parser, human_summary
 from bridge.clihelp import bash_completion
 from bridge.lock import InstanceLock
 from bridge.model import PollReport
@@ -106,12 +106,12 @@ def test_summary_says_what_failed() -> None:
     """The summary line names what failed: the mailbox error, quarantined and waiting counts."""
     report = PollReport(fetched=3, created=1, quarantined=1, waiting=1,
                         errors=["mailbox unavailable: imap 127.0.0.1:1: connection refused"])
-    line = summary_text(report)
+    line = human_summary(report)
     assert line.startswith("poll: fetched=3 created=1")
     assert "failed: the mailbox: imap 127.0.0.1:1: connection refused" in line
     assert "1 message(s) quarantined" in line
-    assert "failed" not in summary_text(PollReport(fetched=2, created=2))
-    assert "1 message(s) not sent yet" in summary_text(PollReport(waiting=1))
+    assert "failed" not in human_summary(PollReport(fetched=2, created=2))
+    assert "1 message(s) not sent yet" in human_summary(PollReport(waiting=1))
 
 
 def test_progress_line_is_erased_before_a_log_line() -> None:
