@@ -22,7 +22,7 @@ from bridge.errors import (
     MailboxRejected,
     MailboxUnavailable,
 )
-from bridge.i18n import t
+from bridge.i18n import say, t
 
 OK, BAD, DOWN, WARN = "ok", "bad", "down", "warn"
 
@@ -67,7 +67,7 @@ def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Chec
     try:
         mailbox = connect()
     except MailboxUnavailable as exc:
-        out.append(Check(DOWN, t("check.imap.unreachable", error=exc)))
+        out.append(Check(DOWN, t("check.imap.unreachable", error=say(exc))))
         return out
     except MailboxRejected as exc:
         out.extend(login_problem(imap, exc))
@@ -88,7 +88,7 @@ def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Chec
                 out.append(Check(OK, t("check.imap.processed_ok",
                                        folder=repr(imap.processed_folder))))
     except MailboxUnavailable as exc:
-        out.append(Check(DOWN, t("check.imap.unreachable", error=exc)))
+        out.append(Check(DOWN, t("check.imap.unreachable", error=say(exc))))
     finally:
         mailbox.close()
     return out
@@ -115,7 +115,7 @@ def provider_hint(host: str) -> str | None:
 def login_problem(imap: Any, exc: MailboxRejected) -> list[Check]:
     """The ✗ line for a refused login, with the provider's app-password advice."""
     if not isinstance(exc, LoginRefused):
-        return [Check(BAD, t("check.imap.rejected", error=exc))]
+        return [Check(BAD, t("check.imap.rejected", error=say(exc)))]
     out = [Check(BAD, t("check.imap.login_refused", user=exc.user or imap.username,
                         server=exc.server_text or "-"))]
     hint = provider_hint(imap.host)
@@ -127,7 +127,7 @@ def login_problem(imap: Any, exc: MailboxRejected) -> list[Check]:
 def folder_problem(mailbox: Any, folder: str, exc: MailboxRejected) -> Check:
     """The ✗ line for a folder that cannot be selected, listing the folders there are."""
     if not isinstance(exc, FolderMissing):
-        return Check(BAD, t("check.imap.rejected", error=exc))
+        return Check(BAD, t("check.imap.rejected", error=say(exc)))
     names: list[str] = []
     lister = getattr(mailbox, "folder_names", None)
     if lister is not None:
@@ -239,7 +239,7 @@ def run_checks(cfg: Any, out: TextIO, crm: Any = None,
     try:
         results.extend(imap_checks(cfg, connect))
     except BridgeError as exc:
-        results.append(Check(BAD, t("check.imap.rejected", error=exc)))
+        results.append(Check(BAD, t("check.imap.rejected", error=say(exc))))
     flush()
     if crm is None:
         from bridge.cli import make_crm

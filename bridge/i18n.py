@@ -7,7 +7,9 @@ chosen over gettext because it needs no compile step (.po -> .mo) and no tooling
 install time, and because completeness is a plain test (every key has both languages with
 the same ``{placeholders}``, every ``t("…")`` in the source names a key that exists).
 
-Log event names stay English; only what a person reads is translated.
+Log event names stay English; only what a person reads is translated. An error raised deep
+in an adapter keeps its English text for the logs and may carry a catalogue entry too
+(:func:`tagged`); `check` shows it with :func:`say`.
 
 The language: ``ui.language`` ("ru" or "en"), or with "auto" (the default) the locale:
 the first set of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` (POSIX order) starting with ``ru``
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TypeVar
 
 from bridge.messages import CATALOGUE
 
@@ -26,6 +29,7 @@ SETTINGS = ("auto", *LANGUAGES)
 _LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 _current = "en"
+E = TypeVar("E", bound=BaseException)
 
 
 def from_locale(env: Mapping[str, str] | None = None) -> str:
@@ -67,3 +71,18 @@ def t(key: str, /, **values: object) -> str:
     template = message.ru if _current == "ru" else message.en
     return template.format(**values) if values else template
 
+
+def tagged(exc: E, key: str, /, **values: object) -> E:
+    """Mark ``exc`` (whose own text stays English, for the logs) with the catalogue entry
+    that says the same to a person; :func:`say` then shows it in the current language."""
+    exc.message_key = key  # type: ignore[attr-defined]  # an ad-hoc tag on our own errors
+    exc.message_values = values  # type: ignore[attr-defined]  # see above
+    return exc
+
+
+def say(exc: BaseException) -> str:
+    """What ``exc`` says to a person: its catalogue entry when tagged, else its own text."""
+    key = getattr(exc, "message_key", None)
+    if key is None:
+        return str(exc)
+    return t(key, **getattr(exc, "message_values", {}))

@@ -48,6 +48,7 @@ from bridge.errors import (
     MailboxUnavailable,
 )
 from bridge.hosts import NotLoopback, Resolver, loopback_address, system_resolver
+from bridge.i18n import tagged
 from bridge.imapwatch import WatchedIMAPClient
 from bridge.model import MB, MessageKey, RawMessage
 
@@ -279,37 +280,45 @@ class ImapMailbox:
 
     def _map_connect_error(self, exc: Exception) -> MailboxError | None:
         cfg = self.cfg
+        where = self.where
         if isinstance(exc, ssl.SSLCertVerificationError):
             reason = exc.verify_message or str(exc)
             if exc.verify_code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH
                 fix = f"imap.host must be a name the certificate is issued for ({reason})"
+                key = "connect.tls_hostname"
             else:
                 fix = (
                     "set imap.ca_file to the CA certificate (PEM) that signed the server's "
                     "certificate"
                     + (f" (the current imap.ca_file {cfg.ca_file} does not)" if cfg.ca_file else "")
                 )
-            return MailboxRejected(
-                f"imap {self.where}: the server's TLS certificate is not trusted "
+                key = "connect.tls_ca_current" if cfg.ca_file else "connect.tls_ca"
+            return tagged(MailboxRejected(
+                f"imap {where}: the server's TLS certificate is not trusted "
                 f"({reason}): {fix}"
-            )
+            ), key, where=where, reason=reason, path=cfg.ca_file)
         if isinstance(exc, CapabilityError):
-            return MailboxRejected(
-                f"imap {self.where}: the server does not offer STARTTLS; "
+            return tagged(MailboxRejected(
+                f"imap {where}: the server does not offer STARTTLS; "
                 'set imap.security = "ssl" (and imap.port = 993)'
-            )
+            ), "connect.no_starttls", where=where)
+        cause = self._scrub(_cause(exc))
         if isinstance(exc, ssl.SSLError):
-            return self._unavailable(
+            return tagged(self._unavailable(
                 "TLS handshake failed (is imap.security right for this port?)", exc
-            )
+            ), "connect.tls_failed", where=where, cause=cause)
         if isinstance(exc, TimeoutError):
-            return self._unavailable(f"no answer within {cfg.timeout:g} s", exc)
+            return tagged(self._unavailable(f"no answer within {cfg.timeout:g} s", exc),
+                          "connect.timeout", where=where, seconds=f"{cfg.timeout:g}", cause=cause)
         if isinstance(exc, ConnectionRefusedError):
-            return self._unavailable("connection refused (check imap.port)", exc)
+            return tagged(self._unavailable("connection refused (check imap.port)", exc),
+                          "connect.refused", where=where, cause=cause)
         if isinstance(exc, socket.gaierror):
-            return self._unavailable("cannot resolve host", exc)
+            return tagged(self._unavailable("cannot resolve host", exc),
+                          "connect.no_dns", where=where, cause=cause)
         if isinstance(exc, OSError | IMAPClientError):
-            return self._unavailable("connection failed", exc)
+            return tagged(self._unavailable("connection failed", exc),
+                          "connect.connect_failed", where=where, cause=cause)
         return None  # a bug, not the network: let it through
 
     def login(self) -> None:

@@ -186,6 +186,41 @@ CATALOGUE: dict[str, Msg] = {
         "imap: папка для обработанных {folder} будет создана при первом перемещении"),
     "check.imap.processed_ok": Msg("imap: processed folder {folder} exists",
                                    "imap: папка для обработанных {folder} есть"),
+    # -- the mailbox's connection errors (bridge.mailbox, shown through i18n.say) --------
+    "connect.tls_hostname": Msg(
+        "imap {where}: the server's TLS certificate is not trusted ({reason}): imap.host must "
+        "be a name the certificate is issued for ({reason})",
+        "imap {where}: TLS-сертификату сервера нет доверия ({reason}): в imap.host должно "
+        "быть имя, на которое выдан сертификат ({reason})"),
+    "connect.tls_ca": Msg(
+        "imap {where}: the server's TLS certificate is not trusted ({reason}): set "
+        "imap.ca_file to the CA certificate (PEM) that signed the server's certificate",
+        "imap {where}: TLS-сертификату сервера нет доверия ({reason}): укажите в imap.ca_file "
+        "сертификат CA (PEM), которым подписан сертификат сервера"),
+    "connect.tls_ca_current": Msg(
+        "imap {where}: the server's TLS certificate is not trusted ({reason}): set "
+        "imap.ca_file to the CA certificate (PEM) that signed the server's certificate (the "
+        "current imap.ca_file {path} does not)",
+        "imap {where}: TLS-сертификату сервера нет доверия ({reason}): укажите в imap.ca_file "
+        "сертификат CA (PEM), которым подписан сертификат сервера (нынешний imap.ca_file "
+        "{path} — не он)"),
+    "connect.no_starttls": Msg(
+        'imap {where}: the server does not offer STARTTLS; set imap.security = "ssl" (and '
+        "imap.port = 993)",
+        'imap {where}: сервер не предлагает STARTTLS; укажите imap.security = "ssl" (и '
+        "imap.port = 993)"),
+    "connect.tls_failed": Msg(
+        "imap {where}: TLS handshake failed (is imap.security right for this port?): {cause}",
+        "imap {where}: не удалось установить TLS (подходит ли imap.security для этого порта?): "
+        "{cause}"),
+    "connect.timeout": Msg("imap {where}: no answer within {seconds} s: {cause}",
+                           "imap {where}: нет ответа за {seconds} с: {cause}"),
+    "connect.refused": Msg("imap {where}: connection refused (check imap.port): {cause}",
+                           "imap {where}: соединение отклонено (проверьте imap.port): {cause}"),
+    "connect.no_dns": Msg("imap {where}: cannot resolve host: {cause}",
+                          "imap {where}: имя сервера не находится в DNS: {cause}"),
+    "connect.connect_failed": Msg("imap {where}: connection failed: {cause}",
+                                  "imap {where}: не удалось соединиться: {cause}"),
     # -- check: Bitrix24 ---------------------------------------------------------------
     "check.crm.problem": Msg("bitrix24: {error}", "bitrix24: {error}"),
     "check.crm.unreachable": Msg("bitrix24: not reachable or not answering: {error}",

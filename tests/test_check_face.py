@@ -136,3 +136,26 @@ def test_check_with_a_wrong_password_is_translated(account: ImapAccount, tmp_pat
     assert code == 78, out
     assert "✗ imap: сервер не принял вход пользователя" in out
     assert "wrong-pass-123" not in out + err
+
+
+def test_connection_errors_are_said_in_russian(account: ImapAccount, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under LANG=ru_RU.UTF-8, a closed port (exit 69) and an untrusted certificate (exit 78)
+    are explained in Russian, still naming the key to fix."""
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url)
+        good = cfg.read_text()
+        cfg.write_text(good.replace(f"port = {account.server.tls_port}", "port = 1"))
+        code, out, _ = run("--config", str(cfg), "check")
+        assert code == 69, out
+        assert "✗ imap: сервер недоступен: imap 127.0.0.1:1: соединение отклонено (проверьте " \
+               "imap.port)" in out
+        cfg.write_text(good.replace("ca_file = ", "# ca_file = "))
+        code, out, _ = run("--config", str(cfg), "check")
+        assert code == 78, out
+        [line] = [ln for ln in out.splitlines() if ln.startswith("✗ imap")]
+        assert "TLS-сертификату сервера нет доверия" in line and "imap.ca_file" in line
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    code, out, _ = run("--config", str(cfg), "check")
+    assert "the server's TLS certificate is not trusted" in out

@@ -187,3 +187,21 @@ def test_a_rejected_webhook_is_explained_in_russian(account: ImapAccount, tmp_pa
     [line] = [ln for ln in out.splitlines() if ln.startswith("✗ bitrix24")]
     assert "вебхук отклонён: INVALID_CREDENTIALS" in line and "bitrix24.webhook_url" in line
     assert "Разработчикам → Другое → Входящий вебхук" in line
+
+
+def test_every_key_shaped_literal_is_in_the_catalogue() -> None:
+    """Keys passed around as values (i18n.tagged, lookup tables) exist too: every quoted
+    literal under a catalogue prefix ("mailbox.refused", "check.crm.overload") is a key."""
+    from bridge.config import _KEYS
+
+    # prefixes that are also config sections ("retry.backoff_cap") are left to the t() scan
+    prefixes = tuple(sorted({key.split(".", 1)[0] + "." for key in CATALOGUE} - {
+        f"{section}." for section in _KEYS}))
+    alternatives = "|".join(re.escape(p) for p in prefixes)
+    literal = re.compile("[\"']((?:" + alternatives + ")[a-z0-9_.]*[a-z0-9_])[\"']")
+    seen = 0
+    for path, text in _source().items():
+        for key in literal.findall(text):
+            assert key in CATALOGUE, f"{path.name}: {key}"
+            seen += 1
+    assert seen > 80
