@@ -11,17 +11,19 @@ _mailbridge() {
     fi
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-            check|completion|demo|parse|retry|status) cmd="${COMP_WORDS[i]}"; break ;;
+            check|completion|demo|notify-failure|notify-test|parse|retry|status) cmd="${COMP_WORDS[i]}"; break ;;
         esac
     done
     case "$cmd" in
         check) opts="--config --help --log-level --verbose" ;;
         completion) opts="bash" ;;
         demo) opts="--config --help --log-level --verbose" ;;
+        notify-failure) opts="--config --help --log-level --verbose" ;;
+        notify-test) opts="--config --help --log-level --verbose" ;;
         parse) opts="--config --help --json --log-level --verbose" ;;
         retry) opts="--all --config --help --log-level --verbose" ;;
-        status) opts="--config --help --json --log-level --verbose" ;;
-        *) opts="check completion demo parse retry status --config --help --log-level --poll-now --verbose --version" ;;
+        status) opts="--config --health --help --json --log-level --verbose" ;;
+        *) opts="check completion demo notify-failure notify-test parse retry status --config --help --log-level --poll-now --verbose --version" ;;
     esac
     if [[ "$cmd" == "parse" && "$cur" != -* ]]; then
         COMPREPLY=( $(compgen -f -X "!*.eml" -- "$cur") $(compgen -d -- "$cur") )

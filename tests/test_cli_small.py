@@ -25,7 +25,8 @@ from tests.servers.dovecot import ImapAccount, new_account
 from tests.test_daemon import _run_with_tty_stderr
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBCOMMANDS = ("check", "status", "parse", "retry", "demo", "completion")
+SUBCOMMANDS = ("check", "status", "notify-test", "notify-failure", "parse", "retry", "demo",
+               "completion")
 
 
 @pytest.fixture
