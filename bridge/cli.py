@@ -669,7 +669,8 @@ def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta
           + (f" ({data['last_poll_result']})" if data["last_poll_result"] else ""))
     print(t("status.oldest", age=_age(oldest) or t("status.none")))
     if data["blocked"]:
-        print(t("status.blocked", since=data["blocked"]["since"], why=data["blocked"]["why"]))
+        print(t("status.blocked", since=data["blocked"]["since"],
+                why=blocked_why(data["blocked"]["why"])))
         print("  " + t("status.blocked_note"))
     if data.get("unrecognised_by_sender"):
         print(t("status.unrecognised"))
@@ -683,6 +684,23 @@ def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta
             state = t("status.state." + e["state"]) if e["state"] in _STATES else e["state"]
             print(f"  #{e['id']} {state} {e['date'] or '?'} \"{e['subject'] or ''}\": "
                   f"{e['error']}")
+
+
+def blocked_why(why: str) -> str:
+    """The recorded (English) reason of a block, said from the catalogue when it is one of the
+    common ones: simple CRM mode, or a webhook the portal rejects."""
+    import re
+
+    from bridge.health import SIMPLE_MODE_FIX
+
+    if i18n.language() == "en":
+        return why  # the recorded text itself (it names the method too)
+    if why == SIMPLE_MODE_FIX:
+        return i18n.t("check.crm.simple_mode")
+    m = re.match(r"(?:[\w.]+: )?webhook rejected: ([A-Za-z_]+)", why)
+    if m:
+        return i18n.t("check.crm.webhook_rejected", code=m.group(1))
+    return why
 
 
 def _blocked_state(ledger: Any) -> dict[str, str] | None:

@@ -205,3 +205,21 @@ def test_every_key_shaped_literal_is_in_the_catalogue() -> None:
             assert key in CATALOGUE, f"{path.name}: {key}"
             seen += 1
     assert seen > 80
+
+
+def test_common_block_reasons_are_said_in_russian() -> None:
+    """status shows a recorded block reason (English in the ledger) in Russian when it is a
+    rejected webhook or simple CRM mode; other reasons and English stay as recorded."""
+    from bridge.cli import blocked_why
+    from bridge.crm import classify_error
+    from bridge.health import SIMPLE_MODE_FIX, fix_for
+
+    rejected = fix_for(classify_error("profile", "INVALID_CREDENTIALS", "Invalid", 401))
+    assert blocked_why(rejected) == rejected
+    i18n.set_language("ru")
+    try:
+        assert blocked_why(rejected).startswith("bitrix24: вебхук отклонён: INVALID_CREDENTIALS")
+        assert "простом режиме CRM" in blocked_why(SIMPLE_MODE_FIX)
+        assert blocked_why("something else") == "something else"
+    finally:
+        i18n.set_language("en")
