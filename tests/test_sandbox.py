@@ -398,6 +398,8 @@ def test_timeline_comments_with_files(sandbox):
 
 def test_duplicate_findbycomm(sandbox):
     """Phones match by digits, e-mails case-insensitively; no hit is []."""
+    from bridge.sandbox.entities import state
+    state(sandbox.portal).index_lag = 0.0  # the index's lag: tests/test_sandbox_entities.py
     _add(sandbox, PHONE=[{"VALUE": "+7 (999) 123-45-67"}], EMAIL=[{"VALUE": "Anna@Example.com"}])
     assert ok(sandbox, "crm.duplicate.findbycomm", {"type": "PHONE", "values": ["79991234567"],
                                                     "entity_type": "LEAD"}) == {"LEAD": [1]}

@@ -8,6 +8,8 @@ cases a client must survive (lost answers, resets, 5xx, HTML pages, limits, slow
 
 from __future__ import annotations
 
+# contacts, companies, deals, funnels, the duplicate index: registered on import
+from bridge.sandbox import dupindex as _dupindex  # noqa: F401  # registers methods
 from bridge.sandbox.portal import FAULTS, METHODS, ApiError, Portal
 from bridge.sandbox.server import SandboxServer
 

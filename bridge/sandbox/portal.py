@@ -316,6 +316,7 @@ class Portal:
             self.method_calls: Counter[str] = Counter()
             self.status_counts: Counter[int] = Counter()
             self.faults: dict[str, deque[dict[str, Any]]] = {}
+            self.extra: dict[str, Any] = {}  # state of the method modules (entities.py)
 
     def _next_id(self, kind: str, start: int = 1) -> int:
         if not self._ids[kind]:
