@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge import routes_config
 from bridge.alerts.settings import (
     METRICS_KEYS,
     NOTIFY_KEYS,
@@ -29,6 +30,7 @@ from bridge.alerts.settings import (
 from bridge.errors import ConfigError
 from bridge.hosts import host_problem, port_problem
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
+from bridge.routes import CrmConfig, Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,8 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     ui: UiConfig = UiConfig()
+    crm: CrmConfig = field(default_factory=CrmConfig)
+    routes: tuple[Route, ...] = ()  # [[routes]], first match wins (bridge/routes.py)
     source_path: Path | None = None  # the file it was loaded from
 
     def parse_options(self) -> ParseOptions:
@@ -328,7 +332,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "notify": NOTIFY_KEYS,
     "metrics": METRICS_KEYS,
     "ui": ("language",),
+    "crm": routes_config.CRM_KEYS,
 }
+# [[routes]] is an array of tables, checked by bridge/routes_config.py
+_ARRAYS = ("routes",)
 
 
 class _Loader:
@@ -374,9 +381,9 @@ class _Loader:
     # ---- the walk
 
     def config(self) -> Config:
-        self.reject_unknown(self.data, "", tuple(_KEYS))
+        self.reject_unknown(self.data, "", (*_KEYS, *_ARRAYS))
         for name, value in self.data.items():
-            if not isinstance(value, dict):
+            if not isinstance(value, dict) and name not in _ARRAYS:
                 raise self.fail(name, f"expected a table [{name}], got {_show(value)}")
         return Config(
             imap=self.imap(),
@@ -390,6 +397,9 @@ class _Loader:
             notify=load_notify(self),
             metrics=load_metrics(self),
             ui=self.ui(),
+            crm=routes_config.crm(self.section("crm")),
+            routes=routes_config.routes(self.data.get("routes"), self.fail, self.reject_unknown,
+                                        lambda name, table: _Section(self, name, table)),
             source_path=self.file,
         )
 
