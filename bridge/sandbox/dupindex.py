@@ -21,6 +21,7 @@ from typing import Any
 from bridge.sandbox import entities as ent_mod
 from bridge.sandbox.portal import (
     METHODS,
+    ApiError,
     Ctx,
     Handler,
     Portal,
@@ -178,6 +179,27 @@ def _wrap_status_list(original: Handler) -> Handler:
     return handler
 
 
+def _wrap_comment_add(original: Handler) -> Handler:
+    """Timeline comments on deals too (crm-timeline-comment-add.md: ENTITY_TYPE lead, deal,
+    contact, company, ...); the lead checks stay the portal's own."""
+    def handler(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+        fields = params.get("fields")
+        if not (isinstance(fields, dict) and str(fields.get("ENTITY_TYPE", "")).lower() == "deal"):
+            return original(p, params, ctx)
+        deal_id = _as_int(fields.get("ENTITY_ID"))
+        if deal_id is None or deal_id not in ent_mod.state(p).deals:
+            raise ApiError(400, "OWNER_NOT_FOUND", "Owner entity is not found.")
+        saved = p.leads
+        try:  # the portal's own handler, with the deal standing in for its owner
+            p.leads = {deal_id: ent_mod.state(p).deals[deal_id]}
+            cid = original(p, {**params, "fields": {**fields, "ENTITY_TYPE": "lead"}}, ctx)
+        finally:
+            p.leads = saved
+        p.comments[int(cid)]["ENTITY_TYPE"] = "deal"
+        return cid
+    return handler
+
+
 def _mode_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     return int(getattr(p, "crm_mode", ent_mod.CLASSIC))
 
@@ -187,7 +209,8 @@ def register() -> None:
     if getattr(METHODS["crm.lead.add"][1], "_dupindex", False):
         return
     for name, wrap in (("crm.lead.add", _wrap_lead_add), ("crm.lead.update", _wrap_lead_update),
-                       ("crm.status.list", _wrap_status_list)):
+                       ("crm.status.list", _wrap_status_list),
+                       ("crm.timeline.comment.add", _wrap_comment_add)):
         scope, original = METHODS[name]
         wrapped = wrap(original)
         wrapped._dupindex = True  # type: ignore[attr-defined]  # marks the wrapper

@@ -1,0 +1,203 @@
+"""The deal target: one enquiry becomes a contact (found or created) and a deal in a funnel.
+
+Exactly once across several calls (SPEC §3, §4): the contact carries ``ORIGINATOR_ID`` +
+``<key>:contact`` and the deal ``ORIGINATOR_ID`` + ``<key>`` (the message's key, as a lead
+would). Each step is committed in the ledger (``meta`` key ``deal:<key>``) before the next
+is sent: "about to create the contact", "contact N", "about to create the deal", "deal M".
+After a crash or a lost answer the next attempt finds what was committed on the portal by
+those origin keys before sending anything again, so neither a second contact nor a second
+deal is made, and the deal is never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.contacts import BatchClient, ContactBook
+from bridge.crm import FileContent, file_values
+from bridge.errors import CrmUnknownOutcome
+from bridge.identity import ORIGINATOR_ID
+from bridge.leads import LeadSettings, build_lead, files_comment, marker
+from bridge.model import Attachment, ParsedForm
+from bridge.repeat import Client, Match, client_of
+from bridge.routes import FieldMap, MetaStore, Routed, mapped_fields
+
+log = logging.getLogger(__name__)
+
+CONTACT_SUFFIX = ":contact"
+_CONTACT_KEYS = ("NAME", "PHONE", "EMAIL", "ASSIGNED_BY_ID", "SOURCE_ID", "SOURCE_DESCRIPTION")
+_DEAL_KEYS = ("TITLE", "COMMENTS", "SOURCE_ID", "SOURCE_DESCRIPTION", "ASSIGNED_BY_ID",
+              "UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM")
+
+
+@dataclass(frozen=True, slots=True)
+class DealPlan:
+    """What one enquiry becomes on the deal target."""
+
+    origin_id: str
+    client: Client
+    contact: dict[str, Any]
+    deal: dict[str, Any]
+    files: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DealResult:
+    deal_id: int
+    contact_id: int | None
+    contact_created: bool
+
+
+def contact_origin(origin_id: str) -> str:
+    return origin_id + CONTACT_SUFFIX
+
+
+def build_deal(parsed: ParsedForm, settings: LeadSettings, origin_id: str, *,
+               category_id: int = 0, stage_id: str = "",
+               fields: Sequence[FieldMap] = ()) -> DealPlan:
+    """The contact and deal fields for one enquiry: the lead's title, comments, source,
+    UTM and files (built by bridge.leads, so text is made inert the same way: deal
+    COMMENTS take BB codes, crm-deal-add.md), in the funnel and stage given."""
+    lead = build_lead(parsed, settings, origin_id)
+    contact = {k: lead.fields[k] for k in _CONTACT_KEYS if k in lead.fields}
+    contact.update({"ORIGINATOR_ID": ORIGINATOR_ID, "ORIGIN_ID": contact_origin(origin_id)})
+    contact.update(mapped_fields(fields, parsed.extra, "contact"))
+    deal = {k: lead.fields[k] for k in _DEAL_KEYS if k in lead.fields}
+    deal.update({"ORIGINATOR_ID": ORIGINATOR_ID, "ORIGIN_ID": origin_id,
+                 "CATEGORY_ID": int(category_id)})
+    if stage_id:
+        deal["STAGE_ID"] = stage_id
+    deal.update(mapped_fields(fields, parsed.extra, "deal"))
+    phones = [p for p in (parsed.phone, *parsed.other_phones) if p]
+    return DealPlan(origin_id, client_of(phones, parsed.email), contact, deal, lead.files)
+
+
+def plan_for(parsed: ParsedForm, settings: LeadSettings, origin_id: str,
+             routed: Routed) -> DealPlan:
+    """``build_deal`` with a route's funnel, stage and field mapping."""
+    return build_deal(parsed, settings, origin_id, category_id=routed.category_id,
+                      stage_id=routed.stage_id, fields=routed.fields)
+
+
+class DealWriter:
+    """Creates contact and deal step by step, each step committed in the ledger."""
+
+    def __init__(self, client: BatchClient, meta: MetaStore, *, file_field: str = "",
+                 assign_to_contact_owner: bool = False) -> None:
+        self.client = client
+        self.meta = meta
+        self.book = ContactBook(client, meta)
+        self.file_field = file_field
+        self.assign_to_owner = assign_to_contact_owner
+
+    # ---- the step record
+    def _load(self, origin_id: str) -> dict[str, Any]:
+        raw = self.meta.get_meta(f"deal:{origin_id}")
+        return json.loads(raw) if raw else {}
+
+    def _save(self, origin_id: str, step: dict[str, Any]) -> None:
+        self.meta.set_meta(f"deal:{origin_id}", json.dumps(step, sort_keys=True))
+
+    def _find_by_origin(self, entity: str, origin: str) -> int | None:
+        rows = self.client.call(f"crm.{entity}.list", {
+            "filter": {"=ORIGINATOR_ID": ORIGINATOR_ID, "=ORIGIN_ID": origin},
+            "select": ["ID", "ORIGINATOR_ID", "ORIGIN_ID"], "order": {"ID": "ASC"}})
+        ids = [int(r["ID"]) for r in rows or []
+               if isinstance(r, dict) and r.get("ORIGIN_ID") == origin and "ID" in r]
+        return min(ids) if ids else None  # rows a dropped filter key let through are ignored
+
+    # ---- the steps
+    def _contact(self, plan: DealPlan, step: dict[str, Any], match: Match | None
+                 ) -> tuple[int | None, bool]:
+        if step.get("contact"):
+            return int(step["contact"]), bool(step.get("contact_created"))
+        origin = contact_origin(plan.origin_id)
+        if step.get("contact_sent"):
+            found = self._find_by_origin("contact", origin)
+            if found is not None:
+                self.book.remember(plan.client, found)
+                step.update(contact=found, contact_created=True)
+                self._save(plan.origin_id, step)
+                return found, True
+        if match is None and not plan.client.empty:
+            match = self.book.find({plan.origin_id: plan.client})[plan.origin_id]
+        if match is not None and match.contact_id:
+            step.update(contact=match.contact_id, company=match.company_id,
+                        owner=match.owner_id)
+            self._save(plan.origin_id, step)
+            return match.contact_id, False
+        if plan.client.empty and not plan.contact.get("NAME"):
+            return None, False  # nobody to make a contact of
+        step["contact_sent"] = True
+        self._save(plan.origin_id, step)  # committed before the request goes out
+        contact_id = self.book.add_contact(plan.client, plan.contact)
+        step.update(contact=contact_id, contact_created=True)
+        self._save(plan.origin_id, step)
+        return contact_id, True
+
+    def create(self, plan: DealPlan, match: Match | None = None) -> DealResult:
+        """Find or create the contact, then the deal; returns both ids. An unknown outcome
+        raises CrmUnknownOutcome with the step recorded; calling again resumes there."""
+        step = self._load(plan.origin_id)
+        if step.get("deal"):
+            return DealResult(int(step["deal"]), step.get("contact"),
+                              bool(step.get("contact_created")))
+        contact_id, created = self._contact(plan, step, match)
+        if step.get("deal_sent"):
+            found = self._find_by_origin("deal", plan.origin_id)
+            if found is not None:
+                step["deal"] = found
+                self._save(plan.origin_id, step)
+                return DealResult(found, contact_id, created)
+        fields = dict(plan.deal)
+        if contact_id:
+            fields["CONTACT_IDS"] = [contact_id]
+        if step.get("company"):
+            fields["COMPANY_ID"] = int(step["company"])
+        if self.assign_to_owner and step.get("owner"):
+            fields["ASSIGNED_BY_ID"] = int(step["owner"])
+        if plan.files and self.file_field:
+            fields[self.file_field] = file_values(plan.files)
+        step["deal_sent"] = True
+        self._save(plan.origin_id, step)
+        result = self.client.call("crm.deal.add", {
+            "fields": fields, "params": {"REGISTER_SONET_EVENT": "Y"}}, write=True)
+        try:
+            deal_id = int(result)
+        except (TypeError, ValueError):
+            raise CrmUnknownOutcome("crm.deal.add: unexpected result") from None
+        step["deal"] = deal_id
+        self._save(plan.origin_id, step)
+        log.info("crm.deal_created id=%d contact=%s contact_created=%s", deal_id,
+                 contact_id, created)
+        return DealResult(deal_id, contact_id, created)
+
+    def attach_files(self, plan: DealPlan, deal_id: int) -> int | None:
+        """Without a deal File field the files ride on one timeline comment on the deal,
+        found again by its marker on a retry (crm-timeline-comment-add.md)."""
+        if not plan.files or self.file_field:
+            return None
+        mark = marker("files", plan.origin_id)
+        rows = self.client.call("crm.timeline.comment.list", {
+            "filter": {"ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal"},
+            "select": ["ID", "COMMENT"]})
+        for row in rows or []:
+            if isinstance(row, dict) and mark in str(row.get("COMMENT") or ""):
+                return int(row["ID"])
+        result = self.client.call("crm.timeline.comment.add", {"fields": {
+            "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal",
+            "COMMENT": files_comment(plan.origin_id, [f.filename for f in plan.files]),
+            "FILES": [[f.filename, FileContent(f.data)] for f in plan.files]}}, write=True)
+        return int(result)
+
+
+def deal_file_field(deal_fields: Mapping[str, Any]) -> str:
+    """The deals' only multiple File user field (``crm.deal.fields``), or ""."""
+    found = [name for name, info in deal_fields.items()
+             if name.startswith("UF_CRM_") and isinstance(info, dict)
+             and info.get("type") == "file" and info.get("isMultiple")]
+    return found[0] if len(found) == 1 else ""

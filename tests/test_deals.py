@@ -1,0 +1,183 @@
+"""The deal target against the sandbox: contact found or created, the deal in its funnel and
+stage, origin keys on both, each step committed so lost answers and crashes make neither a
+second contact nor a second deal; and the funnel/mode checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.deals import DealWriter, build_deal, contact_origin, deal_file_field
+from bridge.errors import CrmUnknownOutcome
+from bridge.funnel import check_funnels, crm_mode, mode_advice
+from bridge.leads import LeadSettings
+from bridge.model import Attachment, ParsedForm
+from bridge.routes import FieldMap
+from bridge.sandbox import SandboxServer
+from bridge.sandbox.entities import add_category, deal_files, set_deal_file_field, state
+from bridge.store import Ledger
+
+pytest_plugins = ["tests.bitrix_fixtures"]
+
+SETTINGS = LeadSettings(title="Заявка - {name}", source_id="WEB", source_description="Сайт",
+                        responsible_user_id=1)
+PDF = Attachment("смета.pdf", "application/pdf", b"%PDF-1.4 test")
+
+
+def form(**kw: Any) -> ParsedForm:
+    base: dict[str, Any] = dict(
+        message_id="<m1@site>", subject="Заявка", sender="noreply@site.ru", date=None,
+        is_form=True, create_lead=True, name="Анна", phone="+79991234567",
+        email="anna@example.com", message="Нужен [URL=http://x]прайс[/URL]",
+        extra=(("Город", "Тверь"), ("utm_source", "yandex"), ("Должность", "Инженер")))
+    base.update(kw)
+    return ParsedForm(**base)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """A real SQLite ledger, closed afterwards."""
+    led = Ledger.open(tmp_path / "bridge.db")
+    try:
+        yield led
+    finally:
+        led.close()
+
+
+def test_build_deal_splits_contact_and_deal() -> None:
+    """Contact: name, phone, e-mail, <key>:contact; deal: title, inert comments, source, UTM,
+    funnel, stage, mapped fields, <key>."""
+    plan = build_deal(form(), SETTINGS, "k1", category_id=2, stage_id="C2:NEW",
+                      fields=(FieldMap("Город", "deal", "UF_CRM_CITY"),
+                              FieldMap("Должность", "contact", "POST")))
+    assert plan.contact["NAME"] == "Анна" and plan.contact["ORIGIN_ID"] == "k1:contact"
+    assert plan.contact["POST"] == "Инженер" and "TITLE" not in plan.contact
+    d = plan.deal
+    assert (d["TITLE"], d["CATEGORY_ID"], d["STAGE_ID"], d["ORIGIN_ID"]) == (
+        "Заявка - Анна", 2, "C2:NEW", "k1")
+    assert d["ORIGINATOR_ID"] == "mailbridge" and d["UTM_SOURCE"] == "yandex"
+    assert d["UF_CRM_CITY"] == "Тверь" and "[URL" not in d["COMMENTS"]
+    assert "STAGE_ID" not in build_deal(form(), SETTINGS, "k1").deal
+
+
+def test_new_client_contact_and_deal_in_funnel(sandbox: SandboxServer, crm_client: Any,
+                                               ledger: Ledger) -> None:
+    """A new client gets a contact; the deal lands in funnel 2, linked, with its files."""
+    add_category(sandbox.portal, 2, "Опт")
+    set_deal_file_field(sandbox.portal, "UF_CRM_77")
+    field = deal_file_field(crm_client.call("crm.deal.fields"))
+    assert field == "UF_CRM_77"
+    plan = build_deal(form(attachments=(PDF,)), SETTINGS, "k1", category_id=2)
+    res = DealWriter(crm_client, ledger, file_field=field).create(plan)
+    assert res.contact_created
+    deal = crm_client.call("crm.deal.get", {"id": res.deal_id})
+    assert deal["CATEGORY_ID"] == "2" and deal["STAGE_ID"] == "C2:NEW"
+    assert deal["CONTACT_IDS"] == [str(res.contact_id)] and deal["ORIGIN_ID"] == "k1"
+    assert deal_files(sandbox.portal, res.deal_id) == [("смета.pdf", PDF.data)]
+    contact = crm_client.call("crm.contact.get", {"id": res.contact_id})
+    assert contact["ORIGIN_ID"] == contact_origin("k1")
+    assert contact["PHONE"][0]["VALUE"] == "+79991234567"
+
+
+def test_known_client_is_found_always(sandbox: SandboxServer, crm_client: Any,
+                                      ledger: Ledger) -> None:
+    """A contact the CRM knows is linked, not duplicated; its company comes along and its
+    manager becomes responsible when asked."""
+    state(sandbox.portal).index_lag = 0.0
+    sandbox.portal.add_user(9)
+    old = int(crm_client.call("crm.contact.add", {"fields": {
+        "NAME": "Анна", "EMAIL": [{"VALUE": "Anna@Example.com"}], "COMPANY_ID": 4,
+        "ASSIGNED_BY_ID": 9}}, write=True))
+    res = DealWriter(crm_client, ledger, assign_to_contact_owner=True).create(
+        build_deal(form(), SETTINGS, "k2"))
+    assert (res.contact_id, res.contact_created) == (old, False)
+    deal = crm_client.call("crm.deal.get", {"id": res.deal_id})
+    assert deal["COMPANY_ID"] == "4" and deal["ASSIGNED_BY_ID"] == "9"
+    assert len(state(sandbox.portal).contacts) == 1
+
+
+def test_lost_answer_on_contact_makes_one_contact(sandbox: SandboxServer, crm_client: Any,
+                                                  ledger: Ledger) -> None:
+    """The contact was made but its answer lost: the retry finds it by ORIGIN_ID."""
+    sandbox.portal.inject("crm.contact.add", "lost_answer")
+    plan = build_deal(form(), SETTINGS, "k3")
+    with pytest.raises(CrmUnknownOutcome):
+        DealWriter(crm_client, ledger).create(plan)
+    res = DealWriter(crm_client, ledger).create(plan)  # a fresh writer: as after a restart
+    assert len(state(sandbox.portal).contacts) == 1 and len(state(sandbox.portal).deals) == 1
+    assert res.contact_id == next(iter(state(sandbox.portal).contacts))
+
+
+def test_lost_answer_on_deal_makes_one_deal(sandbox: SandboxServer, crm_client: Any,
+                                            ledger: Ledger) -> None:
+    """The deal was made but its answer lost: the retry finds it, and the contact is not
+    made again."""
+    sandbox.portal.inject("crm.deal.add", "lost_answer")
+    plan = build_deal(form(), SETTINGS, "k4")
+    with pytest.raises(CrmUnknownOutcome):
+        DealWriter(crm_client, ledger).create(plan)
+    res = DealWriter(crm_client, ledger).create(plan)
+    assert len(state(sandbox.portal).contacts) == 1 and list(state(sandbox.portal).deals) == [
+        res.deal_id]
+    calls = sandbox.portal.method_calls
+    assert calls["crm.contact.add"] == 1 and calls["crm.deal.add"] == 1
+    assert DealWriter(crm_client, ledger).create(plan) == res  # done: nothing is sent
+
+
+def test_deal_not_sent_is_created_on_retry(sandbox: SandboxServer, crm_client: Any,
+                                           ledger: Ledger) -> None:
+    """A connection reset before crm.deal.add ran: the retry looks up, finds nothing and
+    creates the deal once (the deal is not lost)."""
+    sandbox.portal.inject("crm.deal.add", "reset")
+    plan = build_deal(form(), SETTINGS, "k5")
+    with pytest.raises(CrmUnknownOutcome):
+        DealWriter(crm_client, ledger).create(plan)
+    DealWriter(crm_client, ledger).create(plan)
+    assert len(state(sandbox.portal).deals) == 1 and len(state(sandbox.portal).contacts) == 1
+
+
+def test_two_enquiries_of_a_new_client_make_one_contact(sandbox: SandboxServer,
+                                                        crm_client: Any,
+                                                        ledger: Ledger) -> None:
+    """The duplicate index lags; the ledger's memory keeps the second enquiry on the
+    first one's contact."""
+    state(sandbox.portal).index_lag = 3600.0
+    writer = DealWriter(crm_client, ledger)
+    a = writer.create(build_deal(form(), SETTINGS, "k6"))
+    b = writer.create(build_deal(form(message="ещё вопрос"), SETTINGS, "k7"))
+    assert a.contact_id == b.contact_id and len(state(sandbox.portal).contacts) == 1
+    assert len(state(sandbox.portal).deals) == 2
+
+
+def test_files_on_a_deal_timeline_comment_once(sandbox: SandboxServer, crm_client: Any,
+                                               ledger: Ledger) -> None:
+    """Without a deal File field the files go on one timeline comment; a retry finds it."""
+    plan = build_deal(form(attachments=(PDF,)), SETTINGS, "k8")
+    writer = DealWriter(crm_client, ledger)
+    res = writer.create(plan)
+    first = writer.attach_files(plan, res.deal_id)
+    assert writer.attach_files(plan, res.deal_id) == first
+    comments = [c for c in sandbox.portal.comments.values() if c["ENTITY_TYPE"] == "deal"]
+    assert len(comments) == 1 and sandbox.portal.comment_files(first) == [
+        ("смета.pdf", PDF.data)]
+
+
+def test_check_funnels_lists_the_valid_ones(sandbox: SandboxServer, crm_client: Any) -> None:
+    """A missing funnel or stage is reported with the portal's funnels or stages."""
+    add_category(sandbox.portal, 2, "Опт")
+    assert check_funnels(crm_client, [("crm", 2, "C2:NEW"), ("crm", 0, "")]) == []
+    problems = check_funnels(crm_client, [("routes[1]", 5, ""), ("crm", 2, "C3:NEW")])
+    assert "routes[1].category_id = 5" in problems[0] and "2 (Опт)" in problems[0]
+    assert "C2:PREPARATION" in problems[1]
+
+
+def test_mode_advice(sandbox: SandboxServer, crm_client: Any) -> None:
+    """A simple-mode portal with a lead target is reported; a deal target fits."""
+    assert crm_mode(crm_client) == 1
+    sandbox.portal.crm_mode = 2
+    mode = crm_mode(crm_client)
+    assert mode == 2 and "simple mode" in (mode_advice(mode, ["lead"]) or "")
+    assert mode_advice(mode, ["deal"]) is None and mode_advice(1, ["lead"]) is None
