@@ -337,6 +337,8 @@ def pipeline_settings(cfg: Any) -> Any:
         unknown_wait=min(cfg.retry.backoff_base, b.timeout),
         batch=b.batch,
         max_request_seconds=b.max_request_seconds,
+        crm=cfg.crm,
+        routes=cfg.routes,
     )
 
 

@@ -60,6 +60,7 @@ from bridge.leads import (
 from bridge.model import Attachment, Lead, ParsedForm, ParseOptions, PollReport, RawMessage
 from bridge.parsing import parse_message
 from bridge.ratelimit import backoff_delay
+from bridge.routes import CrmConfig, Route
 from bridge.unrecognised import note_unrecognised
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class Settings:
     batch: bool = True
     # an unknown outcome is looked up only this long after the request's last byte was sent
     max_request_seconds: float = 60.0
+    crm: CrmConfig = field(default_factory=CrmConfig)  # [crm] (bridge.crm_target)
+    routes: tuple[Route, ...] = ()  # [[routes]]
 
 
 class _StopPushing(Exception):
@@ -197,6 +200,7 @@ class Pipeline:
         self.push_progress: Callable[[int, int], None] | None = None
         self._files_done: set[int] = set()
         self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
+        self.targeting = _targeting(settings, ledger, crm)  # None: today's behaviour
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -494,10 +498,19 @@ class Pipeline:
             report.unrecognised[sender] = report.unrecognised.get(sender, 0) + 1
             log.warning("message.layout_unrecognised id=%s (made a lead from its whole text)",
                         row.id)
-        lead = build_lead(parsed, self.s.lead, row.origin_id)
+        settings = self.s.lead
+        if self.targeting is not None:
+            routed_to = self._routed(row, parsed, report)
+            if routed_to is None:
+                return
+            settings, deal = routed_to
+            if deal is not None:
+                self._push_deal(row, parsed, deal, report)
+                return
+        lead = build_lead(parsed, settings, row.origin_id)
         file_field = ""
         if lead.files:
-            routed = self._route_files(row, parsed, report)
+            routed = self._route_files(row, parsed, report, settings)
             if routed is None:
                 return
             lead, file_field = routed
@@ -508,8 +521,49 @@ class Pipeline:
         else:
             batch.append((row, lead))
 
-    def _route_files(self, row: Any, parsed: ParsedForm,
-                     report: PollReport) -> tuple[Lead, str] | None:
+    def _routed(self, row: Any, parsed: ParsedForm, report: PollReport
+                ) -> tuple[LeadSettings, Any] | None:
+        """The route's lead settings, and the Routed value when its target is a deal.
+        None: the responsible could not be chosen now (a temporary failure, the row waits)."""
+        raw = self.ledger.raw(row.id) or b""
+        routed = self.targeting.routed(raw, parsed)
+        try:
+            settings = self.targeting.settings_for(row.origin_id, routed)
+        except (CrmTemporary, CrmUnknownOutcome) as exc:
+            self._temporary(row, exc, report)
+            return None
+        log.info("message.routed id=%s route=%s target=%s", row.id, routed.route or "default",
+                 routed.target)
+        return settings, (routed if routed.target == "deal" else None)
+
+    def _push_deal(self, row: Any, parsed: ParsedForm, routed: Any, report: PollReport) -> None:
+        """The deal target (bridge.deals): each step is committed in the ledger, so a retry
+        resumes where the last attempt stopped."""
+        now = self.clock()
+        if row.state != "pushing":
+            self.ledger.set_pushing(row.id, now)
+        self.ledger.set_meta(_files_via_key(row.origin_id), "deal")  # files go with the deal
+        try:
+            result = self.targeting.push_deal(row.origin_id, parsed, routed)
+        except CrmRejected as exc:
+            self._rejected(row, exc, report)
+        except CrmUnknownOutcome as exc:
+            log.warning("deal.outcome_unknown id=%s error=%s", row.id, _one_line(exc))
+            self._temporary(row, exc, report, minimum=self.s.unknown_wait)
+        except CrmTemporary as exc:
+            self._temporary(row, exc, report)
+            raise _StopPushing from exc
+        except CrmSetupError as exc:
+            self.ledger.set_failed(row.id, f"setup: {exc}", self.clock(), self.clock())
+            raise
+        else:
+            self.ledger.set_created(row.id, result.deal_id, self.clock())
+            report.created += 1
+            log.info("deal.created id=%s deal_id=%s contact_created=%s", row.id,
+                     result.deal_id, result.contact_created)
+
+    def _route_files(self, row: Any, parsed: ParsedForm, report: PollReport,
+                     settings: LeadSettings | None = None) -> tuple[Lead, str] | None:
         """Where this message's files go (bridge.filefield), recorded in the ledger before
         anything is sent, so the comment step after creation follows the same way. None: the
         named file field is missing, the message waits."""
@@ -528,7 +582,7 @@ class Pipeline:
         if decision.mode == FIELD and decision.field is not None:
             parsed = fit_to_field(parsed, decision.field)
             field_code = decision.field.code
-        lead = build_lead(parsed, self.s.lead, row.origin_id)
+        lead = build_lead(parsed, settings or self.s.lead, row.origin_id)
         if decision.mode == FIELD and decision.field is not None:
             field = decision.field
             lead = Lead(lead.origin_id, lead.fields,
@@ -546,6 +600,8 @@ class Pipeline:
     def _push_one(self, row: Any, lead: Lead, report: PollReport, file_field: str = "") -> None:
         files = lead.files if file_field else ()
         try:
+            if self.targeting is not None:
+                lead = self.targeting.link([lead])[0]  # repeat = "link"; a failure waits
             lead_id = self.crm.add_lead(lead.fields, files, file_field)
         except CrmRejected as exc:
             if files:
@@ -591,6 +647,14 @@ class Pipeline:
         if len(items) == 1:
             self._push_one(items[0][0], items[0][1], report)
             return
+        if self.targeting is not None:  # repeat = "link": one lookup for the whole batch
+            try:
+                linked = self.targeting.link([lead for _, lead in items])
+            except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
+                for row, _ in items:  # nothing was sent: every lead waits for a retry
+                    self._temporary(row, exc, report)
+                raise _StopPushing from exc
+            items = [(row, lead) for (row, _), lead in zip(items, linked, strict=True)]
         try:
             results = self.crm.add_leads_batch([lead for _, lead in items])
         except CrmUnknownOutcome as exc:
@@ -797,6 +861,15 @@ class Pipeline:
             )
         self._files_done.add(row.id)
         return True
+
+
+def _targeting(settings: Settings, ledger: Any, crm: Any) -> Any:
+    """Routing, repeat clients and deals (bridge.crm_target) when the config asks for them."""
+    from bridge.crm_target import Targeting, needed
+
+    if not needed(settings.crm, settings.routes):
+        return None
+    return Targeting(settings.crm, settings.routes, settings.lead, crm, ledger)
 
 
 def _files_via_key(origin: str) -> str:

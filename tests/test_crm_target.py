@@ -1,0 +1,121 @@
+"""Routing, repeat clients and the deal target through the real pipeline and the sandbox;
+without [crm]/[[routes]] settings the pipeline sends exactly what it sent before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.dirsource import DirMailbox
+from bridge.leads import LeadSettings
+from bridge.pipeline import Pipeline, Settings
+from bridge.routes import CrmConfig, FieldMap, Route
+from bridge.sandbox import SandboxServer
+from bridge.sandbox.entities import add_category, state
+from bridge.store import Ledger
+from tests.bitrix_fixtures import FAST_BURST, FAST_RATE, make_client
+
+
+@pytest.fixture
+def sb() -> Iterator[SandboxServer]:
+    """A sandbox portal with users 7 and 9 (9 inactive) and a funnel 2."""
+    server = SandboxServer(rate=FAST_RATE, burst=FAST_BURST).start()
+    server.portal.add_user(7)
+    server.portal.add_user(8)
+    server.portal.add_user(9, active=False)
+    add_category(server.portal, 2, "Опт")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def mail(n: int, *, to: str = "zayavki@rf.ru", phone: str = "+7 912 000-00-01",
+         email: str = "ivan@example.ru", form: str = "") -> bytes:
+    msg = EmailMessage()
+    msg["Date"] = format_datetime(datetime(2026, 11, 30, 9, n, tzinfo=UTC))
+    msg["From"] = "Сайт <noreply@rf.ru>"
+    msg["To"] = to
+    msg["Subject"] = f"Заявка с сайта {n}"
+    extra = f"Форма: {form}\n" if form else ""
+    msg.set_content(f"Имя: Иван\nТелефон: {phone}\nE-mail: {email}\n{extra}"
+                    f"Город: Тверь\nСообщение: вопрос номер {n}\n")
+    return msg.as_bytes()
+
+
+def run(tmp_path: Path, sb: SandboxServer, mails: list[bytes], **kw: object) -> Pipeline:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    for i, raw in enumerate(mails):
+        (inbox / f"{i:03d}.eml").write_bytes(raw)
+    settings = Settings(since_days=36500, lead=LeadSettings(responsible_user_id=1), **kw)
+    pipe = Pipeline(settings, Ledger.open(tmp_path / "b.db"), make_client(sb),
+                    lambda: DirMailbox(inbox))
+    pipe.poll_once()
+    return pipe
+
+
+def test_defaults_make_no_targeting_and_no_extra_request(tmp_path: Path,
+                                                         sb: SandboxServer) -> None:
+    """target lead + repeat new + no routes: no lookups, only today's requests."""
+    pipe = run(tmp_path, sb, [mail(1)])
+    assert pipe.targeting is None and len(sb.portal.leads) == 1
+    calls = sb.portal.method_calls
+    assert calls["crm.duplicate.findbycomm"] == 0 and calls["batch"] == 0
+    assert set(calls) <= {"crm.lead.add", "crm.lead.list", "crm.lead.fields",
+                          "crm.lead.userfield.list"}
+
+
+def test_route_by_recipient_sets_title_source_and_round_robin(tmp_path: Path,
+                                                              sb: SandboxServer) -> None:
+    """Mail to zayavki+catalog@ takes the catalog route: its title and source, and users 7
+    and 8 in turn (9 is inactive and skipped); other mail keeps the defaults."""
+    routes = (Route("catalog", to=("zayavki+catalog@rf.ru",), title="Каталог - {name}",
+                    source_id="STORE", responsible=(7, 9, 8)),)
+    mails = [mail(1, to="zayavki+catalog@rf.ru", phone="+79120000001"),
+             mail(2, to="zayavki+catalog@rf.ru", phone="+79120000002"),
+             mail(3, to="zayavki+catalog@rf.ru", phone="+79120000003"),
+             mail(4, phone="+79120000004")]
+    run(tmp_path, sb, mails, routes=routes)
+    leads = sorted(sb.portal.list_leads(), key=lambda r: int(r["ID"]))
+    assert [lead["ASSIGNED_BY_ID"] for lead in leads] == ["7", "8", "7", "1"]
+    assert leads[0]["TITLE"] == "Каталог - Иван" and leads[0]["SOURCE_ID"] == "STORE"
+    assert leads[3]["SOURCE_ID"] == "WEB"
+
+
+def test_repeat_link_gives_the_lead_contact_ids(tmp_path: Path, sb: SandboxServer) -> None:
+    """repeat = link: a client the CRM knows gets CONTACT_IDS and the contact's manager."""
+    state(sb.portal).index_lag = 0.0
+    client = make_client(sb)
+    cid = int(client.call("crm.contact.add", {"fields": {
+        "NAME": "Иван", "PHONE": [{"VALUE": "+79120000001"}], "ASSIGNED_BY_ID": 8}},
+        write=True))
+    run(tmp_path, sb, [mail(1), mail(2, phone="+79990000000", email="new@example.ru")],
+        crm=CrmConfig(repeat="link", assign_to_contact_owner=True))
+    known, new = sorted(sb.portal.list_leads(), key=lambda r: int(r["ID"]))
+    assert known["CONTACT_IDS"] == [str(cid)] and known["ASSIGNED_BY_ID"] == "8"
+    assert known["IS_RETURN_CUSTOMER"] == "Y" and not new.get("CONTACT_IDS")
+
+
+def test_deal_target_end_to_end(tmp_path: Path, sb: SandboxServer) -> None:
+    """target = deal: a contact and a deal in funnel 2 with the route's field mapping; a
+    second enquiry of the same client reuses the contact; no lead is made."""
+    state(sb.portal).index_lag = 3600.0  # the ledger, not the index, must keep one contact
+    routes = (Route("wholesale", form=("опт",), target="deal", category_id=2,
+                    stage_id="C2:PREPARATION",
+                    fields=(FieldMap("Город", "contact", "ADDRESS_CITY"),)),)
+    pipe = run(tmp_path, sb, [mail(1, form="Опт"), mail(2, form="Опт")], routes=routes)
+    assert sb.portal.leads == {}
+    deals = state(sb.portal).deals
+    assert len(deals) == 2 and len(state(sb.portal).contacts) == 1
+    for d in deals.values():
+        assert (d["CATEGORY_ID"], d["STAGE_ID"]) == ("2", "C2:PREPARATION")
+    assert {d["ORIGINATOR_ID"] for d in deals.values()} == {"mailbridge"}
+    rows = [pipe.ledger.by_id(i) for i in (1, 2)]
+    assert [r.state for r in rows] == ["created", "created"]
+    assert {r.lead_id for r in rows} == set(deals)  # the ledger keeps the deal's id
