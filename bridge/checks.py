@@ -215,7 +215,14 @@ def crm_checks(cfg: Any, crm: Any) -> list[Check]:
     from bridge.portal_checks import portal_access_checks
 
     out.extend(portal_access_checks(cfg, crm))
+    out.extend(_target_checks(cfg, crm))
     return out
+
+
+def _target_checks(cfg: Any, crm: Any) -> list[Check]:
+    from bridge.funnel import target_checks
+
+    return [Check(status, text) for status, text in target_checks(cfg, crm)]
 
 
 def _file_field_checks(cfg: Any, crm: Any) -> list[Check]:

@@ -69,3 +69,41 @@ def check_funnels(client: Caller, wanted: Iterable[tuple[str, int, str]]) -> lis
                 problems.append(f'{where}.stage_id = "{stage}": not a stage of funnel {cat}; '
                                 f"its stages are {', '.join(cache[cat])}")
     return problems
+
+
+def target_checks(cfg: Any, crm: Any) -> list[tuple[str, str]]:
+    """``check`` lines (status, text) for ``[crm]`` and ``[[routes]]``; none (and no
+    request) when the config asks for neither (today's single lead target)."""
+    from bridge.crm_target import needed
+    from bridge.errors import CrmError
+
+    c, routes = cfg.crm, cfg.routes
+    if not needed(c, routes):
+        return []
+    out: list[tuple[str, str]] = []
+    targets = {c.target, *(r.target or c.target for r in routes)}
+    try:
+        mode = crm_mode(crm)
+        advice = mode_advice(mode, targets)
+        out.append(("bad", f"crm: {advice}") if advice else
+                   ("ok", f"crm: CRM mode {'simple' if mode == SIMPLE else 'classic'} fits "
+                          f"the target{'s' if len(targets) > 1 else ''} "
+                          f"{', '.join(sorted(targets))}"))
+        wanted = [("crm", c.category_id, c.stage_id)] if c.target == "deal" else []
+        wanted += [(r.key, c.category_id if r.category_id is None else r.category_id,
+                    c.stage_id if r.stage_id is None else r.stage_id)
+                   for r in routes if (r.target or c.target) == "deal"]
+        if wanted:
+            problems = check_funnels(crm, wanted)
+            out += [("bad", f"crm: {p}") for p in problems]
+            if not problems:
+                out.append(("ok", "crm: the deal funnels and stages exist"))
+        for r in routes:
+            for user in r.responsible:
+                if crm.get_user(user) is None:
+                    out.append(("warn", f"{r.key}.responsible_user_id: user {user} is not "
+                                        "active; the turn skips it"))
+    except CrmError as exc:
+        out.append(("down" if type(exc).__name__ in ("CrmTemporary", "CrmUnknownOutcome")
+                    else "bad", f"crm: {exc}"))
+    return out

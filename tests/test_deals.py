@@ -181,3 +181,27 @@ def test_mode_advice(sandbox: SandboxServer, crm_client: Any) -> None:
     mode = crm_mode(crm_client)
     assert mode == 2 and "simple mode" in (mode_advice(mode, ["lead"]) or "")
     assert mode_advice(mode, ["deal"]) is None and mode_advice(1, ["lead"]) is None
+
+
+def test_check_lines_for_targets_and_routes(sandbox: SandboxServer, crm_client: Any) -> None:
+    """check: nothing (no request) for today's config; for a deal route with a missing
+    funnel a ✗ line naming the route; simple mode with a lead target is a ✗ line too."""
+    from types import SimpleNamespace
+
+    from bridge.funnel import target_checks
+    from bridge.routes import CrmConfig, Route
+
+    before = sum(sandbox.portal.method_calls.values())
+    assert target_checks(SimpleNamespace(crm=CrmConfig(), routes=()), crm_client) == []
+    assert sum(sandbox.portal.method_calls.values()) == before
+    sandbox.portal.add_user(9, active=False)
+    cfg = SimpleNamespace(crm=CrmConfig(), routes=(
+        Route("routes[1]", sender=("@a.ru",), target="deal", category_id=4,
+              responsible=(1, 9)),))
+    lines = target_checks(cfg, crm_client)
+    assert lines[0][0] == "ok" and "classic" in lines[0][1]
+    assert any(s == "bad" and "routes[1].category_id = 4" in t for s, t in lines)
+    assert any(s == "warn" and "user 9" in t for s, t in lines)
+    sandbox.portal.crm_mode = 2
+    cfg = SimpleNamespace(crm=CrmConfig(repeat="link"), routes=())
+    assert target_checks(cfg, crm_client)[0][0] == "bad"
