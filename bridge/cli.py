@@ -532,6 +532,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     options = ParseOptions()
     window = timedelta(minutes=10)
+    cfg = None
     if getattr(args, "config", None):
         cfg = load_config(args, offline=True)
         options = cfg.parse_options()
@@ -561,6 +562,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
             item["create_lead"] = False
             item["duplicate_of"] = first
             item["reason"] = "double click"
+        if cfg is not None:  # which [[routes]] table matched (bridge.crm_target)
+            from bridge.crm_target import route_report
+
+            item["route"] = route_report(cfg, raw, parsed)
         item = {"file": name, **item}
         results.append(item)
     if args.json:
@@ -580,6 +585,10 @@ def _human(item: dict[str, Any]) -> str:
         f"no lead ({item.get('reason') or 'not a form'})"
     )
     lines.append(f"  {verdict}")
+    if item.get("route"):
+        r = item["route"]
+        lines.append(f"  route: {r['route']} -> {r['target']}"
+                     + (f" (funnel {r['category_id']})" if r["target"] == "deal" else ""))
     for key in ("name", "phone", "email"):
         lines.append(f"  {key}: {item.get(key) or '-'}")
     if item.get("other_phones"):

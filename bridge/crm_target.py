@@ -157,3 +157,15 @@ class Targeting:
         result = writer.create(plan)
         writer.attach_files(plan, result.deal_id)
         return result
+
+
+def route_report(cfg: Any, raw: bytes, parsed: ParsedForm) -> dict[str, object]:
+    """``parse --json`` / demo: which route matched and what it sets (no portal, no ledger:
+    a list of users is shown whole, the turn is the daemon's)."""
+    from bridge.routes import describe
+
+    b = cfg.bitrix24
+    routed = resolve(cfg.routes, envelope(raw, parsed), title=b.title, source_id=b.source_id,
+                     source_description=b.source_description,
+                     responsible=b.responsible_user_id, crm=cfg.crm)
+    return dict(describe(routed))

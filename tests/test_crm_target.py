@@ -119,3 +119,26 @@ def test_deal_target_end_to_end(tmp_path: Path, sb: SandboxServer) -> None:
     rows = [pipe.ledger.by_id(i) for i in (1, 2)]
     assert [r.state for r in rows] == ["created", "created"]
     assert {r.lead_id for r in rows} == set(deals)  # the ledger keeps the deal's id
+
+
+def test_parse_json_shows_the_route(tmp_path: Path) -> None:
+    """`parse --config … --json` names the route that matched and what it sets; mail that
+    no route takes shows "default"."""
+    import json
+
+    from tests.e2e import run as cli
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[imap]\nhost = "imap.example.ru"\nusername = "u"\n'
+                   '[[routes]]\nname = "catalog"\nto = "zayavki+catalog@rf.ru"\n'
+                   'target = "deal"\ncategory_id = 2\nresponsible_user_id = [7, 8]\n',
+                   encoding="utf-8")
+    a, b = tmp_path / "a.eml", tmp_path / "b.eml"
+    a.write_bytes(mail(1, to="zayavki+catalog@rf.ru"))
+    b.write_bytes(mail(2))
+    code, out, err = cli("parse", "--config", str(cfg), str(a), str(b), "--json")
+    assert code == 0, err
+    first, second = json.loads(out)
+    assert first["route"] == {"route": "catalog", "target": "deal", "category_id": 2,
+                              "stage_id": "", "source_id": "WEB", "responsible": [7, 8]}
+    assert second["route"]["route"] == "default" and second["route"]["target"] == "lead"
