@@ -142,3 +142,16 @@ def test_parse_json_shows_the_route(tmp_path: Path) -> None:
     assert first["route"] == {"route": "catalog", "target": "deal", "category_id": 2,
                               "stage_id": "", "source_id": "WEB", "responsible": [7, 8]}
     assert second["route"]["route"] == "default" and second["route"]["target"] == "lead"
+
+
+def test_demo_shows_a_repeat_client_and_a_deal() -> None:
+    """The demo's second part prints a lead linked to a known contact and a routed deal."""
+    import io
+
+    from bridge.demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "repeat client, linked to contact 1 (route: default)" in text
+    assert "funnel 2 (Опт), stage C2:NEW" in text and "(route: wholesale)" in text

@@ -64,7 +64,6 @@ def run_demo(out: TextIO) -> int:
             report = pipeline.poll_once()
             pipeline.close()
             rows = ledger.all_messages() if hasattr(ledger, "all_messages") else []
-            ledger.close()
             leads = sandbox.portal.list_leads()
             print(f"mailbridge demo: {len(sample_files())} sample form e-mails -> "
                   f"local Bitrix24 sandbox at {sandbox.host}:{sandbox.port}", file=out)
@@ -102,6 +101,10 @@ def run_demo(out: TextIO) -> int:
                 f"Bitrix24 requests: {sandbox.portal.stats().get('requests', '?')}",
                 file=out,
             )
+            from bridge.demo.routing import run_routing_demo
+
+            ledger.close()
+            run_routing_demo(sandbox, crm, work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
