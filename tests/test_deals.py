@@ -205,3 +205,45 @@ def test_check_lines_for_targets_and_routes(sandbox: SandboxServer, crm_client: 
     sandbox.portal.crm_mode = 2
     cfg = SimpleNamespace(crm=CrmConfig(repeat="link"), routes=())
     assert target_checks(cfg, crm_client)[0][0] == "bad"
+
+
+class Crash(BaseException):
+    """The process dies here."""
+
+
+class CrashingMeta:
+    """The real ledger, but the process 'dies' at the first write of a key with ``prefix``
+    (what was committed before stays committed)."""
+
+    def __init__(self, ledger: Ledger, prefix: str, after: int = 0) -> None:
+        self.ledger, self.prefix, self.after = ledger, prefix, after
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        return self.ledger.get_meta(key, default)
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key.startswith(self.prefix):
+            if self.after == 0:
+                raise Crash(key)
+            self.after -= 1
+        self.ledger.set_meta(key, value)
+
+
+@pytest.mark.parametrize(("prefix", "after"), [
+    ("contact:", 0),  # the contact was made; died before the ledger remembered it
+    ("deal:", 1),  # the contact was made and remembered; died before its step was kept
+    ("deal:", 2),  # the contact step was kept; died before "about to create the deal"
+    ("deal:", 3),  # the deal was made; died before its id was kept
+])
+def test_crash_between_steps_neither_loses_nor_doubles(sandbox: SandboxServer,
+                                                       crm_client: Any, ledger: Ledger,
+                                                       prefix: str, after: int) -> None:
+    """A crash anywhere between 'contact created' and 'deal created': the restarted writer
+    makes exactly one contact and exactly one deal."""
+    state(sandbox.portal).index_lag = 3600.0  # the index cannot help: the ledger must
+    plan = build_deal(form(), SETTINGS, "k9")
+    with pytest.raises(Crash):
+        DealWriter(crm_client, CrashingMeta(ledger, prefix, after)).create(plan)
+    res = DealWriter(crm_client, ledger).create(plan)
+    ent = state(sandbox.portal)
+    assert list(ent.contacts) == [res.contact_id] and list(ent.deals) == [res.deal_id]
