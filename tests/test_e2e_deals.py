@@ -1,0 +1,48 @@
+"""End to end with Dovecot: the deal path for a repeat client, through --poll-now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import corpus, expected, run, sandbox, write_config
+from tests.servers.dovecot import ImapAccount, new_account
+
+
+@pytest.fixture
+def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+    return new_account(dovecot_server)
+
+
+def test_repeat_client_becomes_a_deal_on_their_contact(account, tmp_path: Path) -> None:
+    """[crm] target = "deal": a client the CRM knows by e-mail gets a deal in funnel 2 on
+    the existing contact; no lead and no second contact; a second run creates nothing."""
+    from bridge.sandbox.entities import add_category, state
+
+    account.deliver(corpus("001-cf7-default-ru"))
+    exp = expected("001-cf7-default-ru")
+    with sandbox() as sb:
+        add_category(sb.portal, 2, "Опт")
+        state(sb.portal).index_lag = 0.0
+        from tests.bitrix_fixtures import make_client
+
+        client = make_client(sb)
+        known = int(client.call("crm.contact.add", {"fields": {
+            "NAME": "Иван", "EMAIL": [{"VALUE": exp["email"].upper()}]}}, write=True))
+        client.close()
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
+                           extra='[crm]\ntarget = "deal"\ncategory_id = 2\n'
+                                 'stage_id = "C2:PREPARATION"\n')
+        code, out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        assert "created=1" in out
+        ent = state(sb.portal)
+        assert sb.portal.list_leads() == [] and list(ent.contacts) == [known]
+        [deal] = ent.deals.values()
+        assert (deal["CATEGORY_ID"], deal["STAGE_ID"]) == ("2", "C2:PREPARATION")
+        assert deal["CONTACT_IDS"] == [str(known)] and deal["ORIGINATOR_ID"] == "mailbridge"
+        assert deal["TITLE"] == f"Заявка с сайта - {exp['name']}"
+        assert account.uids("INBOX") == []
+        code, out, _ = run("--config", str(cfg), "--poll-now")
+        assert code == 0 and "created=0" in out and len(ent.deals) == 1
