@@ -106,7 +106,9 @@ class PortalHealth:
         interval: float = 300.0,
         assign: Callable[[int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        lead_target: bool = True,
     ) -> None:
+        self.lead_target = lead_target  # False: every enquiry is a deal (crm.target, routes)
         self.crm = crm
         self.ledger = ledger
         self.webhook_user_id = webhook_user_id
@@ -199,7 +201,7 @@ class PortalHealth:
         """One round of portal checks; a problem text, or None when all is well."""
         mode = self.crm.call("crm.settings.mode.get")
         try:
-            if int(mode) == SIMPLE_MODE:
+            if int(mode) == SIMPLE_MODE and self.lead_target:  # deals need no leads
                 return SIMPLE_MODE_FIX
         except (TypeError, ValueError):
             log.warning("portal.unknown_crm_mode value=%r", mode)
@@ -253,8 +255,8 @@ class PortalHealth:
         if self._readback().get("state") == "ok":
             return
         row = self.ledger.newest_lead()
-        if row is None:
-            return
+        if row is None or self.ledger.get_meta(f"deal:{row.origin_id}"):
+            return  # a deal (bridge.deals) is not a lead to read back
         try:
             found = self.crm.find_leads_by_origin([row.origin_id])
         except CrmSetupError as exc:  # e.g. Access denied: re-checked like an invisible lead
@@ -325,7 +327,16 @@ def for_config(cfg: Any, crm: Any, ledger: Any, pipeline: Any) -> PortalHealth:
         fallback_user_id=b.fallback_user_id,
         interval=b.health_interval,
         assign=pipeline.assign_to,
+        lead_target=uses_leads(cfg),
     )
+
+
+def uses_leads(cfg: Any) -> bool:
+    """Does any enquiry become a lead ([crm] target, or a route's)?"""
+    crm = getattr(cfg, "crm", None)
+    if crm is None:
+        return True
+    return crm.target == "lead" or any((r.target or crm.target) == "lead" for r in cfg.routes)
 
 
 def poll_now_recheck(health: PortalHealth) -> Callable[[bool], bool]:

@@ -287,6 +287,9 @@ CATALOGUE: dict[str, Msg] = {
         "классический режим (CRM → Настройки → Режим работы CRM: Классический)"),
     "check.crm.classic_mode": Msg("bitrix24: CRM mode is classic (with leads)",
                                   "bitrix24: режим CRM классический (с лидами)"),
+    "check.crm.simple_mode_deals": Msg(
+        "bitrix24: CRM mode is simple (without leads); every enquiry becomes a deal",
+        "bitrix24: режим CRM простой (без лидов); каждая заявка становится сделкой"),
     "check.crm.read_admin": Msg(
         "bitrix24: the webhook's user {user} is an administrator and can read the leads it "
         "creates",

@@ -256,6 +256,8 @@ class Pipeline:
         """New leads go to ``user_id`` (the fallback for an inactive responsible user)."""
         if self.s.lead.responsible_user_id != user_id:
             self.s = replace(self.s, lead=replace(self.s.lead, responsible_user_id=user_id))
+            if self.targeting is not None:  # routes fall back to the same default user
+                self.targeting.base = self.s.lead
 
     def close(self) -> None:
         self.drop_mailbox()

@@ -17,13 +17,16 @@ from bridge.health import SIMPLE_MODE
 from bridge.i18n import t
 
 
-def crm_mode_check(crm: Any) -> Check:
-    """Classic CRM (with leads) passes; simple CRM (without leads) cannot take leads."""
+def crm_mode_check(crm: Any, leads: bool = True) -> Check:
+    """Classic CRM (with leads) passes; simple CRM (without leads) cannot take leads, and
+    passes only when every enquiry becomes a deal (``leads`` False)."""
     try:
         mode = crm.call("crm.settings.mode.get")
     except CrmError as exc:
         return _crm_problem(exc)
     if str(mode) == str(SIMPLE_MODE):
+        if not leads:
+            return Check(OK, t("check.crm.simple_mode_deals"))
         return Check(BAD, t("check.crm.simple_mode"))
     return Check(OK, t("check.crm.classic_mode"))
 
@@ -52,7 +55,10 @@ def lead_read_check(crm: Any, webhook_user_id: int, responsible_user_id: int) ->
 
 def portal_access_checks(cfg: Any, crm: Any) -> list[Check]:
     """The CRM mode line, then the lead read access line."""
-    mode = crm_mode_check(crm)
-    if mode.status != OK:
+    from bridge.health import uses_leads
+
+    leads = uses_leads(cfg)
+    mode = crm_mode_check(crm, leads)
+    if mode.status != OK or not leads:  # deals only: no lead to read back
         return [mode]
     return [mode, lead_read_check(crm, crm.webhook.user_id, cfg.bitrix24.responsible_user_id)]

@@ -46,3 +46,22 @@ def test_repeat_client_becomes_a_deal_on_their_contact(account, tmp_path: Path) 
         assert account.uids("INBOX") == []
         code, out, _ = run("--config", str(cfg), "--poll-now")
         assert code == 0 and "created=0" in out and len(ent.deals) == 1
+
+
+def test_simple_mode_portal_takes_deals_without_blocking(account, tmp_path: Path) -> None:
+    """A portal in simple CRM mode blocks a lead target but not target = "deal": the
+    enquiry becomes a contact and a deal in the general funnel."""
+    from bridge.sandbox.entities import state
+
+    account.deliver(corpus("001-cf7-default-ru"))
+    with sandbox() as sb:
+        sb.portal.crm_mode = 2
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
+                           extra='[crm]\ntarget = "deal"\n')
+        code, out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        ent = state(sb.portal)
+        assert len(ent.deals) == 1 and len(ent.contacts) == 1
+        assert next(iter(ent.deals.values()))["STAGE_ID"] == "NEW"
+        code, out, err = run("--config", str(cfg), "check")
+        assert "CRM mode is simple" in out
