@@ -147,6 +147,14 @@ class Targeting:
                                                      else {}))
         return self._deal_field[1]
 
+    def is_deal(self, origin_id: str) -> bool:
+        """Did this message become a deal (its step record is in the ledger)?"""
+        return bool(self.meta.get_meta(f"deal:{origin_id}"))
+
+    def deal_comment(self, deal_id: int, mark: str, text: str) -> None:
+        """A timeline comment on a deal, added at most once (found by ``mark``)."""
+        DealWriter(self.client, self.meta).comment_once(deal_id, mark, text)
+
     def push_deal(self, origin_id: str, parsed: ParsedForm, routed: Routed) -> DealResult:
         """Find or create the contact, create the deal, put the files on it."""
         settings = self.settings_for(origin_id, routed)

@@ -181,18 +181,33 @@ class DealWriter:
         found again by its marker on a retry (crm-timeline-comment-add.md)."""
         if not plan.files or self.file_field:
             return None
-        mark = marker("files", plan.origin_id)
-        rows = self.client.call("crm.timeline.comment.list", {
-            "filter": {"ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal"},
-            "select": ["ID", "COMMENT"]})
-        for row in rows or []:
-            if isinstance(row, dict) and mark in str(row.get("COMMENT") or ""):
-                return int(row["ID"])
+        found = self.find_comment(deal_id, marker("files", plan.origin_id))
+        if found is not None:
+            return found
         result = self.client.call("crm.timeline.comment.add", {"fields": {
             "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal",
             "COMMENT": files_comment(plan.origin_id, [f.filename for f in plan.files]),
             "FILES": [[f.filename, FileContent(f.data)] for f in plan.files]}}, write=True)
         return int(result)
+
+
+    def find_comment(self, deal_id: int, mark: str) -> int | None:
+        """The lowest id of a timeline comment on the deal whose text holds ``mark``."""
+        rows = self.client.call("crm.timeline.comment.list", {
+            "filter": {"ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal"},
+            "select": ["ID", "ENTITY_ID", "COMMENT"], "order": {"ID": "ASC"}})
+        hits = [int(r["ID"]) for r in rows or [] if isinstance(r, dict)
+                and str(r.get("ENTITY_ID")) == str(int(deal_id))
+                and mark in str(r.get("COMMENT") or "")]
+        return min(hits) if hits else None
+
+    def comment_once(self, deal_id: int, mark: str, text: str) -> int:
+        """Add ``text`` to the deal's timeline unless a comment with ``mark`` is there."""
+        found = self.find_comment(deal_id, mark)
+        if found is not None:
+            return found
+        return int(self.client.call("crm.timeline.comment.add", {"fields": {
+            "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal", "COMMENT": text}}, write=True))
 
 
 def deal_file_field(deal_fields: Mapping[str, Any]) -> str:

@@ -837,6 +837,13 @@ class Pipeline:
         if lead_id is None:
             return False  # the first lead is not created yet
         tag = marker("repeat", row.origin_id)
+        first = self.ledger.by_id(row.duplicate_of) if row.duplicate_of is not None else None
+        if (self.targeting is not None and first is not None
+                and self.targeting.is_deal(first.origin_id)):  # the first one is a deal
+            when = row.msg_date.isoformat(timespec="minutes") if row.msg_date else "?"
+            self.targeting.deal_comment(
+                lead_id, tag, double_click_comment(row.origin_id, row.subject or "", when))
+            return True
         if self.crm.find_timeline_comment(lead_id, tag) is None:
             when = row.msg_date.isoformat(timespec="minutes") if row.msg_date else "?"
             self.crm.add_timeline_comment(

@@ -36,7 +36,7 @@ def sb() -> Iterator[SandboxServer]:
 
 
 def mail(n: int, *, to: str = "zayavki@rf.ru", phone: str = "+7 912 000-00-01",
-         email: str = "ivan@example.ru", form: str = "") -> bytes:
+         email: str = "ivan@example.ru", form: str = "", text: str = "") -> bytes:
     msg = EmailMessage()
     msg["Date"] = format_datetime(datetime(2026, 11, 30, 9, n, tzinfo=UTC))
     msg["From"] = "Сайт <noreply@rf.ru>"
@@ -44,7 +44,7 @@ def mail(n: int, *, to: str = "zayavki@rf.ru", phone: str = "+7 912 000-00-01",
     msg["Subject"] = f"Заявка с сайта {n}"
     extra = f"Форма: {form}\n" if form else ""
     msg.set_content(f"Имя: Иван\nТелефон: {phone}\nE-mail: {email}\n{extra}"
-                    f"Город: Тверь\nСообщение: вопрос номер {n}\n")
+                    f"Город: Тверь\nСообщение: {text or f'вопрос номер {n}'}\n")
     return msg.as_bytes()
 
 
@@ -155,3 +155,18 @@ def test_demo_shows_a_repeat_client_and_a_deal() -> None:
     text = out.getvalue()
     assert "repeat client, linked to contact 1 (route: default)" in text
     assert "funnel 2 (Опт), stage C2:NEW" in text and "(route: wholesale)" in text
+
+
+def test_double_click_on_a_deal_comments_on_the_deal(tmp_path: Path, sb: SandboxServer) -> None:
+    """The same enquiry twice within the window: one deal, and the repeat comment lands on
+    the deal's timeline once."""
+    routes = (Route("opt", form=("опт",), target="deal"),)
+    pipe = run(tmp_path, sb, [mail(1, form="Опт", text="то же"), mail(2, form="Опт",
+                                                                    text="то же")],
+               routes=routes)
+    pipe.poll_once()  # a second pass must not add the comment again
+    deals = state(sb.portal).deals
+    assert len(deals) == 1
+    comments = [c for c in sb.portal.comments.values() if c["ENTITY_TYPE"] == "deal"]
+    assert len(comments) == 1 and comments[0]["ENTITY_ID"] == str(next(iter(deals)))
+    assert "mailbridge:repeat" in comments[0]["COMMENT"]
