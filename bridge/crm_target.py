@@ -26,7 +26,8 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.contacts import ContactBook
-from bridge.deals import DealResult, DealWriter, deal_file_field, plan_for
+from bridge.deals import DealPlan, DealResult, DealWriter, deal_file_field, plan_for
+from bridge.errors import CrmError
 from bridge.leads import LeadSettings
 from bridge.model import Lead, ParsedForm
 from bridge.repeat import client_of
@@ -146,6 +147,16 @@ class Targeting:
             self._deal_field = (now, deal_file_field(fields if isinstance(fields, dict)
                                                      else {}))
         return self._deal_field[1]
+
+    def plan(self, origin_id: str, parsed: ParsedForm, routed: Routed) -> DealPlan:
+        """What this enquiry becomes on the deal target (its responsible chosen once)."""
+        return plan_for(parsed, self.settings_for(origin_id, routed), origin_id, routed)
+
+    def create_deals(self, plans: Sequence[DealPlan]) -> dict[str, DealResult | CrmError]:
+        """Text-only deals of a backlog in batches (bridge.deals.DealWriter.create_many)."""
+        writer = DealWriter(self.client, self.meta,
+                            assign_to_contact_owner=self.crm.assign_to_contact_owner)
+        return writer.create_many(plans)
 
     def is_deal(self, origin_id: str) -> bool:
         """Did this message become a deal (its step record is in the ledger)?"""

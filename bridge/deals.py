@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.contacts import BatchClient, ContactBook
-from bridge.crm import FileContent, file_values
-from bridge.errors import CrmUnknownOutcome
+from bridge.crm import BATCH_MAX, FileContent, file_values
+from bridge.errors import CrmError, CrmUnknownOutcome
 from bridge.identity import ORIGINATOR_ID
 from bridge.leads import LeadSettings, build_lead, files_comment, marker
 from bridge.model import Attachment, ParsedForm
 from bridge.repeat import Client, Match, client_of
+from bridge.repeat import memo_keys as _memo
 from bridge.routes import FieldMap, MetaStore, Routed, mapped_fields
 
 log = logging.getLogger(__name__)
@@ -153,13 +154,7 @@ class DealWriter:
                 step["deal"] = found
                 self._save(plan.origin_id, step)
                 return DealResult(found, contact_id, created)
-        fields = dict(plan.deal)
-        if contact_id:
-            fields["CONTACT_IDS"] = [contact_id]
-        if step.get("company"):
-            fields["COMPANY_ID"] = int(step["company"])
-        if self.assign_to_owner and step.get("owner"):
-            fields["ASSIGNED_BY_ID"] = int(step["owner"])
+        fields = self._deal_fields(plan, step)
         if plan.files and self.file_field:
             fields[self.file_field] = file_values(plan.files)
         step["deal_sent"] = True
@@ -175,6 +170,111 @@ class DealWriter:
         log.info("crm.deal_created id=%d contact=%s contact_created=%s", deal_id,
                  contact_id, created)
         return DealResult(deal_id, contact_id, created)
+
+    def _deal_fields(self, plan: DealPlan, step: dict[str, Any]) -> dict[str, Any]:
+        fields = dict(plan.deal)
+        if step.get("contact"):
+            fields["CONTACT_IDS"] = [int(step["contact"])]
+        if step.get("company"):
+            fields["COMPANY_ID"] = int(step["company"])
+        if self.assign_to_owner and step.get("owner"):
+            fields["ASSIGNED_BY_ID"] = int(step["owner"])
+        return fields
+
+    def create_many(self, plans: Sequence[DealPlan]) -> dict[str, DealResult | CrmError]:
+        """A backlog: one lookup, then contacts and deals in ``batch`` calls of 50, every
+        step committed in the ledger first. A plan with files or a step already sent goes
+        the one-by-one way (``create``). Per-plan errors are returned; a lookup or batch
+        request that fails as a whole raises (the steps say where each plan resumes)."""
+        out: dict[str, DealResult | CrmError] = {}
+        todo: list[tuple[DealPlan, dict[str, Any]]] = []
+        for plan in plans:
+            step = self._load(plan.origin_id)
+            if step.get("deal"):
+                out[plan.origin_id] = DealResult(int(step["deal"]), step.get("contact"),
+                                                 bool(step.get("contact_created")))
+            elif plan.files or step.get("contact_sent") or step.get("deal_sent"):
+                try:
+                    out[plan.origin_id] = self.create(plan)
+                except CrmError as exc:  # this plan waits; the others go on
+                    out[plan.origin_id] = exc
+            else:
+                todo.append((plan, step))
+        ask = {p.origin_id: p.client for p, s in todo if not s.get("contact")
+               and not p.client.empty}
+        matches = self.book.find(ask) if ask else {}
+        groups: dict[str, list[tuple[DealPlan, dict[str, Any]]]] = {}
+        for plan, step in todo:
+            m = matches.get(plan.origin_id)
+            if not step.get("contact") and m is not None and m.contact_id:
+                step.update(contact=m.contact_id, company=m.company_id, owner=m.owner_id)
+                self._save(plan.origin_id, step)
+            elif not step.get("contact") and not (plan.client.empty
+                                                  and not plan.contact.get("NAME")):
+                keys = _memo(plan.client) or [f"origin:{plan.origin_id}"]
+                leader = next((k for k in keys if k in groups), keys[0])
+                groups.setdefault(leader, []).append((plan, step))  # one new client, one contact
+        self._add_contacts(groups, out)
+        pending = [(p, s) for p, s in todo if p.origin_id not in out]
+        self._add_deals(pending, out)
+        return out
+
+    def _add_contacts(self, groups: dict[str, list[tuple[DealPlan, dict[str, Any]]]],
+                      out: dict[str, DealResult | CrmError]) -> None:
+        leaders = list(groups)
+        for i in range(0, len(leaders), BATCH_MAX):
+            part = leaders[i : i + BATCH_MAX]
+            commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+            for n, leader in enumerate(part):
+                for plan, step in groups[leader]:
+                    step["contact_sent"] = True
+                    self._save(plan.origin_id, step)  # committed before the request
+                first = groups[leader][0][0]
+                commands[f"c{n}"] = ("crm.contact.add", {
+                    "fields": first.contact, "params": {"REGISTER_SONET_EVENT": "N"}})
+            res = self.client.batch(commands, halt=False, write=True)
+            for n, leader in enumerate(part):
+                members = groups[leader]
+                err = res.errors.get(f"c{n}")
+                if err is None:
+                    try:
+                        contact_id = int(res.results.get(f"c{n}"))
+                    except (TypeError, ValueError):
+                        err = CrmUnknownOutcome("crm.contact.add: unexpected result in batch")
+                if err is not None:
+                    for plan, _ in members:
+                        out[plan.origin_id] = err
+                    continue
+                for plan, step in members:
+                    self.book.remember(plan.client, contact_id)
+                    step.update(contact=contact_id, contact_created=True)
+                    self._save(plan.origin_id, step)
+
+    def _add_deals(self, pending: list[tuple[DealPlan, dict[str, Any]]],
+                   out: dict[str, DealResult | CrmError]) -> None:
+        for i in range(0, len(pending), BATCH_MAX):
+            part = pending[i : i + BATCH_MAX]
+            commands: dict[str, tuple[str, Mapping[str, Any]]] = {}
+            for n, (plan, step) in enumerate(part):
+                step["deal_sent"] = True
+                self._save(plan.origin_id, step)
+                commands[f"d{n}"] = ("crm.deal.add", {
+                    "fields": self._deal_fields(plan, step),
+                    "params": {"REGISTER_SONET_EVENT": "Y"}})
+            res = self.client.batch(commands, halt=False, write=True)
+            for n, (plan, step) in enumerate(part):
+                err = res.errors.get(f"d{n}")
+                if err is None:
+                    try:
+                        step["deal"] = int(res.results.get(f"d{n}"))
+                    except (TypeError, ValueError):
+                        err = CrmUnknownOutcome("crm.deal.add: unexpected result in batch")
+                if err is not None:
+                    out[plan.origin_id] = err
+                    continue
+                self._save(plan.origin_id, step)
+                out[plan.origin_id] = DealResult(step["deal"], step.get("contact"),
+                                                 bool(step.get("contact_created")))
 
     def attach_files(self, plan: DealPlan, deal_id: int) -> int | None:
         """Without a deal File field the files ride on one timeline comment on the deal,

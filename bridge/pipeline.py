@@ -201,6 +201,7 @@ class Pipeline:
         self._files_done: set[int] = set()
         self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
         self.targeting = _targeting(settings, ledger, crm)  # None: today's behaviour
+        self._deal_queue: list[tuple[Any, Any]] = []  # deals waiting for one batch
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -388,8 +389,12 @@ class Pipeline:
                     self.push_progress(n, len(rows))
                 if len(batch) >= BATCH_MAX:
                     self._flush(batch, report)
+                if len(self._deal_queue) >= BATCH_MAX:
+                    self._flush_deals(report)
             self._flush(batch, report)
+            self._flush_deals(report)
         except _StopPushing:
+            self._deal_queue.clear()  # they stay due in the ledger
             log.warning("crm.paused reason=temporary_failure")
 
     def _reconcile_first(self, rows: list[Any], report: PollReport) -> list[Any]:
@@ -507,7 +512,10 @@ class Pipeline:
                 return
             settings, deal = routed_to
             if deal is not None:
-                self._push_deal(row, parsed, deal, report)
+                if self.s.batch and not parsed.attachments:
+                    self._queue_deal(row, parsed, deal)  # a backlog goes in batches
+                else:
+                    self._push_deal(row, parsed, deal, report)
                 return
         lead = build_lead(parsed, settings, row.origin_id)
         file_field = ""
@@ -537,6 +545,42 @@ class Pipeline:
         log.info("message.routed id=%s route=%s target=%s", row.id, routed.route or "default",
                  routed.target)
         return settings, (routed if routed.target == "deal" else None)
+
+    def _queue_deal(self, row: Any, parsed: ParsedForm, routed: Any) -> None:
+        if row.state != "pushing":
+            self.ledger.set_pushing(row.id, self.clock())
+        self.ledger.set_meta(_files_via_key(row.origin_id), "deal")
+        self._deal_queue.append((row, self.targeting.plan(row.origin_id, parsed, routed)))
+
+    def _flush_deals(self, report: PollReport) -> None:
+        """Queued deals: one lookup, contacts and deals in batches (bridge.deals)."""
+        if not self._deal_queue:
+            return
+        items = list(self._deal_queue)
+        self._deal_queue.clear()
+        try:
+            results = self.targeting.create_deals([plan for _, plan in items])
+        except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
+            for row, _ in items:  # each step is recorded: the next pass resumes there
+                self._temporary(row, exc, report, minimum=self.s.unknown_wait
+                                if isinstance(exc, CrmUnknownOutcome) else 0.0)
+            if isinstance(exc, CrmTemporary):
+                raise _StopPushing from exc
+            return
+        for row, plan in items:
+            result = results.get(plan.origin_id)
+            if isinstance(result, CrmRejected):
+                self._rejected(row, result, report)
+            elif isinstance(result, CrmSetupError):
+                raise result
+            elif isinstance(result, CrmError) or result is None:
+                self._temporary(row, result or CrmUnknownOutcome("no answer"), report,
+                                minimum=self.s.unknown_wait)
+            else:
+                self.ledger.set_created(row.id, result.deal_id, self.clock())
+                report.created += 1
+                log.info("deal.created id=%s deal_id=%s contact_created=%s", row.id,
+                         result.deal_id, result.contact_created)
 
     def _push_deal(self, row: Any, parsed: ParsedForm, routed: Any, report: PollReport) -> None:
         """The deal target (bridge.deals): each step is committed in the ledger, so a retry

@@ -170,3 +170,16 @@ def test_double_click_on_a_deal_comments_on_the_deal(tmp_path: Path, sb: Sandbox
     comments = [c for c in sb.portal.comments.values() if c["ENTITY_TYPE"] == "deal"]
     assert len(comments) == 1 and comments[0]["ENTITY_ID"] == str(next(iter(deals)))
     assert "mailbridge:repeat" in comments[0]["COMMENT"]
+
+
+def test_deal_backlog_stays_under_a_tenth_of_a_request_per_enquiry(tmp_path: Path,
+                                                                   sb: SandboxServer) -> None:
+    """50 text-only enquiries of new clients on the deal target: one lookup, one batch of
+    contacts, one of deals - at most 0.1 requests per enquiry."""
+    mails = [mail(i % 60, phone=f"+7912{i:07d}", email=f"c{i}@example.ru") for i in range(50)]
+    before = len(sb.portal.requests)
+    run(tmp_path, sb, mails, crm=CrmConfig(target="deal"))
+    used = len(sb.portal.requests) - before
+    assert len(state(sb.portal).deals) == 50 and len(state(sb.portal).contacts) == 50
+    assert used / 50 <= 0.1, sb.portal.request_counts
+    print(f"deal backlog: {used} requests for 50 enquiries")

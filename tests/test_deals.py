@@ -247,3 +247,54 @@ def test_crash_between_steps_neither_loses_nor_doubles(sandbox: SandboxServer,
     res = DealWriter(crm_client, ledger).create(plan)
     ent = state(sandbox.portal)
     assert list(ent.contacts) == [res.contact_id] and list(ent.deals) == [res.deal_id]
+
+
+class LosingClient:
+    """Our client, but the answer of a batch that creates deals is lost after it ran."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def call(self, *a: Any, **kw: Any) -> Any:
+        return self.client.call(*a, **kw)
+
+    def batch(self, commands: Any, halt: bool = False, *, write: bool = True) -> Any:
+        result = self.client.batch(commands, halt, write=write)
+        if any(m == "crm.deal.add" for m, _ in commands.values()):
+            raise CrmUnknownOutcome("batch: connection reset after the request was sent")
+        return result
+
+
+def test_backlog_in_batches_one_contact_per_client(sandbox: SandboxServer, crm_client: Any,
+                                                   ledger: Ledger) -> None:
+    """Six enquiries (two of one new client, one of a known client): one lookup, one batch
+    of contacts, one of deals - 4 requests in all - and one contact per client."""
+    state(sandbox.portal).index_lag = 0.0
+    known = int(crm_client.call("crm.contact.add", {"fields": {
+        "PHONE": [{"VALUE": "+79990000009"}]}}, write=True))
+    phones = ["+79990000001", "+79990000001", "+79990000009", "+79990000003",
+              "+79990000004", "+79990000005"]
+    plans = [build_deal(form(phone=p, email=None, message=f"m{i}"), SETTINGS, f"b{i}")
+             for i, p in enumerate(phones)]
+    before = len(sandbox.portal.requests)
+    out = DealWriter(crm_client, ledger).create_many(plans)
+    assert len(sandbox.portal.requests) - before == 4  # lookup, details, contacts, deals
+    ent = state(sandbox.portal)
+    assert len(ent.deals) == 6 and len(ent.contacts) == 5  # known + 4 new clients
+    assert out["b0"].contact_id == out["b1"].contact_id  # type: ignore[union-attr]
+    assert out["b2"].contact_id == known  # type: ignore[union-attr]
+
+
+def test_backlog_lost_batch_answer_makes_no_second_deal(sandbox: SandboxServer,
+                                                        crm_client: Any,
+                                                        ledger: Ledger) -> None:
+    """The deals batch ran but its answer was lost: the next run finds every deal by its
+    ORIGIN_ID and creates none again."""
+    plans = [build_deal(form(phone=f"+7999000000{i}", email=None), SETTINGS, f"x{i}")
+             for i in range(3)]
+    with pytest.raises(CrmUnknownOutcome):
+        DealWriter(LosingClient(crm_client), ledger).create_many(plans)
+    out = DealWriter(crm_client, ledger).create_many(plans)
+    ent = state(sandbox.portal)
+    assert len(ent.deals) == 3 and len(ent.contacts) == 3
+    assert sorted(r.deal_id for r in out.values()) == sorted(ent.deals)  # type: ignore[union-attr]
