@@ -2,6 +2,7 @@
 Bitrix24 limits (leaky bucket 2 requests/s, burst 50).
 
     .venv/bin/python bench/backlog.py [--n 1000] [--attach-pct 10] [--baseline-n 100]
+                                      [--target lead|deal]
 
 Prints, for the batched run (the default config) and for a one-request-per-lead baseline
 (the same kind of backlog with ``bitrix24.batch = false``): wall time of the subprocess
@@ -86,7 +87,7 @@ class Outcome:
 
 def drain(server: Any, label: str, n: int, pct: float, file_size: int, batch: bool,
           rate: float, burst: int, tmp: Path, timeout: float, processed: str,
-          profile: Path | None = None) -> Outcome:
+          profile: Path | None = None, target: str = "lead") -> Outcome:
     account = new_account(server)
     flags = [has_file(i, pct) for i in range(n)]
     raws = (form_email(i, file_size=file_size if f else 0) for i, f in enumerate(flags))
@@ -100,15 +101,26 @@ def drain(server: Any, label: str, n: int, pct: float, file_size: int, batch: bo
     with sandbox(rate, burst) as sb:
         cfg = bench_config(run_dir / "config.toml", account, sb.webhook_url, rate=rate,
                            burst=burst, batch=batch, processed_folder=processed)
+        if target == "deal":  # [crm] target = "deal": a contact and a deal per enquiry
+            with cfg.open("a", encoding="utf-8") as fh:
+                fh.write('\n[crm]\ntarget = "deal"\n')
         spawn_wall = time.time()
         pyflags = ["-m", "cProfile", "-o", str(profile)] if profile else []
         run = run_cli(cfg, "--poll-now", out_dir=run_dir, timeout=timeout, python_flags=pyflags)
         stats = sb.portal.stats()
         leads = sb.portal.list_leads()
-        origins = Counter(lead.get("ORIGIN_ID") for lead in leads)
         names = {lead.get("NAME") for lead in leads}
-        want = {f"Клиент Номер{i}" for i in range(n)}
         with_files = sum(1 for lead in leads if sb.portal.lead_files(int(lead["ID"])))
+        if target == "deal":
+            from bridge.sandbox.entities import state
+
+            ent = state(sb.portal)
+            leads = list(ent.deals.values())
+            names = {c.get("NAME") for c in ent.contacts.values()}
+            with_files = len({c["ENTITY_ID"] for c in sb.portal.comments.values()
+                              if c["ENTITY_TYPE"] == "deal" and c["FILES"]})
+        origins = Counter(lead.get("ORIGIN_ID") for lead in leads)
+        want = {f"Клиент Номер{i}" for i in range(n)}
         times = [r["time"] for r in sb.requests]
     out = Outcome(
         label=label, n=n, with_files=sum(flags), run=run, append_s=append_s, stats=stats,
@@ -121,7 +133,7 @@ def drain(server: Any, label: str, n: int, pct: float, file_size: int, batch: bo
         out.last_request_s = max(times) - spawn_wall
     first_log = run.lines[0][0] if run.lines else None
     received = run.events("message.received")
-    created = run.events("lead.created") + run.events("lead.found")
+    created = run.events("lead.created") + run.events("lead.found") + run.events("deal.created")
     moved = run.events("mailbox.updated")
     out.phases = {
         "first log line (imports, config)": first_log,
@@ -195,6 +207,8 @@ def main() -> int:
     ap.add_argument("--processed-folder", default="Processed",
                     help='imap.processed_folder ("" = mark \\Seen in place; default Processed)')
     ap.add_argument("--timeout", type=float, default=1800.0, help="kill a run after this many s")
+    ap.add_argument("--target", choices=("lead", "deal"), default="lead",
+                    help='[crm] target: "deal" makes a contact and a deal per enquiry')
     ap.add_argument("--profile", type=int, metavar="TOP", default=0,
                     help="run the batched --poll-now under cProfile and list the TOP functions "
                          "by cumulative and by own time (timings then include its overhead)")
@@ -208,7 +222,7 @@ def main() -> int:
         prof = tmp / "poll.prof" if args.profile else None
         main_run = drain(server, "batched (default config)", args.n, args.attach_pct,
                          args.file_size, True, args.rate, args.burst, tmp, args.timeout,
-                         args.processed_folder, prof)
+                         args.processed_folder, prof, args.target)
         show(main_run, args.rate, args.burst)
         if prof is not None and prof.exists():
             show_profile(prof, args.profile)
@@ -216,7 +230,7 @@ def main() -> int:
         if args.baseline_n > 0:
             base = drain(server, "baseline (bitrix24.batch = false)", args.baseline_n,
                          args.attach_pct, args.file_size, False, args.rate, args.burst, tmp,
-                         args.timeout, args.processed_folder)
+                         args.timeout, args.processed_folder, target=args.target)
             show(base, args.rate, args.burst)
 
     print("\n== summary")

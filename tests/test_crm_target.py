@@ -182,4 +182,3 @@ def test_deal_backlog_stays_under_a_tenth_of_a_request_per_enquiry(tmp_path: Pat
     used = len(sb.portal.requests) - before
     assert len(state(sb.portal).deals) == 50 and len(state(sb.portal).contacts) == 50
     assert used / 50 <= 0.1, sb.portal.request_counts
-    print(f"deal backlog: {used} requests for 50 enquiries")
