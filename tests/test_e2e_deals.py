@@ -65,3 +65,53 @@ def test_simple_mode_portal_takes_deals_without_blocking(account, tmp_path: Path
         assert next(iter(ent.deals.values()))["STAGE_ID"] == "NEW"
         code, out, err = run("--config", str(cfg), "check")
         assert "CRM mode is simple" in out
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one-by-one", "batched"])
+def test_sigkill_on_the_deal_path_loses_and_duplicates_nothing(account, tmp_path: Path,
+                                                               batch: bool) -> None:
+    """The daemon on the deal target, killed with SIGKILL again and again through a backlog
+    (every 4th enquiry with a file): each enquiry one deal, each client one contact."""
+    import collections
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bridge.sandbox.entities import state
+    from tests.forms import form_email
+
+    n = 24
+    account.append_many(form_email(i, file_size=2000 if i % 4 == 0 else 0) for i in range(n))
+    rng = random.Random(20261207)
+    root = Path(__file__).resolve().parents[1]
+    with sandbox(rate=25.0, burst=3) as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url,
+                           imap_extra="idle = false",
+                           bitrix_extra=f"batch = {'true' if batch else 'false'}",
+                           extra='[crm]\ntarget = "deal"\n', rate=25, burst=3)
+        cmd = [sys.executable, "-m", "bridge", "--config", str(cfg)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for _ in range(6):
+            proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.3, 1.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        for _ in range(20):
+            code, _, err = run("--config", str(cfg), "--poll-now")
+            if code == 0:
+                break
+            time.sleep(0.3)
+        assert code == 0, err
+        ent = state(sb.portal)
+        deals = collections.Counter(d["ORIGIN_ID"] for d in ent.deals.values())
+        contacts = collections.Counter(c["ORIGIN_ID"] for c in ent.contacts.values())
+        assert len(deals) == n and set(deals.values()) == {1}
+        assert len(ent.contacts) == n and set(contacts.values()) == {1}
+        assert sb.portal.list_leads() == [] and account.uids("INBOX") == []
+        with_files = collections.Counter(c["ENTITY_ID"] for c in sb.portal.comments.values()
+                                         if c["ENTITY_TYPE"] == "deal" and c["FILES"])
+        assert len(with_files) == n // 4 and set(with_files.values()) == {1}
