@@ -124,6 +124,15 @@ def _fields(s: Section) -> tuple[FieldMap, ...]:
     return tuple(out)
 
 
+def _source(s: Section) -> str | None:
+    if "source_id" not in s.table:
+        return None
+    source = s.text("source_id", "").strip()
+    if not source:
+        raise s._fail("source_id", 'must not be empty; leave it out for [bitrix24] source_id')
+    return source
+
+
 def route(s: Section, number: int) -> Route:
     """One ``[[routes]]`` table (``s.name`` is ``routes[N]``)."""
     if not any(k in s.table for k in MATCH_KEYS):
@@ -138,7 +147,7 @@ def route(s: Section, number: int) -> Route:
         to=_strings(s, "to", address=True),
         form=_strings(s, "form"),
         title=_title(s),
-        source_id=s.text("source_id", "").strip() or None if "source_id" in s.table else None,
+        source_id=_source(s),
         source_description=(s.text("source_description", "")
                             if "source_description" in s.table else None),
         target=s.choice("target", "lead", TARGETS) if "target" in s.table else None,

@@ -196,6 +196,7 @@ def test_defaults_without_crm_or_routes(tmp_path: Path) -> None:
     ('[[routes]]\nname = "a"\nsender = "@b.ru"\n[[routes]]\nname = "a"\nform = "x"\n',
      "routes[2].name"),
     ('[routes]\nsender = "@b.ru"\n', "routes"),
+    ('[[routes]]\nsender = "@b.ru"\nsource_id = " "\n', "routes[1].source_id"),
 ])
 def test_config_errors_name_the_key(tmp_path: Path, extra: str, key: str) -> None:
     """Each bad value is a ConfigError naming its key."""
