@@ -115,3 +115,39 @@ def test_sigkill_on_the_deal_path_loses_and_duplicates_nothing(account, tmp_path
         with_files = collections.Counter(c["ENTITY_ID"] for c in sb.portal.comments.values()
                                          if c["ENTITY_TYPE"] == "deal" and c["FILES"])
         assert len(with_files) == n // 4 and set(with_files.values()) == {1}
+
+
+def test_sighup_reloads_the_target_of_a_running_daemon(account, tmp_path: Path) -> None:
+    """The daemon makes a lead; the config is changed to target deals and SIGHUP sent; the
+    next enquiry becomes a deal without a restart."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bridge.sandbox.entities import state
+    from tests.forms import form_email
+
+    root = Path(__file__).resolve().parents[1]
+    account.deliver(form_email(1))
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url)
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not sb.portal.list_leads() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            with cfg.open("a", encoding="utf-8") as fh:
+                fh.write('\n[crm]\ntarget = "deal"\n')
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            account.deliver(form_email(2))
+            while not state(sb.portal).deals and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err.decode()
+        assert len(sb.portal.list_leads()) == 1 and len(state(sb.portal).deals) == 1
+        assert b"config.reloaded" in err
