@@ -131,11 +131,13 @@ class DealWriter:
                         owner=match.owner_id)
             self._save(plan.origin_id, step)
             return match.contact_id, False
+        if match is not None and match.company_id:  # only the company is known
+            step.update(company=match.company_id, owner=match.owner_id)
         if plan.client.empty and not plan.contact.get("NAME"):
             return None, False  # nobody to make a contact of
         step["contact_sent"] = True
         self._save(plan.origin_id, step)  # committed before the request goes out
-        contact_id = self.book.add_contact(plan.client, plan.contact)
+        contact_id = self.book.add_contact(plan.client, _with_company(plan.contact, step))
         step.update(contact=contact_id, contact_created=True)
         self._save(plan.origin_id, step)
         return contact_id, True
@@ -209,7 +211,10 @@ class DealWriter:
             if not step.get("contact") and m is not None and m.contact_id:
                 step.update(contact=m.contact_id, company=m.company_id, owner=m.owner_id)
                 self._save(plan.origin_id, step)
-            elif not step.get("contact") and not (plan.client.empty
+                continue
+            if m is not None and m.company_id:  # only the company is known
+                step.update(company=m.company_id, owner=m.owner_id)
+            if not step.get("contact") and not (plan.client.empty
                                                   and not plan.contact.get("NAME")):
                 keys = _memo(plan.client) or [f"origin:{plan.origin_id}"]
                 leader = next((k for k in keys if k in groups), keys[0])
@@ -231,7 +236,8 @@ class DealWriter:
                     self._save(plan.origin_id, step)  # committed before the request
                 first = groups[leader][0][0]
                 commands[f"c{n}"] = ("crm.contact.add", {
-                    "fields": first.contact, "params": {"REGISTER_SONET_EVENT": "N"}})
+                    "fields": _with_company(first.contact, groups[leader][0][1]),
+                    "params": {"REGISTER_SONET_EVENT": "N"}})
             res = self.client.batch(commands, halt=False, write=True)
             for n, leader in enumerate(part):
                 members = groups[leader]
@@ -308,6 +314,14 @@ class DealWriter:
             return found
         return int(self.client.call("crm.timeline.comment.add", {"fields": {
             "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal", "COMMENT": text}}, write=True))
+
+
+def _with_company(contact: Mapping[str, Any], step: Mapping[str, Any]) -> dict[str, Any]:
+    """A new contact of a client whose company the CRM knows belongs to that company."""
+    out = dict(contact)
+    if step.get("company"):
+        out["COMPANY_ID"] = int(step["company"])
+    return out
 
 
 def deal_file_field(deal_fields: Mapping[str, Any]) -> str:

@@ -298,3 +298,19 @@ def test_backlog_lost_batch_answer_makes_no_second_deal(sandbox: SandboxServer,
     ent = state(sandbox.portal)
     assert len(ent.deals) == 3 and len(ent.contacts) == 3
     assert sorted(r.deal_id for r in out.values()) == sorted(ent.deals)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one", "batched"])
+def test_known_company_only_gets_a_new_contact_in_it(sandbox: SandboxServer, crm_client: Any,
+                                                     ledger: Ledger, many: bool) -> None:
+    """Only the client's company is known: a new contact is made in that company, and the
+    deal carries the company."""
+    state(sandbox.portal).index_lag = 0.0
+    co = int(crm_client.call("crm.company.add", {"fields": {
+        "EMAIL": [{"VALUE": "anna@example.com"}]}}, write=True))
+    plan = build_deal(form(), SETTINGS, "kc")
+    writer = DealWriter(crm_client, ledger)
+    res = writer.create_many([plan])["kc"] if many else writer.create(plan)
+    deal = crm_client.call("crm.deal.get", {"id": res.deal_id})  # type: ignore[union-attr]
+    contact = crm_client.call("crm.contact.get", {"id": res.contact_id})  # type: ignore[union-attr]
+    assert deal["COMPANY_ID"] == str(co) and contact["COMPANY_ID"] == str(co)
