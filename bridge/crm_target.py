@@ -158,6 +158,11 @@ class Targeting:
                             assign_to_contact_owner=self.crm.assign_to_contact_owner)
         return writer.create_many(plans)
 
+    def adopt_deals(self, origin_ids: Sequence[str]) -> dict[str, int]:
+        """First pass of a ledger that may not know what it sent: existing deals of these
+        messages (by origin) are recorded as done (bridge.deals.DealWriter.adopt_existing)."""
+        return DealWriter(self.client, self.meta).adopt_existing(origin_ids)
+
     def is_deal(self, origin_id: str) -> bool:
         """Did this message become a deal (its step record is in the ledger)?"""
         return bool(self.meta.get_meta(f"deal:{origin_id}"))

@@ -111,6 +111,28 @@ class DealWriter:
                if isinstance(r, dict) and r.get("ORIGIN_ID") == origin and "ID" in r]
         return min(ids) if ids else None  # rows a dropped filter key let through are ignored
 
+    def adopt_existing(self, origin_ids: Sequence[str]) -> dict[str, int]:
+        """A ledger that may not know what it sent (a new or restored ledger, the first pass
+        over a folder): deals that already exist for these messages are looked up by
+        ``ORIGINATOR_ID`` + ``ORIGIN_ID`` (50 per request) and recorded as done, so they are
+        not created again. Returns ``origin_id -> deal id`` of those found."""
+        wanted = [o for o in dict.fromkeys(origin_ids) if not self._load(o).get("deal")]
+        found: dict[str, int] = {}
+        for i in range(0, len(wanted), BATCH_MAX):
+            chunk = wanted[i : i + BATCH_MAX]
+            rows = self.client.call("crm.deal.list", {
+                "filter": {"=ORIGINATOR_ID": ORIGINATOR_ID, "@ORIGIN_ID": chunk},
+                "select": ["ID", "ORIGINATOR_ID", "ORIGIN_ID", "CONTACT_ID"],
+                "order": {"ID": "ASC"}})
+            for r in rows or []:
+                origin = r.get("ORIGIN_ID") if isinstance(r, dict) else None
+                if origin in chunk and origin not in found:  # a dropped filter key: ignored
+                    found[origin] = int(r["ID"])
+                    step = self._load(origin)
+                    step.update(deal=found[origin], contact=_int_or_none(r.get("CONTACT_ID")))
+                    self._save(origin, step)
+        return found
+
     # ---- the steps
     def _contact(self, plan: DealPlan, step: dict[str, Any], match: Match | None
                  ) -> tuple[int | None, bool]:
@@ -314,6 +336,13 @@ class DealWriter:
             return found
         return int(self.client.call("crm.timeline.comment.add", {"fields": {
             "ENTITY_ID": int(deal_id), "ENTITY_TYPE": "deal", "COMMENT": text}}, write=True))
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
 
 
 def _with_company(contact: Mapping[str, Any], step: Mapping[str, Any]) -> dict[str, Any]:

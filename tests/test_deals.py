@@ -314,3 +314,27 @@ def test_known_company_only_gets_a_new_contact_in_it(sandbox: SandboxServer, crm
     deal = crm_client.call("crm.deal.get", {"id": res.deal_id})  # type: ignore[union-attr]
     contact = crm_client.call("crm.contact.get", {"id": res.contact_id})  # type: ignore[union-attr]
     assert deal["COMPANY_ID"] == str(co) and contact["COMPANY_ID"] == str(co)
+
+
+def test_a_fresh_ledger_adopts_existing_deals(sandbox: SandboxServer, crm_client: Any,
+                                              tmp_path: Path) -> None:
+    """Against deals made under another (lost) ledger, adopt_existing finds them by origin in
+    one request and create() then sends nothing."""
+    plans = [build_deal(form(phone=f"+7999111000{i}", email=None), SETTINGS, f"f{i}")
+             for i in range(3)]
+    old = Ledger.open(tmp_path / "old.db")
+    try:
+        made = {p.origin_id: DealWriter(crm_client, old).create(p).deal_id for p in plans[:2]}
+    finally:
+        old.close()
+    fresh = Ledger.open(tmp_path / "fresh.db")
+    try:
+        writer = DealWriter(crm_client, fresh)
+        before = len(sandbox.portal.requests)
+        assert writer.adopt_existing([p.origin_id for p in plans]) == made
+        assert len(sandbox.portal.requests) - before == 1
+        adds = sandbox.portal.method_calls["crm.deal.add"]
+        assert {p.origin_id: writer.create(p).deal_id for p in plans[:2]} == made
+        assert sandbox.portal.method_calls["crm.deal.add"] == adds
+    finally:
+        fresh.close()
