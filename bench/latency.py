@@ -1,6 +1,6 @@
 """New-enquiry latency: the daemon (IMAP IDLE) against a real Dovecot and the sandbox.
 
-    .venv/bin/python bench/latency.py [--count 20] [--spacing 1.5]
+    .venv/bin/python bench/latency.py [--count 20] [--spacing 1.5] [--target lead|deal]
 
 Starts ``python -m bridge --config X`` (``imap.idle = true``, ``poll_interval = 60``, so
 only IDLE can explain a fast lead), waits for one warm-up message to become a lead, then
@@ -40,11 +40,23 @@ from common import (
 IDLE_FLOOR = 0.5  # Dovecot's NOTIFY_DELAY_MSECS
 
 
+TARGET = ["lead"]  # --target: what an enquiry becomes ("deal": [crm] target = "deal")
+
+
+def _made(sb: SandboxServer) -> int:
+    if TARGET[0] == "deal":
+        from bridge.sandbox.entities import state
+
+        return len(state(sb.portal).deals)
+    return int(sb.portal.stats()["leads"])
+
+
 def wait_leads(sb: SandboxServer, count: int, timeout: float, poll: float) -> float | None:
-    """Poll the sandbox until it holds ``count`` leads; the monotonic time then, or None."""
+    """Poll the sandbox until it holds ``count`` leads (or deals); the monotonic time then,
+    or None."""
     deadline = time.monotonic() + timeout
     while True:
-        if sb.portal.stats()["leads"] >= count:
+        if _made(sb) >= count:
             return time.monotonic()
         if time.monotonic() > deadline:
             return None
@@ -74,7 +86,10 @@ def main() -> int:
     ap.add_argument("--burst", type=int, default=50, help="portal bucket size (default 50)")
     ap.add_argument("--timeout", type=float, default=30.0,
                     help="give up on one lead after this many s (default 30)")
+    ap.add_argument("--target", choices=("lead", "deal"), default="lead",
+                    help='[crm] target: "deal" measures append -> deal (contact found or made)')
     args = ap.parse_args()
+    TARGET[0] = args.target
     poll = args.poll_ms / 1000
 
     banner("append-to-lead latency (daemon subprocess with IDLE, real Dovecot, sandbox)")
@@ -89,6 +104,9 @@ def main() -> int:
         account = new_account(server)
         cfg = bench_config(tmp / "config.toml", account, sb.webhook_url, rate=args.rate,
                            burst=args.burst, idle=True, poll_interval=60)
+        if args.target == "deal":
+            with cfg.open("a", encoding="utf-8") as fh:
+                fh.write('\n[crm]\ntarget = "deal"\n')
         child = start_cli(cfg, out_dir=tmp)
         imap = account.client()
         try:
