@@ -27,7 +27,7 @@ from typing import Any
 
 from bridge.contacts import ContactBook
 from bridge.deals import DealPlan, DealResult, DealWriter, deal_file_field, plan_for
-from bridge.errors import CrmError
+from bridge.errors import CrmError, CrmSetupError
 from bridge.leads import LeadSettings
 from bridge.model import Lead, ParsedForm
 from bridge.repeat import client_of
@@ -90,7 +90,13 @@ class Targeting:
         now = self._clock()
         hit = self._users.get(user_id)
         if hit is None or now - hit[0] > USER_CACHE_SECONDS:
-            hit = (now, self.client.get_user(user_id) is not None)
+            try:
+                active = self.client.get_user(user_id) is not None
+            except CrmSetupError as exc:  # e.g. no user scope: the turn cannot skip anyone
+                log.warning("route.user_unchecked user=%s error=%s", user_id,
+                            " ".join(str(exc).split()))
+                active = True
+            hit = (now, active)
             self._users[user_id] = hit
         return hit[1]
 

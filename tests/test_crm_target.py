@@ -202,3 +202,15 @@ def test_reload_gives_the_pipeline_new_routes_and_targets(tmp_path: Path,
     assert len(sb.portal.leads) == 1 and len(state(sb.portal).deals) == 1
     path.write_text(base + '[crm]\ntarget = "task"\n', encoding="utf-8")
     assert reload_targets(path, pipe) is False and pipe.s.crm.target == "deal"
+
+
+def test_round_robin_without_the_user_scope_still_turns(tmp_path: Path,
+                                                        sb: SandboxServer) -> None:
+    """A webhook without the user scope cannot tell who is active: the turn goes on over
+    the whole list instead of blocking the bridge."""
+    sb.portal.set_scopes({"crm"})
+    routes = (Route("all", sender=("noreply@rf.ru",), responsible=(7, 9)),)
+    run(tmp_path, sb, [mail(1, phone="+79120000001"), mail(2, phone="+79120000002")],
+        routes=routes)
+    got = sorted((int(r["ID"]), r["ASSIGNED_BY_ID"]) for r in sb.portal.list_leads())
+    assert [a for _, a in got] == ["7", "9"]
