@@ -27,7 +27,7 @@ from typing import Any
 
 from bridge.contacts import ContactBook
 from bridge.deals import DealPlan, DealResult, DealWriter, deal_file_field, plan_for
-from bridge.errors import CrmError, CrmSetupError
+from bridge.errors import CrmError, CrmRejected, CrmSetupError
 from bridge.leads import LeadSettings
 from bridge.model import Lead, ParsedForm
 from bridge.repeat import client_of
@@ -185,7 +185,11 @@ class Targeting:
         writer = DealWriter(self.client, self.meta, file_field=field,
                             assign_to_contact_owner=self.crm.assign_to_contact_owner)
         result = writer.create(plan)
-        writer.attach_files(plan, result.deal_id)
+        try:
+            writer.attach_files(plan, result.deal_id)
+        except CrmRejected as exc:  # about this one deal (class 3): the deal stays made
+            log.error("deal.files_comment_given_up deal_id=%s error=%s", result.deal_id,
+                      " ".join(str(exc).split()))
         return result
 
 

@@ -36,7 +36,8 @@ def sb() -> Iterator[SandboxServer]:
 
 
 def mail(n: int, *, to: str = "zayavki@rf.ru", phone: str = "+7 912 000-00-01",
-         email: str = "ivan@example.ru", form: str = "", text: str = "") -> bytes:
+         email: str = "ivan@example.ru", form: str = "", text: str = "",
+         attach: bytes = b"") -> bytes:
     msg = EmailMessage()
     msg["Date"] = format_datetime(datetime(2026, 11, 30, 9, n, tzinfo=UTC))
     msg["From"] = "Сайт <noreply@rf.ru>"
@@ -45,6 +46,8 @@ def mail(n: int, *, to: str = "zayavki@rf.ru", phone: str = "+7 912 000-00-01",
     extra = f"Форма: {form}\n" if form else ""
     msg.set_content(f"Имя: Иван\nТелефон: {phone}\nE-mail: {email}\n{extra}"
                     f"Город: Тверь\nСообщение: {text or f'вопрос номер {n}'}\n")
+    if attach:
+        msg.add_attachment(attach, maintype="application", subtype="pdf", filename="a.pdf")
     return msg.as_bytes()
 
 
@@ -214,3 +217,14 @@ def test_round_robin_without_the_user_scope_still_turns(tmp_path: Path,
         routes=routes)
     got = sorted((int(r["ID"]), r["ASSIGNED_BY_ID"]) for r in sb.portal.list_leads())
     assert [a for _, a in got] == ["7", "9"]
+
+
+def test_a_refused_files_comment_does_not_undo_the_deal(tmp_path: Path,
+                                                        sb: SandboxServer) -> None:
+    """The deal's timeline refuses the files comment (ACCESS_DENIED about that one deal):
+    the deal is recorded as made, never quarantined."""
+    sb.portal.comment_denied = {1}  # the first deal's timeline refuses comments
+    pipe = run(tmp_path, sb, [mail(1, form="Опт", attach=b"%PDF-1.4 x")],
+               routes=(Route("opt", form=("опт",), target="deal"),))
+    assert len(state(sb.portal).deals) == 1 and sb.portal.comments == {}
+    assert pipe.ledger.by_id(1).state == "created"
