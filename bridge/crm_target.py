@@ -204,19 +204,3 @@ def route_report(cfg: Any, raw: bytes, parsed: ParsedForm) -> dict[str, object]:
                      responsible=b.responsible_user_id, crm=cfg.crm)
     return dict(describe(routed))
 
-
-def reload_targets(path: Any, pipeline: Any) -> bool:
-    """SIGHUP: read the config file again and give the pipeline its ``[crm]`` and
-    ``[[routes]]``. A config that no longer loads is logged and the old settings stay."""
-    from bridge.config import load
-    from bridge.errors import ConfigError
-
-    try:
-        cfg = load(path)
-    except ConfigError as exc:
-        log.error("config.reload_failed error=%s", " ".join(str(exc).split()))
-        return False
-    pipeline.retarget(cfg.crm, cfg.routes)
-    log.info("config.reloaded routes=%d target=%s repeat=%s", len(cfg.routes), cfg.crm.target,
-             cfg.crm.repeat)
-    return True

@@ -260,11 +260,6 @@ class Pipeline:
             if self.targeting is not None:  # routes fall back to the same default user
                 self.targeting.base = self.s.lead
 
-    def retarget(self, crm: CrmConfig, routes: tuple[Route, ...]) -> None:
-        """New ``[crm]`` and ``[[routes]]`` (SIGHUP), from the next message on."""
-        self.s = replace(self.s, crm=crm, routes=routes)
-        self.targeting = _targeting(self.s, self.ledger, self.crm)
-
     def close(self) -> None:
         self.drop_mailbox()
 

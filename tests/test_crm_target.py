@@ -187,26 +187,6 @@ def test_deal_backlog_stays_under_a_tenth_of_a_request_per_enquiry(tmp_path: Pat
     assert used / 50 <= 0.1, sb.portal.request_counts
 
 
-def test_reload_gives_the_pipeline_new_routes_and_targets(tmp_path: Path,
-                                                          sb: SandboxServer) -> None:
-    """SIGHUP's reload: a config now targeting deals applies from the next message; a
-    config that no longer loads keeps the old settings."""
-    from bridge.crm_target import reload_targets
-
-    base = ('[imap]\nhost = "imap.example.ru"\nusername = "u"\npassword = "p"\n'
-            '[bitrix24]\nwebhook_url = "https://portal.bitrix24.ru/rest/1/XXXXXXXXXXXXXXXX/"\n')
-    path = tmp_path / "config.toml"
-    pipe = run(tmp_path, sb, [mail(1, phone="+79120000001")])
-    assert pipe.targeting is None and len(sb.portal.leads) == 1
-    path.write_text(base + '[crm]\ntarget = "deal"\n', encoding="utf-8")
-    assert reload_targets(path, pipe) is True and pipe.targeting is not None
-    (tmp_path / "inbox" / "009.eml").write_bytes(mail(9, phone="+79120000009"))
-    pipe.poll_once()
-    assert len(sb.portal.leads) == 1 and len(state(sb.portal).deals) == 1
-    path.write_text(base + '[crm]\ntarget = "task"\n', encoding="utf-8")
-    assert reload_targets(path, pipe) is False and pipe.s.crm.target == "deal"
-
-
 def test_round_robin_without_the_user_scope_still_turns(tmp_path: Path,
                                                         sb: SandboxServer) -> None:
     """A webhook without the user scope cannot tell who is active: the turn goes on over

@@ -150,4 +150,4 @@ def test_sighup_reloads_the_target_of_a_running_daemon(account, tmp_path: Path) 
             _, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err.decode()
         assert len(sb.portal.list_leads()) == 1 and len(state(sb.portal).deals) == 1
-        assert b"config.reloaded" in err
+        assert b"reload.done" in err
