@@ -546,6 +546,11 @@ class Pipeline:
                  routed.target)
         return settings, (routed if routed.target == "deal" else None)
 
+    def _lookup_wait(self, exc: CrmUnknownOutcome) -> float:
+        """A deal step whose outcome is unknown is looked up by origin (bridge.deals) only
+        ``max_request_seconds`` after the request's last byte: the portal may still run it."""
+        return max(self.s.unknown_wait, self.s.max_request_seconds - seconds_since_sent(exc))
+
     def _queue_deal(self, row: Any, parsed: ParsedForm, routed: Any) -> None:
         if row.state != "pushing":
             self.ledger.set_pushing(row.id, self.clock())
@@ -562,7 +567,7 @@ class Pipeline:
             results = self.targeting.create_deals([plan for _, plan in items])
         except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
             for row, _ in items:  # each step is recorded: the next pass resumes there
-                self._temporary(row, exc, report, minimum=self.s.unknown_wait
+                self._temporary(row, exc, report, minimum=self._lookup_wait(exc)
                                 if isinstance(exc, CrmUnknownOutcome) else 0.0)
             if isinstance(exc, CrmTemporary):
                 raise _StopPushing from exc
@@ -575,7 +580,7 @@ class Pipeline:
                 raise result
             elif isinstance(result, CrmError) or result is None:
                 self._temporary(row, result or CrmUnknownOutcome("no answer"), report,
-                                minimum=self.s.unknown_wait)
+                                minimum=self.s.unknown_wait)  # answered: the portal is done
             else:
                 self.ledger.set_created(row.id, result.deal_id, self.clock())
                 report.created += 1
@@ -595,7 +600,7 @@ class Pipeline:
             self._rejected(row, exc, report)
         except CrmUnknownOutcome as exc:
             log.warning("deal.outcome_unknown id=%s error=%s", row.id, _one_line(exc))
-            self._temporary(row, exc, report, minimum=self.s.unknown_wait)
+            self._temporary(row, exc, report, minimum=self._lookup_wait(exc))
         except CrmTemporary as exc:
             self._temporary(row, exc, report)
             raise _StopPushing from exc

@@ -208,3 +208,22 @@ def test_a_refused_files_comment_does_not_undo_the_deal(tmp_path: Path,
                routes=(Route("opt", form=("опт",), target="deal"),))
     assert len(state(sb.portal).deals) == 1 and sb.portal.comments == {}
     assert pipe.ledger.by_id(1).state == "created"
+
+
+def test_unknown_deal_outcome_waits_max_request_seconds(tmp_path: Path,
+                                                        sb: SandboxServer) -> None:
+    """A lost answer on the deal path: no lookup before max_request_seconds after the
+    request (the portal may still be running it); then the deal is found, not made again."""
+    import time
+
+    sb.portal.inject("crm.deal.add", "lost_answer")
+    routes = (Route("opt", form=("опт",), target="deal"),)
+    pipe = run(tmp_path, sb, [mail(1, form="Опт", attach=b"%PDF-1.4 x")], routes=routes,
+               max_request_seconds=0.5, unknown_wait=0.0, backoff_base=0.01, backoff_cap=0.02)
+    assert pipe.ledger.by_id(1).state == "failed" and len(state(sb.portal).deals) == 1
+    pipe.poll_once()  # too early: nothing is looked up or sent
+    assert sb.portal.method_calls["crm.deal.list"] == 0
+    time.sleep(0.6)
+    pipe.poll_once()
+    assert pipe.ledger.by_id(1).state == "created" and len(state(sb.portal).deals) == 1
+    assert sb.portal.method_calls["crm.deal.list"] == 1
