@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bridge.unrecognised import made_since
+
 VERSION = 1
 PROBLEM_WINDOW = timedelta(hours=24)
 UNRECOGNISED_REASON = "layout not recognised"
@@ -53,6 +55,7 @@ def ledger_snapshot(ledger: Any, now: datetime) -> dict[str, Any]:
     counts = ledger.counts()
     recent = ledger.changed_since(now - PROBLEM_WINDOW, ("quarantined",))
     unrecognised = [r for r in recent if (r.reason or "").startswith(UNRECOGNISED_REASON)]
+    made_whole = made_since(ledger, now - PROBLEM_WINDOW)  # leads made from the whole text
     oldest = ledger.oldest_waiting(now)
     blocked_reason = ledger.get_meta(BLOCKED_META) or None
     return {
@@ -65,8 +68,12 @@ def ledger_snapshot(ledger: Any, now: datetime) -> dict[str, Any]:
         "blocked_reason": blocked_reason,
         "blocked_since": ledger.get_meta(BLOCKED_SINCE_META) if blocked_reason else None,
         "quarantined_24h": len(recent) - len(unrecognised),
-        "unrecognised_24h": len(unrecognised),
-        "last_problem_at": _iso(max((r.updated_at for r in recent), default=None)),
+        "unrecognised_24h": len(unrecognised) + len(made_whole),
+        "last_problem_at": _iso(max(
+            [r.updated_at for r in recent]
+            + [r.updated_at for r in map(ledger.by_id, made_whole) if r is not None],
+            default=None,
+        )),
         "oldest_waiting_seconds": int(oldest.total_seconds()) if oldest else None,
     }
 

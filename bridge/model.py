@@ -163,6 +163,7 @@ class PollReport:
     skipped: int = 0
     quarantined: int = 0
     unrecognised: dict[str, int] = field(default_factory=dict)  # sender -> leads made whole
+    unrecognised_ids: list[int] = field(default_factory=list)  # their ledger ids (alarms)
     waiting: int = 0  # temporary failures left for a retry
     finished: int = 0  # mailbox updates done
     errors: list[str] = field(default_factory=list)

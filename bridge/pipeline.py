@@ -61,7 +61,7 @@ from bridge.model import Attachment, Lead, ParsedForm, ParseOptions, PollReport,
 from bridge.parsing import parse_message
 from bridge.ratelimit import backoff_delay
 from bridge.routes import CrmConfig, Route
-from bridge.unrecognised import note_unrecognised
+from bridge.unrecognised import note_recognised, note_unrecognised
 
 log = logging.getLogger(__name__)
 
@@ -501,10 +501,13 @@ class Pipeline:
             log.info("message.duplicate id=%s first=%s", row.id, first.id)
             return
         if parsed.unrecognised and row.state != "pushing":
-            sender = note_unrecognised(self.ledger, row.id, parsed.sender)
+            sender = note_unrecognised(self.ledger, row.id, parsed.sender, now)
             report.unrecognised[sender] = report.unrecognised.get(sender, 0) + 1
+            report.unrecognised_ids.append(row.id)
             log.warning("message.layout_unrecognised id=%s (made a lead from its whole text)",
                         row.id)
+        elif not parsed.unrecognised and row.state != "pushing":
+            note_recognised(self.ledger, parsed.sender, now)
         settings = self.s.lead
         if self.targeting is not None:
             routed_to = self._routed(row, parsed, report)

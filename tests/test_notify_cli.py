@@ -421,3 +421,35 @@ def test_status_health_as_an_unprivileged_monitoring_user() -> None:
         assert hidden.returncode == 78 and "health.json: permission denied" in hidden.stdout
     finally:
         shutil.rmtree(root)
+
+
+def test_a_lead_made_from_the_whole_text_alarms_until_the_sender_is_read_again(
+    account: ImapAccount, tmp_path: Path, hook: HttpStub
+) -> None:
+    """With parsing.unrecognised = "lead" the unreadable form becomes a lead and raises one
+    unrecognised alarm (ledger id only) that `status --health` counts; it resolves once a later
+    form from the same sender is read whole (the labels were extended), and never repeats."""
+    account.deliver(ODD_LAYOUT.encode())
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
+                           extra=f'[notify.webhook]\nurl = "{hook.url}/h"\n')
+        code, out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, out + err
+        assert len(sb.portal.list_leads()) == 1
+        events = [(r.body["kind"], r.body["event"]) for r in hook.requests]
+        assert events == [("unrecognised", "alarm")]
+        assert "Степан" not in json.dumps([r.body for r in hook.requests])
+        assert run("--config", str(cfg), "status", "--health")[0] == 65
+        assert run("--config", str(cfg), "--poll-now")[0] == 0  # nothing new: still raised
+        assert len(hook.requests) == 1
+
+        cfg.write_text(cfg.read_text() + (
+            '\n[parsing.labels]\nname = ["Позывной заказчика"]\nphone = ["Связь"]\n'))
+        account.deliver(ODD_LAYOUT.replace("odd-1@", "odd-2@")
+                        .replace("Степан Разин", "Емельян Пугачёв")
+                        .replace("555-44-33", "555-44-34").encode())
+        code, out, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, out + err
+        assert len(sb.portal.list_leads()) == 2
+    events = [(r.body["kind"], r.body["event"]) for r in hook.requests]
+    assert events == [("unrecognised", "alarm"), ("unrecognised", "resolved")]

@@ -27,11 +27,14 @@ from bridge.alerts.alarms import Alarms
 from bridge.alerts.channels import Notice
 from bridge.healthfile import UNRECOGNISED_REASON, ledger_snapshot, write_health
 from bridge.metrics import Metrics, skip_label
+from bridge.unrecognised import sender_of
 
 log = logging.getLogger(__name__)
 
 FILE_FIELD_ERROR = "attachments.field:"  # how a row waiting for the file field is marked
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# the reason of an alarm for a lead made from the whole text (no client data, SPEC §6)
+MADE_WHOLE = "form fields not recognised: a lead was made from the whole text"
 STATE_META = "alarm_state"  # ledger meta key: active alarms and mailbox trouble, as JSON
 RESPONSIBLE_META = "responsible_inactive"  # kept by bridge.health's responsible-user check
 _MARKUP = re.compile(r"<[^>]*>|\[/?[a-zA-Z]+(?:=[^\]]*)?\]")
@@ -205,12 +208,15 @@ class Monitor:
             if self.metrics is not None:
                 (self.metrics.unrecognised if unrecognised else self.metrics.quarantined).inc()
             self.alarms.raise_(kind, str(row.id), row.reason or "quarantined")
+        for row_id in getattr(report, "unrecognised_ids", ()) if report is not None else ():
+            if self.metrics is not None:
+                self.metrics.unrecognised.inc()
+            self.alarms.raise_(kinds.UNRECOGNISED, str(row_id), MADE_WHOLE)
         self._file_field()
         for kind, key in self.alarms.active_keys():
-            if kind in (kinds.QUARANTINED, kinds.UNRECOGNISED) and key.isdigit():
-                current = self.ledger.by_id(int(key))
-                if current is None or current.state != "quarantined":
-                    self.alarms.clear(kind, key)
+            if (kind in (kinds.QUARANTINED, kinds.UNRECOGNISED) and key.isdigit()
+                    and not self._still_needs_a_person(kind, int(key))):
+                self.alarms.clear(kind, key)
         if self.metrics is not None:
             counts = self.ledger.counts()
             self.metrics.set_states(counts)
@@ -220,6 +226,21 @@ class Monitor:
                 self.metrics.duplicates.inc(report.duplicates)
             if self.last_success is not None:
                 self.metrics.last_success.set(self.last_success.timestamp())
+
+    def _still_needs_a_person(self, kind: str, row_id: int) -> bool:
+        """A quarantined message until it leaves quarantine; a lead made from the whole text
+        (fields not recognised) until a later form from the same sender is read whole."""
+        current = self.ledger.by_id(row_id)
+        if current is not None and current.state == "quarantined":
+            return True
+        if kind != kinds.UNRECOGNISED or current is None or current.state != "created":
+            return False
+        counted = sender_of(self.ledger, row_id)
+        if counted is None:
+            return False
+        alarm = next((a for a in self.alarms.active([kind]) if a.key == str(row_id)), None)
+        recognised = counted[1]
+        return not (recognised and alarm and datetime.fromisoformat(recognised) >= alarm.since)
 
     def _file_field(self) -> None:
         """Mail with files waiting because the named file field is gone (bridge.filefield
