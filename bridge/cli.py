@@ -21,6 +21,7 @@ from bridge.errors import (
     BridgeError,
     ConfigError,
     CrmSetupError,
+    LedgerCorrupt,
     LockHeld,
     MailboxRejected,
     ParseError,
@@ -217,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MailboxRejected, CrmSetupError) as exc:
         _err(i18n.t("cli.setup_error", text=exc))
         return EX_CONFIG
+    except LedgerCorrupt as exc:  # a setup problem: a restart would only meet it again
+        _err(f"ledger error: {exc}")
+        return EX_CONFIG
     except LockHeld as exc:
         _err(str(exc))
         return EX_TEMPFAIL
@@ -370,7 +374,8 @@ def lock_for(cfg: Any) -> Any:
     from bridge.lock import InstanceLock
 
     path = Path(cfg.store.path)
-    return InstanceLock(path.with_name(path.name + ".lock"))
+    # bridge.db.lock, and bridge.db itself: the lock holds if its file is removed
+    return InstanceLock(path.with_name(path.name + ".lock"), ledger=path)
 
 
 def open_ledger(cfg: Any) -> Any:
@@ -495,6 +500,7 @@ def cmd_poll_now(cfg: Any) -> int:
             blocked = health.reason
         finally:
             record_poll(ledger, report)
+            forget_old(ledger, cfg)
             runtime.monitor.tick()  # the health file now has this run's outcome
             runtime.close()
             ledger.close()
@@ -507,6 +513,26 @@ def cmd_poll_now(cfg: Any) -> int:
         _err(i18n.t("cli.blocked", why=blocked))
         return EX_CONFIG
     return exit_code(report, report.quarantined)
+
+
+def forget_old(ledger: Any, cfg: Any) -> None:
+    """store.keep_days: finished rows older than that lose the client's data."""
+    ledger.forget_client_data(datetime.now(UTC) - timedelta(days=cfg.store.keep_days))
+
+
+def reopen_if_replaced(ledger: Any, lock: Any) -> bool:
+    """The ledger file was deleted, moved away or replaced under us: never write into the
+    lost file. Lock and open, in place, what is at ``store.path`` now (a new ledger if nothing
+    is), so everything holding the ledger uses the new file; its generation check makes the
+    next pass a first pass (bridge.generation)."""
+    if not ledger.replaced():
+        return False
+    log.warning("ledger.replaced path=%s (reopening; the next pass looks mail up first)",
+                ledger.path)
+    ledger.close()
+    lock.relock_ledger()
+    ledger.reopen()
+    return True
 
 
 def record_poll(ledger: Any, report: Any) -> None:

@@ -116,6 +116,7 @@ class RetryConfig:
 @dataclass(frozen=True, slots=True)
 class StoreConfig:
     path: Path = Path("bridge.db")
+    keep_days: int = 180  # finished rows keep the client's data this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +329,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "parsing": ("default_region", "labels", "fields", "spam_max_links", "spam_words",
                 "unrecognised"),
     "retry": ("max_attempts", "backoff_base", "backoff_cap"),
-    "store": ("path",),
+    "store": ("path", "keep_days"),
     "notify": NOTIFY_KEYS,
     "metrics": METRICS_KEYS,
     "ui": ("language",),
@@ -735,7 +736,8 @@ class _Loader:
         p = self.resolve(raw)
         if p.is_dir():
             raise self.fail("store.path", f"{p} is a folder; name the SQLite file, e.g. bridge.db")
-        return StoreConfig(path=p)
+        keep_days = s.integer("keep_days", StoreConfig().keep_days, low=1)
+        return StoreConfig(path=p, keep_days=keep_days)
 
 
     def ui(self) -> UiConfig:

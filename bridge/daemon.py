@@ -28,6 +28,8 @@ from bridge.errors import (
     BridgeError,
     ConfigError,
     CrmSetupError,
+    LedgerCorrupt,
+    LockHeld,
     MailboxError,
     MailboxRejected,
 )
@@ -78,6 +80,7 @@ class Daemon:
         self.polls = 0
         self._poll_started: float | None = None
         self._last_status = "starting"
+        self.busy = False  # the worker thread was still running when run() returned
 
     # -- threads -------------------------------------------------------------------
 
@@ -96,6 +99,17 @@ class Daemon:
             self._poll_started = time.monotonic()
             try:
                 report = self.poll()
+            except LedgerCorrupt as exc:  # a setup problem (78), with the fix in the text
+                log.error("daemon.ledger_corrupt error=%s", " ".join(str(exc).split()))
+                self.fatal = exc
+                self.exit_code = 78
+                self.stop.set()
+                return
+            except LockHeld as exc:  # the new ledger file is another processor's
+                log.error("daemon.lock_lost error=%s", " ".join(str(exc).split()))
+                self.exit_code = 75
+                self.stop.set()
+                return
             except (ConfigError, MailboxRejected, CrmSetupError) as exc:
                 log.error("daemon.setup_error error=%s", " ".join(str(exc).split()))
                 self.fatal = exc
@@ -235,6 +249,7 @@ class Daemon:
         scheduler.shutdown(wait=False)
         self.wake.set()
         worker.join(timeout=STOP_GRACE)
+        self.busy = worker.is_alive()
         if worker.is_alive():
             log.warning("daemon.abandoned_request (reconciled by ORIGIN_ID at the next start)")
         log.info("daemon.stopped polls=%s", self.polls)
@@ -264,6 +279,7 @@ def run_daemon(cfg: Any) -> int:
     from bridge.alerts.runtime import Runtime
     from bridge.cli import (
         LOCK_WAIT,
+        forget_old,
         lock_for,
         mailbox_factory,
         make_crm,
@@ -271,6 +287,7 @@ def run_daemon(cfg: Any) -> int:
         pipeline_settings,
         record_poll,
         reload_config,
+        reopen_if_replaced,
     )
     from bridge.health import for_config
     from bridge.mailbox import ImapMailbox
@@ -307,12 +324,14 @@ def run_daemon(cfg: Any) -> int:
     reloader = Reloader(cfg, load=reload_config, apply=apply, alarms=runtime.monitor.alarms)
 
     def poll_once() -> PollReport:
+        reopen_if_replaced(ledger, lock)  # inode check each poll: never write into a lost file
         report = None
         try:
             report = current["health"].run_pass(current["pipeline"])
             return report
         finally:
             record_poll(ledger, report)
+            forget_old(ledger, cfg)
 
     def poll() -> PollReport:
         report: PollReport = runtime.poll(poll_once)
@@ -351,6 +370,8 @@ def run_daemon(cfg: Any) -> int:
             runtime.monitor.stopped(daemon.fatal)
         return code
     finally:
+        if not daemon.busy:  # a request abandoned mid-way keeps the ledger until exit
+            ledger.close()
         # the stop stays within SPEC's 10 s; a setup error's alarm gets the full wait
         runtime.close(wait=5.0 if daemon.fatal is not None else 1.0)
         lock.release()

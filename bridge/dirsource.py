@@ -2,7 +2,9 @@
 
 It offers the same small interface the pipeline uses for IMAP: files sorted by name get
 UIDs 1, 2, 3…; UIDVALIDITY is fixed; "finishing" a message records it (and, with a
-processed folder, moves the file into that sub-folder), so nothing is ever deleted.
+processed folder, moves the file into that sub-folder), so nothing is ever deleted. A message
+counts as ``\\Seen`` once finished here, or when its file name carries the Maildir flag
+``:2,S`` (``1700000000.x:2,S.eml``).
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ class DirMailbox:
             path = self._files[uid - 1]
             if not path.exists():
                 continue
+            flags = ("\\Seen",) if uid in self.finished or ":2,S" in path.name else ()
             yield RawMessage(
-                MessageKey(self.folder, UIDVALIDITY, uid), path.read_bytes(), self._mtime(path)
+                MessageKey(self.folder, UIDVALIDITY, uid), path.read_bytes(), self._mtime(path),
+                flags,
             )
 
     def finish(self, uid: int, processed_folder: str) -> str:

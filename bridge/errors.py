@@ -11,6 +11,8 @@
     │       ├── LoginRefused           the login was answered NO
     │       └── FolderMissing          a configured folder cannot be selected
     ├── StoreError             the SQLite ledger cannot be used
+    │   ├── LedgerCorrupt          damaged or not ours: move it aside (exit 78)
+    │   └── RowClaimed             another process moved the row on first: leave it
     ├── ParseError             bytes that are not a readable message
     ├── NotifyError            a notification channel failed (never stops the bridge)
     │   ├── ChannelUnreachable     network, timeout, 429, 5xx: the channel may work later
@@ -83,6 +85,14 @@ class FolderMissing(MailboxRejected):
 
 class StoreError(BridgeError):
     """The SQLite ledger cannot be opened or written."""
+
+
+class LedgerCorrupt(StoreError):
+    """The ledger file is damaged or not ours: a setup problem (exit 78), not a retry later."""
+
+
+class RowClaimed(StoreError):
+    """Another process moved this row on first (a second concurrent push is refused)."""
 
 
 class ParseError(BridgeError):

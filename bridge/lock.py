@@ -1,9 +1,21 @@
-"""One processing instance per ledger: an ``flock`` on ``<ledger>.lock``.
+"""One processing instance per ledger: an ``flock`` on ``<ledger>.lock`` and on the ledger.
 
 The kernel drops an ``flock`` when its holder dies, however it dies, so a crashed daemon never
 leaves a stale lock behind. The holder writes its pid into the file so that the one who waits
 can say who holds it. The file itself is never deleted (deleting a lock file races with the
 next holder).
+
+The lock holds even when someone removes or replaces the lock file:
+
+* after ``flock`` succeeds, the file locked must still be the one at the path (same device
+  and inode); otherwise it was replaced meanwhile, and the lock is taken again on the new file;
+* the ledger file itself is locked too (``flock``, which is separate from SQLite's own
+  POSIX record locks on Linux), so a second processor that finds the lock file gone still
+  cannot work on the same ledger. A daemon whose ledger was deleted or replaced locks the
+  new file before it uses it (``relock_ledger``).
+
+Close the ledger (its SQLite connections) before ``release``: closing any descriptor of the
+ledger file drops the POSIX locks SQLite holds on it in this process.
 """
 
 from __future__ import annotations
@@ -36,9 +48,13 @@ class InstanceLock:
     ``release()``, or ``with InstanceLock(path):`` (which does not wait).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, ledger: Path | None = None) -> None:
         self.path = lock_path_for(path)
+        if ledger is None and Path(path).suffix != ".lock":
+            ledger = Path(path)
+        self.ledger = ledger  # the ledger file locked too (None: the lock file only)
         self._fd: int | None = None
+        self._ledger_fd: int | None = None
 
     @property
     def held(self) -> bool:
@@ -55,25 +71,73 @@ class InstanceLock:
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
                 except BlockingIOError:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise self._held_error(fd, wait) from None
                     time.sleep(min(_POLL_SECONDS, remaining))
+                    continue
+                if _same_file(fd, self.path):
+                    break
+                # removed or replaced after we opened it: lock the file that is there now
+                os.close(fd)
+                fd = -1
+                fd = self._open()
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            if self.ledger is not None:
+                self._ledger_fd = self._lock_ledger(deadline, wait)
         except BaseException:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
             raise
         self._fd = fd
         log.debug("lock acquired path=%s pid=%s", self.path, os.getpid())
+
+    def relock_ledger(self) -> None:
+        """The ledger file was deleted or replaced: lock the file now at its path (close the
+        old ledger first). LockHeld when another process holds the new file."""
+        if self._fd is None or self.ledger is None:
+            raise RuntimeError(f"{self.path} is not held by this InstanceLock")
+        old, self._ledger_fd = self._ledger_fd, None
+        if old is not None:
+            os.close(old)
+        self._ledger_fd = self._lock_ledger(time.monotonic(), 0)
+        log.info("lock.ledger_relocked path=%s", self.ledger)
+
+    def _lock_ledger(self, deadline: float, wait: float) -> int:
+        assert self.ledger is not None
+        while True:
+            try:
+                fd = os.open(self.ledger, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise StoreError(f"cannot open the ledger {self.ledger}: {exc.strerror}") from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    waited = f" (waited {wait:g} s)" if wait > 0 else ""
+                    raise LockHeld(
+                        f"another mailbridge is processing the ledger {self.ledger} (its lock "
+                        f"file {self.path} was removed or replaced){waited}; stop the other "
+                        "process, or try again when it has finished"
+                    ) from None
+                time.sleep(min(_POLL_SECONDS, remaining))
+                continue
+            if _same_file(fd, self.ledger):
+                return fd
+            os.close(fd)  # replaced meanwhile: lock the one there now
 
     def release(self) -> None:
         """Give the lock up (a no-op when not held)."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        ledger_fd, self._ledger_fd = self._ledger_fd, None
+        if ledger_fd is not None:
+            os.close(ledger_fd)  # drops its flock
         try:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -104,10 +168,16 @@ class InstanceLock:
     def _open(self) -> int:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             # not LockHeld: a lock file we cannot create is a setup problem, not a busy peer
             raise StoreError(f"cannot open the lock file {self.path}: {exc.strerror}") from exc
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)  # made by an older version, or under another umask
+        except OSError as exc:  # another owner's file: locking it still works
+            log.warning("lock.chmod_failed path=%s error=%s", self.path, exc.strerror)
+        return fd
 
     def _held_error(self, fd: int, wait: float) -> LockHeld:
         try:
@@ -130,3 +200,13 @@ def describe_holder(pid: int | None) -> str:
     if any(a in (b"--poll-now", b"retry") for a in args):
         return t("lock.holder_run", pid=pid)
     return t("lock.holder_daemon", pid=pid)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """The open file is still the one at ``path`` (not removed, not replaced)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    own = os.fstat(fd)
+    return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)

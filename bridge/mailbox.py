@@ -60,7 +60,7 @@ _PROTOCOL_LOGGER = "imapclient.imaplib"
 
 SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
-FETCH_ITEMS = ("BODY.PEEK[]", "INTERNALDATE")
+FETCH_ITEMS = ("BODY.PEEK[]", "INTERNALDATE", "FLAGS")
 _TEMPORARY_CODES = ("UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT")  # RFC 5530
 FETCH_BYTES = 4 * 1024 * 1024  # one FETCH carries at most this much (at least one message)
 PARTIAL_BYTES = 2 * 1024 * 1024  # a bigger message is fetched in pieces of this size
@@ -560,6 +560,7 @@ class ImapMailbox:
                     key=MessageKey(folder, uidvalidity, uid),
                     raw=raw,
                     internaldate=when if isinstance(when, datetime) else None,
+                    flags=_flags(item.get(b"FLAGS")),
                 )
                 del raw, item
                 yield message
@@ -612,13 +613,14 @@ class ImapMailbox:
         client = self._require()
         buf = bytearray()
         when = None
+        flags: Any = ()
         offset = 0
         timer: RequestTimer | None = None
         try:
             while True:
                 with self._watch(PARTIAL_BYTES) as timer:
                     got = client.fetch([uid], [f"BODY.PEEK[]<{offset}.{PARTIAL_BYTES}>",
-                                               "INTERNALDATE"])
+                                               "INTERNALDATE", "FLAGS"])
                 item = got.get(uid)
                 if item is None:
                     return [] if offset == 0 else None  # vanished meanwhile
@@ -626,6 +628,7 @@ class ImapMailbox:
                 if not isinstance(piece, bytes):
                     return None
                 when = item.get(b"INTERNALDATE", when)
+                flags = item.get(b"FLAGS", flags)
                 buf += piece
                 offset += len(piece)
                 if len(piece) < PARTIAL_BYTES or offset >= size + PARTIAL_BYTES:
@@ -640,7 +643,7 @@ class ImapMailbox:
             if timer is not None and timer.expired:
                 raise self._expired("FETCH", timer) from None
             return None
-        return [(uid, {b"BODY[]": bytes(buf), b"INTERNALDATE": when})]
+        return [(uid, {b"BODY[]": bytes(buf), b"INTERNALDATE": when, b"FLAGS": flags})]
 
     def _fetch_reduced(self, uid: int, size: int, folder: str,
                        uidvalidity: int) -> RawMessage | None:
@@ -859,6 +862,13 @@ class ImapMailbox:
             self._drop()
             raise
         return new_mail or _announces_mail(responses)
+
+
+def _flags(value: Any) -> tuple[str, ...]:
+    """FETCH FLAGS (``(b'\\Seen', ...)``) as text; anything else is no flags."""
+    if not isinstance(value, tuple | list):
+        return ()
+    return tuple(_text(f) for f in value)
 
 
 def _announces_mail(responses: Sequence[Any]) -> bool:

@@ -31,12 +31,18 @@ class MessageKey:
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
-    """One message as fetched (BODY.PEEK[]), with the server's INTERNALDATE."""
+    """One message as fetched (BODY.PEEK[]), with the server's INTERNALDATE and FLAGS."""
 
     key: MessageKey
     raw: bytes
     internaldate: datetime | None = None
     identity: str | None = None  # set when ``raw`` is a stand-in for a too-large mail
+    flags: tuple[str, ...] = ()  # as the server reported them with the message
+
+    @property
+    def seen(self) -> bool:
+        """Already marked ``\\Seen``: read by a person, or finished by another ledger."""
+        return any(f.lower() == "\\seen" for f in self.flags)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from bridge import firstpass
 from bridge.errors import (
     BridgeError,
     CrmError,
@@ -39,6 +40,7 @@ from bridge.errors import (
     CrmUnknownOutcome,
     MailboxUnavailable,
     ParseError,
+    RowClaimed,
 )
 from bridge.filefield import (
     COMMENT,
@@ -202,6 +204,7 @@ class Pipeline:
         self.files = FileFieldResolver(crm, settings.file_field, settings.health_interval)
         self.targeting = _targeting(settings, ledger, crm)  # None: today's behaviour
         self._deal_queue: list[tuple[Any, Any]] = []  # deals waiting for one batch
+        self._first_pass = False  # this pass over the folder is a first pass (bridge.firstpass)
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -288,7 +291,9 @@ class Pipeline:
         folder = self.s.folder
         uidvalidity = mailbox.select(folder)
         self._uidvalidity = uidvalidity
+        self.ledger.begin_pass(self.clock())  # a restored or replaced ledger: a first pass
         state = self.ledger.folder_state(folder)
+        self._first_pass = firstpass.is_first_pass(state, uidvalidity)
         now = self.clock()
         after: int | None = None
         since: date | None = None
@@ -368,6 +373,7 @@ class Pipeline:
         row = self.ledger.add_received(
             key.folder, key.uidvalidity, key.uid, message_id_of(msg.raw), identity,
             origin_id(identity), subject, when, msg.raw, now,
+            lookup_first=firstpass.lookup_first(self._first_pass, msg),
         )
         report.fetched += 1
         log.info("message.received id=%s uid=%s size=%s", row.id, key.uid, len(msg.raw))
@@ -400,7 +406,7 @@ class Pipeline:
     def _reconcile_first(self, rows: list[Any], report: PollReport) -> list[Any]:
         """Rows that may already have a lead (a crash, a lost answer) are looked up first,
         all in one request per 50."""
-        doubtful = [r for r in rows if r.state == "pushing" or r.push_started_at is not None]
+        doubtful = [r for r in rows if firstpass.may_exist(r)]
         early = self._too_early(doubtful)
         if early:
             doubtful = [r for r in doubtful if r.id not in early]
@@ -414,7 +420,9 @@ class Pipeline:
             for r in doubtful:
                 self._temporary(r, exc, report)
             raise _StopPushing from exc
-        missing = {r.id for r in self._record_found(doubtful, found, report)}
+        not_found = self._record_found(doubtful, found, report)
+        self.ledger.clear_lookup([r.id for r in not_found if r.lookup_first], self.clock())
+        missing = {r.id for r in not_found}
         found_ids = {r.id for r in doubtful} - missing
         return [r for r in rows if r.id not in found_ids]
 
@@ -440,6 +448,8 @@ class Pipeline:
         """A bug met by one message quarantines that message; the others go on."""
         try:
             self._advance(row, batch, report)
+        except RowClaimed as exc:  # another process has it: never a second push
+            log.warning("message.claimed_elsewhere id=%s error=%s", row.id, _one_line(exc))
         except (_StopPushing, BridgeError):
             raise
         except Exception as exc:
@@ -528,7 +538,7 @@ class Pipeline:
                 return
             lead, file_field = routed
         if row.state != "pushing":
-            self.ledger.set_pushing(row.id, now)
+            self.ledger.claim_push(row.id, now)  # compare-and-set: one pusher per row
         if lead.files or not self.s.batch:
             self._push_one(row, lead, report, file_field)
         else:

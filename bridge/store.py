@@ -24,6 +24,7 @@ passed in (``at``/``now``); the clock is read only as a default.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,7 +60,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
-from bridge.errors import StoreError
+from bridge import generation
+from bridge.errors import LedgerCorrupt, RowClaimed, StoreError
 from bridge.model import MessageKey
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SUBJECT_MAX = 200
 ERROR_MAX = 2000
 BUSY_TIMEOUT_MS = 15_000
+FILE_MODE = 0o600  # the ledger holds raw mail; SQLite gives its -wal and -shm the same mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ class MessageRecord:
     # when the last byte of the latest write with an unknown outcome was sent: the ORIGIN_ID
     # lookup waits bitrix24.max_request_seconds from then (the portal may still be running it)
     sent_at: datetime | None = None
+    lookup_first: bool = False  # a lead may exist already (first pass, \\Seen, older copy)
 
     @property
     def key(self) -> MessageKey:
@@ -199,6 +203,7 @@ messages = Table(
     Column("push_started_at", _UtcText),
     Column("mailbox_at", _UtcText),
     Column("sent_at", _UtcText),
+    Column("lookup_first", Integer, nullable=False),
     UniqueConstraint("folder", "uidvalidity", "uid"),
 )
 raw_messages = Table(
@@ -270,6 +275,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # an unknown outcome is looked up only bitrix24.max_request_seconds after its last byte
     ("ALTER TABLE messages ADD COLUMN sent_at TEXT",),
+    (
+        # 1 = a lead may already exist for this row although no push of ours began (first
+        # pass over a folder, mail already \Seen, a restored ledger): look it up first
+        "ALTER TABLE messages ADD COLUMN lookup_first INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -323,6 +333,7 @@ def _record(row: Any) -> MessageRecord:
         push_started_at=m["push_started_at"],
         mailbox_at=m["mailbox_at"],
         sent_at=m["sent_at"],
+        lookup_first=bool(m["lookup_first"]),
     )
 
 
@@ -336,6 +347,8 @@ class Ledger:
         self.path = path
         self._engine = engine
         self._writer = engine.execution_options(mailbridge_write=True)
+        self._stamp_path = generation.generation_path_for(path)
+        self._inode = _file_id(path)
 
     # ---- opening
 
@@ -349,6 +362,7 @@ class Ledger:
             raise StoreError(f"ledger {path}: cannot create its folder: {exc.strerror}") from exc
         if path.is_dir():
             raise StoreError(f"ledger {path} is a folder; store.path must name a file")
+        _create_private(path)
         engine = create_engine(
             URL.create("sqlite", database=str(path)),  # no URL quoting trouble with odd names
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
@@ -363,9 +377,35 @@ class Ledger:
             raise
         except SQLAlchemyError as exc:
             engine.dispose()
+            if _corrupt(exc):
+                raise _corrupt_error(path, _cause(exc)) from exc
             raise StoreError(f"ledger {path} cannot be used: {_cause(exc)}") from exc
         log.debug("ledger opened path=%s schema=%s", path, SCHEMA_VERSION)
         return ledger
+
+    def reopen(self) -> None:
+        """After ``close``: open what is at ``path`` now, in place (a new ledger if nothing
+        is there), so every holder of this object goes on with the new file."""
+        _create_private(self.path)
+        self._inode = _file_id(self.path)
+        try:
+            self._migrate()
+        except SQLAlchemyError as exc:
+            if _corrupt(exc):
+                raise _corrupt_error(self.path, _cause(exc)) from exc
+            raise StoreError(f"ledger {self.path} cannot be used: {_cause(exc)}") from exc
+        log.info("ledger.reopened path=%s", self.path)
+
+    def replaced(self) -> bool:
+        """True when ``path`` no longer names the file this ledger opened (deleted, moved
+        away, or another file put in its place): reopen it, never write into a lost file."""
+        return _file_id(self.path) != self._inode
+
+    def begin_pass(self, at: datetime | None = None) -> None:
+        """One write at the start of a pass: it compares the ledger's generation with the
+        file beside it (see ``bridge.generation``) before anything is read for the pass."""
+        with self._write(at):
+            pass
 
     def close(self) -> None:
         """Close every connection (the file stays consistent whenever the process dies)."""
@@ -388,7 +428,7 @@ class Ledger:
         with self._writer.connect() as conn, conn.begin():
             version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
             if version > latest:
-                raise StoreError(
+                raise LedgerCorrupt(
                     f"ledger {self.path} has schema version {version}, newer than this "
                     f"mailbridge knows ({latest}); upgrade mailbridge"
                 )
@@ -398,7 +438,7 @@ class Ledger:
                     "AND name NOT LIKE 'sqlite_%' LIMIT 1"
                 ).scalar()
                 if foreign is not None:
-                    raise StoreError(
+                    raise LedgerCorrupt(
                         f"ledger {self.path} is an SQLite file of another program (it has a "
                         f"table {foreign!r}); point store.path at a new file"
                     )
@@ -419,11 +459,24 @@ class Ledger:
             raise self._translate(exc) from exc
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One short ``BEGIN IMMEDIATE`` transaction, committed on success."""
+    def _write(self, at: datetime | None = None) -> Iterator[Connection]:
+        """One short ``BEGIN IMMEDIATE`` transaction, committed on success.
+
+        It first steps the ledger generation (``bridge.generation``): a mismatch marks the
+        ledger for a first pass in this same transaction, and the file beside the ledger is
+        advanced before the commit.
+        """
         try:
             with self._writer.connect() as conn, conn.begin():
+                stamp_at = (at or _now()).astimezone(UTC).isoformat(timespec="seconds")
+                stamp = generation.step(conn, self._stamp_path, stamp_at)
                 yield conn
+                try:
+                    generation.write_stamp(self._stamp_path, stamp)  # before the COMMIT
+                except OSError as exc:
+                    raise StoreError(
+                        f"ledger {self.path}: cannot write {self._stamp_path}: {exc.strerror}"
+                    ) from exc
         except SQLAlchemyError as exc:
             raise self._translate(exc) from exc
 
@@ -435,6 +488,8 @@ class Ledger:
             and isinstance(exc.orig, ValueError)
         ):
             return exc.orig
+        if _corrupt(exc):
+            return _corrupt_error(self.path, _cause(exc))
         return StoreError(f"ledger {self.path}: {_cause(exc)}")
 
     # ---- folders
@@ -534,8 +589,13 @@ class Ledger:
         msg_date: datetime | None,
         raw: bytes,
         at: datetime | None = None,
+        lookup_first: bool = False,
     ) -> MessageRecord:
-        """Record a fetched message with its bytes; the same key again returns the first row."""
+        """Record a fetched message with its bytes; the same key again returns the first row.
+
+        ``lookup_first``: a lead may exist already (a first pass, mail already ``\\Seen``):
+        the pipeline looks it up by ORIGIN_ID before it creates one.
+        """
         at = at or _now()
         with self._write() as conn:
             existing = conn.execute(self._key_query(folder, uidvalidity, uid)).first()
@@ -565,6 +625,7 @@ class Ledger:
                     received_at=at,
                     updated_at=at,
                     client_keys="",
+                    lookup_first=int(lookup_first),
                 )
             ).inserted_primary_key[0]
             conn.execute(insert(raw_messages).values(id=new_id, raw=raw))
@@ -611,6 +672,35 @@ class Ledger:
         at = at or _now()
         first = func.coalesce(messages.c.push_started_at, literal(at, _UtcText()))
         return self._move(id, PUSHING, at, push_started_at=first)
+
+    def claim_push(self, id: int, at: datetime | None = None) -> MessageRecord:
+        """``set_pushing`` as a compare-and-set: only a row that is not being pushed already
+        can be claimed, so two processes never both send one row (RowClaimed otherwise)."""
+        at = at or _now()
+        with self._write(at) as conn:
+            first = func.coalesce(messages.c.push_started_at, literal(at, _UtcText()))
+            claimed = conn.execute(
+                update(messages)
+                .where(
+                    messages.c.id == id,
+                    messages.c.state == PARSED,
+                    messages.c.content_digest.is_not(None),
+                )
+                .values(state=PUSHING, updated_at=at, push_started_at=first)
+            ).rowcount
+            record = self._get_or_fail(conn, id)
+        if claimed != 1:
+            raise RowClaimed(f"message {id} is {record.state}: another process has it")
+        return record
+
+    def clear_lookup(self, ids: Sequence[int], at: datetime | None = None) -> None:
+        """The lookup found no lead for these rows: they may be sent like new mail."""
+        if not ids:
+            return
+        with self._write(at) as conn:
+            conn.execute(
+                update(messages).where(messages.c.id.in_(list(ids))).values(lookup_first=0)
+            )
 
     def set_created(self, id: int, lead_id: int, at: datetime | None = None) -> MessageRecord:
         """The lead exists (created, or found by ORIGIN_ID)."""
@@ -705,17 +795,26 @@ class Ledger:
     def _move(
         self, id: int, state: str, at: datetime, *, _require: int | None = None, **values: Any
     ) -> MessageRecord:
-        with self._write() as conn:
+        with self._write(at) as conn:
             row = conn.execute(
-                select(messages.c.state, messages.c.push_started_at, messages.c.content_digest)
+                select(
+                    messages.c.state, messages.c.push_started_at, messages.c.content_digest,
+                    messages.c.lookup_first,
+                )
                 .where(messages.c.id == id)
             ).first()
             if row is None:
                 raise StoreError(f"message {id} is not in the ledger")
             current = row.state
             if state not in TRANSITIONS[current]:
-                raise StoreError(f"message {id}: cannot go from {current} to {state}")
-            if state == CREATED and current != PUSHING and row.push_started_at is None:
+                # pushing or finished: another process took the row (RowClaimed is a
+                # StoreError, so a caller's own bug still reads as one)
+                kind = RowClaimed if current == PUSHING or current in FINISHED else StoreError
+                raise kind(f"message {id}: cannot go from {current} to {state}")
+            if (
+                state == CREATED and current != PUSHING and row.push_started_at is None
+                and not row.lookup_first
+            ):
                 raise StoreError(
                     f"message {id}: cannot go from {current} to created: no push was started"
                 )
@@ -834,6 +933,59 @@ class Ledger:
             log.info("retry scheduled count=%s", len(result))
         return result
 
+    # ---- keeping personal data no longer than needed
+
+    def forget_client_data(self, before: datetime, at: datetime | None = None) -> int:
+        """Finished rows whose mail is done, last changed before ``before``, lose the client's
+        data: subject, client keys, Message-ID, content digest and error text (the raw bytes
+        went when the mail was done; any left are dropped). The row itself stays, with its
+        identity hash and ORIGIN_ID, so the message is still known if it is ever seen again
+        (and a message the ledger no longer knows is looked up first, SPEC §4).
+
+        Returns the number of rows cleared. Freed pages are overwritten (``secure_delete``)
+        and the WAL is checkpointed, so the old text does not linger in the files.
+        """
+        at = at or _now()
+        old = (
+            messages.c.state.in_(tuple(FINISHED))
+            & (messages.c.mailbox_state != "pending")
+            & (messages.c.updated_at < before)
+            & (
+                (messages.c.subject != "") | (messages.c.client_keys != "")
+                | messages.c.message_id.is_not(None) | messages.c.content_digest.is_not(None)
+                | messages.c.error.is_not(None)
+            )
+        )
+        with self._write(at) as conn:
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            try:
+                ids = list(conn.execute(select(messages.c.id).where(old)).scalars())
+                for i in range(0, len(ids), 500):
+                    part = ids[i : i + 500]
+                    conn.execute(
+                        update(messages).where(messages.c.id.in_(part)).values(
+                            subject="", client_keys="", message_id=None, content_digest=None,
+                            error=None,
+                        )
+                    )
+                    conn.execute(delete(raw_messages).where(raw_messages.c.id.in_(part)))
+            finally:
+                conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+        if ids:
+            self._checkpoint()
+            log.info("ledger.client_data_forgotten rows=%s", len(ids))
+        return len(ids)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the ledger and empty it (outside any transaction)."""
+        raw = self._engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]  # sqlite3 has execute
+        except sqlite3.Error as exc:  # busy readers: the next checkpoint does it
+            log.warning("ledger.checkpoint_failed error=%s", exc)
+        finally:
+            raw.close()
+
     # ---- status
 
     def counts(self) -> dict[str, int]:
@@ -938,3 +1090,48 @@ def _cause(exc: SQLAlchemyError) -> str:
     if "not a database" in text:
         return f"{text} (store.path must name a mailbridge ledger or a new file)"
     return text
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _create_private(path: Path) -> None:
+    """Create the ledger file 0600 before SQLite does (whatever the umask; SQLite gives the
+    -wal and -shm files the ledger's mode), and tighten an existing one."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"ledger {path} cannot be opened: {exc.strerror}") from exc
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, FILE_MODE)
+    except OSError as exc:  # not our file (another owner): SQLite will say what it can do
+        log.warning("ledger.chmod_failed path=%s error=%s", path, exc.strerror)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        try:
+            if side.stat().st_mode & 0o077:
+                side.chmod(FILE_MODE)
+        except OSError:
+            continue  # not there (yet): SQLite creates it with the ledger's mode
+
+
+def _corrupt(exc: SQLAlchemyError) -> bool:
+    text = str(getattr(exc, "orig", None) or exc)
+    return "not a database" in text or "malformed" in text or "file is encrypted" in text
+
+
+def _corrupt_error(path: Path, cause: str) -> LedgerCorrupt:
+    return LedgerCorrupt(
+        f"ledger {path} is damaged ({cause}): stop mailbridge, move it aside "
+        f"(mv {path} {path}.broken, with its -wal and -shm files) and start again; a new "
+        "ledger is safe: it looks every message up in Bitrix24 before creating a lead"
+    )
