@@ -477,6 +477,7 @@ def cmd_poll_now(cfg: Any) -> int:
     progress = None
     try:
         ledger = open_ledger(cfg)
+        ledger.open_session()
         runtime = Runtime.build(cfg, ledger, serve=False)
         crm = runtime.crm(make_crm(cfg))
         pipeline = Pipeline(
@@ -503,6 +504,7 @@ def cmd_poll_now(cfg: Any) -> int:
             forget_old(ledger, cfg)
             runtime.monitor.tick()  # the health file now has this run's outcome
             runtime.close()
+            ledger.close_session()
             ledger.close()
     finally:
         if progress is not None:
@@ -532,6 +534,7 @@ def reopen_if_replaced(ledger: Any, lock: Any) -> bool:
     ledger.close()
     lock.relock_ledger()
     ledger.reopen()
+    ledger.open_session()
     return True
 
 

@@ -300,6 +300,7 @@ def run_daemon(cfg: Any) -> int:
     lock = lock_for(cfg)
     lock.acquire(wait=LOCK_WAIT)
     ledger = open_ledger(cfg)
+    ledger.open_session()
     runtime = Runtime.build(cfg, ledger)
     current: dict[str, Any] = {"cfg": cfg}
 
@@ -370,8 +371,9 @@ def run_daemon(cfg: Any) -> int:
             runtime.monitor.stopped(daemon.fatal)
         return code
     finally:
-        if not daemon.busy:  # a request abandoned mid-way keeps the ledger until exit
-            ledger.close()
         # the stop stays within SPEC's 10 s; a setup error's alarm gets the full wait
         runtime.close(wait=5.0 if daemon.fatal is not None else 1.0)
+        if not daemon.busy:  # a request abandoned mid-way keeps the ledger until exit
+            ledger.close_session()
+            ledger.close()
         lock.release()

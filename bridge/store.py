@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -349,6 +350,7 @@ class Ledger:
         self._writer = engine.execution_options(mailbridge_write=True)
         self._stamp_path = generation.generation_path_for(path)
         self._inode = _file_id(path)
+        self._session: str | None = None
 
     # ---- opening
 
@@ -401,6 +403,21 @@ class Ledger:
         away, or another file put in its place): reopen it, never write into a lost file."""
         return _file_id(self.path) != self._inode
 
+    def open_session(self, at: datetime | None = None) -> int:
+        """The processor (lock holder) starts; see ``bridge.generation.open_session``."""
+        self._session = uuid.uuid4().hex
+        with self._write(at) as conn:
+            return generation.open_session(
+                conn, self._session, (at or _now()).isoformat(timespec="seconds")
+            )
+
+    def close_session(self) -> None:
+        """The processor stops cleanly (call before ``close``)."""
+        if self._session is not None:
+            with self._write() as conn:
+                generation.close_session(conn, self._session)
+            self._session = None
+
     def begin_pass(self, at: datetime | None = None) -> None:
         """One write at the start of a pass: it compares the ledger's generation with the
         file beside it (see ``bridge.generation``) before anything is read for the pass."""
@@ -409,6 +426,7 @@ class Ledger:
 
     def close(self) -> None:
         """Close every connection (the file stays consistent whenever the process dies)."""
+        self._session = None  # a closed ledger's session is no longer ours to end
         self._engine.dispose()
 
     def __enter__(self) -> Ledger:

@@ -175,3 +175,23 @@ def test_any_restored_copy_is_detected(
     with Ledger.open(path) as led:
         led.begin_pass(T0 + timedelta(minutes=1))
         assert led.folder_state("INBOX") is None
+
+
+def test_an_unclean_stop_has_unfinished_rows_looked_up(tmp_path: Path) -> None:
+    """A processor that did not close its session (killed, or a snapshot taken while it ran)
+    leaves its unfinished rows to be looked up; a clean stop leaves nothing to look up."""
+    path = tmp_path / "bridge.db"
+    with Ledger.open(path) as led:
+        led.open_session(T0)
+        unfinished = add(led, 1)
+        done = add(led, 2)
+        finish(led, done)
+        led.close_session()
+    with Ledger.open(path) as led:
+        assert led.open_session(T0) == 0  # the last stop was clean
+        assert not led.by_id(unfinished).lookup_first  # type: ignore[union-attr]
+        # no close_session: the process "dies" here
+    with Ledger.open(path) as led:
+        assert led.open_session(T0) == 1
+        assert led.by_id(unfinished).lookup_first  # type: ignore[union-attr]
+        assert not led.by_id(done).lookup_first  # type: ignore[union-attr]

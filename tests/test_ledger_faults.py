@@ -167,10 +167,13 @@ def test_daemon_reopens_a_ledger_replaced_by_an_older_copy(
             tmp.replace(db)  # a new inode at the path, as a restore tool does
             account.deliver(form_email(9))
             assert wait_for(lambda: len(sb.portal.list_leads()) == 6)
-            assert wait_for(lambda: Ledger.open(db).counts()["created"] == 6, 30)
+            assert wait_for(lambda: "\\Seen" in account.flags(account.uids()[-1]))
         finally:
             code, err = stop_daemon(proc)
         assert code == 0, err
+        assert "ledger.replaced" in err
+        with Ledger.open(db) as led:  # the copy now knows what was done after it was taken
+            assert led.counts()["created"] == 6
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         counts = origin_counts(sb)
         assert len(counts) == 6 and set(counts.values()) == {1}
