@@ -98,7 +98,13 @@ def write_stamp(path: Path, stamp: Stamp) -> None:
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)
+        st = os.fstat(fd)
+        if st.st_mode & 0o077:
+            os.fchmod(fd, FILE_MODE)
+        if os.geteuid() == 0:  # `retry` run as root: keep the file the daemon's, as SQLite
+            owner = os.stat(path.with_name(path.name.removesuffix(SUFFIX)))  # does for -wal
+            if (st.st_uid, st.st_gid) != (owner.st_uid, owner.st_gid):
+                os.fchown(fd, owner.st_uid, owner.st_gid)
         data = stamp.text().encode("ascii")
         os.pwrite(fd, data, 0)
         os.ftruncate(fd, len(data))
