@@ -25,10 +25,6 @@ def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-de
     return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
 
 
-def requests(sb) -> int:  # type: ignore[no-untyped-def]
-    return int(sb.portal.stats()["requests"])
-
-
 def with_ledger(cfg: Path, ledger: str) -> Path:
     """The same config with store.path pointing at another ledger file."""
     cfg.write_text(cfg.read_text().replace('path = "bridge.db"', f'path = "{ledger}"'))
@@ -55,14 +51,22 @@ def test_fresh_ledger_against_a_processed_mailbox_creates_nothing(
                          processed_folder=""),
             "var-lib-mailbridge.db",
         )
-        before = requests(sb)
+        before = dict(sb.portal.stats()["by_method"])
         code, _, err = run("--config", str(second), "--poll-now")
-        used = requests(sb) - before
+        after = sb.portal.stats()["by_method"]
+        used = {m: c - before.get(m, 0) for m, c in after.items() if c != before.get(m, 0)}
         assert code == 0, err
         counts = origin_counts(sb)
         assert len(counts) == n and set(counts.values()) == {1}, "a lead was created twice"
-        assert used <= math.ceil(n / 50), f"{used} requests for {n} messages"
-        print(f"\nfirst pass: {used} requests for {n} messages = {used / n:.4f} per message")
+        # one crm.lead.list is the read-back of the first lead (once per ledger, issue 9.5);
+        # user.get and crm.settings.mode.get are the run's portal check (SPEC §4)
+        lookups = used.get("crm.lead.list", 0) - 1
+        assert lookups <= math.ceil(n / 50), f"{used} for {n} messages"
+        fixed = sum(used.values()) - lookups
+        assert fixed <= 3, used
+        total = sum(used.values())
+        print(f"\nfirst pass over {n} messages: {used}; lookups {lookups / n:.4f} per message, "
+              f"all requests {total / n:.4f} per message")
 
 
 def test_seen_mail_on_a_known_folder_is_looked_up(account: ImapAccount, tmp_path: Path) -> None:
@@ -88,10 +92,13 @@ def test_new_mail_on_a_known_folder_costs_no_lookup(account: ImapAccount, tmp_pa
         cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url, processed_folder="")
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         account.append_many(form_email(i) for i in range(3))
+        assert run("--config", str(cfg), "--poll-now")[0] == 0  # and the first lead's read-back
+        lists = sb.portal.stats()["by_method"].get("crm.lead.list", 0)
+        account.append_many(form_email(i) for i in range(3, 6))
         code, _, err = run("--config", str(cfg), "--poll-now")
         assert code == 0, err
-        assert len(sb.portal.list_leads()) == 3
-        assert sb.portal.stats()["by_method"].get("crm.lead.list", 0) == 0
+        assert len(sb.portal.list_leads()) == 6
+        assert sb.portal.stats()["by_method"].get("crm.lead.list", 0) == lists
 
 
 def test_first_pass_still_creates_what_is_missing(account: ImapAccount, tmp_path: Path) -> None:
@@ -105,7 +112,7 @@ def test_first_pass_still_creates_what_is_missing(account: ImapAccount, tmp_path
         counts = origin_counts(sb)
         assert len(counts) == 5 and set(counts.values()) == {1}
         lists = sb.portal.stats()["by_method"].get("crm.lead.list", 0)
-        assert lists == 1  # one list of 5 origins
+        assert lists == 2  # one list of 5 origins, and the first lead's read-back
         assert run("--config", str(cfg), "--poll-now")[0] == 0
         assert sb.portal.stats()["by_method"].get("crm.lead.list", 0) == lists
         assert len(sb.portal.list_leads()) == 5
