@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(i18n.t("cli.setup_error", text=exc))
         return EX_CONFIG
     except LedgerCorrupt as exc:  # a setup problem: a restart would only meet it again
-        _err(f"ledger error: {exc}")
+        _err(i18n.t("cli.ledger_error", text=exc))
         return EX_CONFIG
     except LockHeld as exc:
         _err(str(exc))
