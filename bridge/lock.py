@@ -117,13 +117,12 @@ class InstanceLock:
             except BlockingIOError:
                 os.close(fd)
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    waited = f" (waited {wait:g} s)" if wait > 0 else ""
-                    raise LockHeld(
-                        f"another mailbridge is processing the ledger {self.ledger} (its lock "
-                        f"file {self.path} was removed or replaced){waited}; stop the other "
-                        "process, or try again when it has finished"
-                    ) from None
+                if remaining <= 0:  # the lock file was removed or replaced meanwhile
+                    waited = t("lock.waited", seconds=f"{wait:g}") if wait > 0 else ""
+                    raise LockHeld(t(
+                        "lock.held", holder=t("lock.holder_unknown"), path=self.ledger,
+                        waited=waited,
+                    )) from None
                 time.sleep(min(_POLL_SECONDS, remaining))
                 continue
             if _same_file(fd, self.ledger):
