@@ -15,6 +15,11 @@ move), so a process killed at any instant resumes from the last committed state:
 "gone" when it vanished from the server. The raw bytes are kept until the mailbox is done, so a
 retry or a quarantined message can be parsed again without the mailbox.
 
+``lookup_first`` marks a row a lead may exist for although no push of ours began (a first
+pass over a folder, mail already ``\\Seen``, a restored ledger: ``bridge.firstpass``); every
+write transaction also steps the ledger generation (``bridge.generation``), and
+``claim_push`` is the compare-and-set that lets only one process send a row.
+
 Two processes may open the same ledger (``status``/``retry`` while the daemon runs): WAL,
 a busy timeout, short write transactions taken with ``BEGIN IMMEDIATE``. Callers only ever see
 frozen ``MessageRecord`` values, never rows or sessions. Times are timezone-aware UTC and are
