@@ -41,3 +41,13 @@ def may_exist(row: Any) -> bool:
         or row.push_started_at is not None
         or bool(getattr(row, "lookup_first", False))
     )
+
+
+def uses_deals(targeting: Any) -> bool:
+    """The config sends some enquiries to deals (``crm.target`` or a route): a first-pass
+    lookup then asks for deals too (``Targeting.adopt_deals``, 50 per request)."""
+    if targeting is None:
+        return False
+    if getattr(targeting.crm, "target", "lead") == "deal":
+        return True
+    return any(getattr(r, "target", None) == "deal" for r in targeting.routes)

@@ -421,10 +421,25 @@ class Pipeline:
                 self._temporary(r, exc, report)
             raise _StopPushing from exc
         not_found = self._record_found(doubtful, found, report)
+        not_found = self._adopt_deals(not_found, report)
         self.ledger.clear_lookup([r.id for r in not_found if r.lookup_first], self.clock())
         missing = {r.id for r in not_found}
         found_ids = {r.id for r in doubtful} - missing
         return [r for r in rows if r.id not in found_ids]
+
+    def _adopt_deals(self, rows: list[Any], report: PollReport) -> list[Any]:
+        """First-pass rows with no lead may have become deals under another ledger: those
+        are recorded too (bridge.firstpass.uses_deals); returns the rows still not found."""
+        first = [r for r in rows if r.lookup_first]
+        if not first or not firstpass.uses_deals(self.targeting):
+            return rows
+        try:
+            deals = self.targeting.adopt_deals([r.origin_id for r in first])
+        except (CrmTemporary, CrmUnknownOutcome, CrmRejected) as exc:
+            for r in first:  # without the answer nothing may be sent: wait, never guess
+                self._temporary(r, exc, report)
+            raise _StopPushing from exc
+        return self._record_found(rows, deals, report)
 
     def _record_found(
         self, rows: list[Any], found: dict[str, int], report: PollReport

@@ -221,9 +221,26 @@ def test_unknown_deal_outcome_waits_max_request_seconds(tmp_path: Path,
     pipe = run(tmp_path, sb, [mail(1, form="Опт", attach=b"%PDF-1.4 x")], routes=routes,
                max_request_seconds=0.5, unknown_wait=0.0, backoff_base=0.01, backoff_cap=0.02)
     assert pipe.ledger.by_id(1).state == "failed" and len(state(sb.portal).deals) == 1
+    lists = sb.portal.method_calls["crm.deal.list"]  # the new ledger's first-pass lookup
     pipe.poll_once()  # too early: nothing is looked up or sent
-    assert sb.portal.method_calls["crm.deal.list"] == 0
+    assert sb.portal.method_calls["crm.deal.list"] == lists
     time.sleep(0.6)
     pipe.poll_once()
     assert pipe.ledger.by_id(1).state == "created" and len(state(sb.portal).deals) == 1
-    assert sb.portal.method_calls["crm.deal.list"] == 1
+    assert sb.portal.method_calls["crm.deal.list"] == lists + 1
+
+
+def test_a_fresh_ledger_finds_the_deals_of_another_ledger(tmp_path: Path,
+                                                          sb: SandboxServer) -> None:
+    """target = deal: a second, fresh ledger over the same mail (its first pass) looks the
+    deals up by ORIGIN_ID and records them; no deal is made twice (SPEC §4)."""
+    mails = [mail(i, phone=f"+7912{i:07d}", email=f"c{i}@example.ru") for i in range(3)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    run(tmp_path / "a", sb, mails, crm=CrmConfig(target="deal"))
+    assert len(state(sb.portal).deals) == 3
+    pipe = run(tmp_path / "b", sb, mails, crm=CrmConfig(target="deal"))
+    assert len(state(sb.portal).deals) == 3
+    rows = [pipe.ledger.by_id(i) for i in (1, 2, 3)]
+    assert [r.state for r in rows] == ["created"] * 3
+    assert {r.lead_id for r in rows} == set(state(sb.portal).deals)
