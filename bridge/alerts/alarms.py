@@ -34,7 +34,7 @@ FILE_FIELD = "file_field_vanished"
 INACTIVE_USER = "inactive_user"
 STALL = "stall"
 RELOAD_FAILED = "reload_failed"
-STOPPED = "stopped"  # the daemon stopped on a setup error (exit 78); no "resolved" follows
+STOPPED = "stopped"  # the daemon stopped on a setup error (exit 78); resolved by a later good poll
 
 TITLES: dict[str, str] = {
     PORTAL_BLOCKED: "Bitrix24 portal blocked: no leads are sent",
@@ -133,13 +133,6 @@ class Alarms:
         self.send(alarm_notice("resolved", alarm, now))
         self._changed()
         return True
-
-    def sync(self, kind: str, active: dict[str, str]) -> None:
-        """Make the alarms of ``kind`` exactly ``active`` (key -> reason)."""
-        for key in [k for (kd, k) in self.active_keys() if kd == kind and k not in active]:
-            self.clear(kind, key)
-        for key, reason in active.items():
-            self.raise_(kind, key, reason)
 
     def tick(self) -> int:
         """Repeat every alarm whose last notice is at least ``repeat`` old; returns how many."""
