@@ -10,7 +10,6 @@ import difflib
 import ipaddress
 import os
 import re
-import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -520,19 +519,8 @@ class _Loader:
         return value
 
     def check_title(self, title: str) -> None:
-        if not title.strip():
-            raise self.fail("bitrix24.title", 'must not be empty; e.g. "Заявка с сайта - {name}"')
-        try:
-            names = [f for _, f, _, _ in string.Formatter().parse(title) if f is not None]
-        except ValueError as exc:
-            raise self.fail(
-                "bitrix24.title", f"{exc}; write a literal brace as {{{{ or }}}}"
-            ) from None
-        for name in names:
-            if name != "name":
-                raise self.fail(
-                    "bitrix24.title", f"unknown placeholder {{{name}}}; only {{name}} is filled in"
-                )
+        if (problem := routes_config.title_problem(title)) is not None:
+            raise self.fail("bitrix24.title", problem)
 
     def webhook(self, url: str, source: str) -> str:
         """Validate the inbound webhook URL's shape without ever echoing its secret code."""

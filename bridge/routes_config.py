@@ -80,18 +80,28 @@ def _strings(s: Section, key: str, *, address: bool = False) -> tuple[str, ...]:
     return tuple(out)
 
 
+def title_problem(title: str) -> str | None:
+    """What is wrong with a title template (only ``{name}`` is filled in), or None.
+
+    Shared by ``[bitrix24] title`` (bridge.config) and a route's ``title``."""
+    if not title.strip():
+        return 'must not be empty; e.g. "Заявка с сайта - {name}"'
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(title) if f is not None]
+    except ValueError as exc:
+        return f"{exc}; write a literal brace as {{{{ or }}}}"
+    for name in names:
+        if name != "name":
+            return f"unknown placeholder {{{name}}}; only {{name}} is filled in"
+    return None
+
+
 def _title(s: Section) -> str | None:
     if "title" not in s.table:
         return None
     title = s.text("title", "")
-    if not title.strip():
-        raise s._fail("title", "must not be empty")
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(title) if f is not None]
-    except ValueError as exc:
-        raise s._fail("title", f"{exc}; write a literal brace as {{{{ or }}}}") from None
-    if any(n != "name" for n in names):
-        raise s._fail("title", "only {name} is filled in")
+    if (problem := title_problem(title)) is not None:
+        raise s._fail("title", problem)
     return title
 
 
