@@ -18,7 +18,7 @@ from tests.servers.dovecot import ImapAccount, new_account
 BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 # t("key") and i18n.t("key") with a literal key; keys built at run time are listed below
 _CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*(\+)?""")
-_DYNAMIC_PREFIXES = ("status.state.",)
+_DYNAMIC_PREFIXES = ("status.state.", "alarm.title.", "alarm.fix.", "alarm.head.")
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 
 
@@ -223,3 +223,38 @@ def test_common_block_reasons_are_said_in_russian() -> None:
         assert blocked_why("something else") == "something else"
     finally:
         i18n.set_language("en")
+
+
+def test_every_alarm_kind_has_a_title_and_a_fix_in_the_catalogue() -> None:
+    """Alarm notices are looked up by kind: each kind has both entries, English as TITLES."""
+    from bridge.alerts import alarms as kinds
+
+    for kind, title in kinds.TITLES.items():
+        assert CATALOGUE[f"alarm.title.{kind}"].en == title
+        assert CATALOGUE[f"alarm.fix.{kind}"].en == kinds.FIXES[kind]
+    for event in ("alarm", "repeat", "resolved"):
+        assert f"alarm.head.{event}" in CATALOGUE
+
+
+def test_alarm_notices_and_notify_test_follow_the_language() -> None:
+    """With ui.language = "ru" an alarm, its resolution and notify-test read in Russian."""
+    from datetime import UTC, datetime
+
+    from bridge.alerts.alarms import PORTAL_BLOCKED, Alarm, alarm_notice
+    from bridge.alerts.cli import test_notice
+
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    alarm = Alarm(PORTAL_BLOCKED, "", "INVALID_CREDENTIALS", now, now)
+    english = alarm_notice("alarm", alarm, now)
+    assert english.title.startswith("ALARM: Bitrix24 portal blocked") and "fix:" in english.text
+    i18n.set_language("ru")
+    try:
+        russian = alarm_notice("alarm", alarm, now)
+        resolved = alarm_notice("resolved", alarm, now)
+        probe = test_notice()
+    finally:
+        i18n.set_language("en")
+    assert russian.title.startswith("ТРЕВОГА: портал Битрикс24 заблокирован")
+    assert "что сделать:" in russian.text and "INVALID_CREDENTIALS" in russian.text
+    assert resolved.title.startswith("РЕШЕНО") and "что сделать" not in resolved.text
+    assert "канал работает" in probe.text

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bridge.alerts.channels import Notice
+from bridge.i18n import t
 from bridge.logsetup import REDACTOR
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,19 @@ class Alarm:
 
 
 def alarm_notice(event: str, alarm: Alarm, now: datetime) -> Notice:
-    """The notice for an alarm event ("alarm", "repeat" or "resolved")."""
-    title = TITLES.get(alarm.kind, alarm.kind)
+    """The notice for an alarm event ("alarm", "repeat" or "resolved"), in the language of
+    what a person reads (``ui.language``; the catalogue's English equals TITLES/FIXES)."""
+    title = t("alarm.title." + alarm.kind) if alarm.kind in TITLES else alarm.kind
     what = f"#{alarm.key}" if alarm.key.isdigit() else alarm.key
-    head = {"alarm": "ALARM", "repeat": "STILL", "resolved": "RESOLVED"}[event]
+    head = t("alarm.head." + event)
     subject = f"{head}: {title}" + (f" ({what})" if what else "")
     minutes = int((now - alarm.since).total_seconds() // 60)
-    lines = [f"reason: {alarm.reason}"] if alarm.reason else []
-    lines.append(f"since: {alarm.since.isoformat(timespec='seconds')} ({minutes} min)")
+    lines = [t("alarm.reason", reason=alarm.reason)] if alarm.reason else []
+    lines.append(t("alarm.since", since=alarm.since.isoformat(timespec="seconds"),
+                   minutes=minutes))
     if event != "resolved":
-        lines.append(f"fix: {FIXES.get(alarm.kind, 'see mailbridge status')}")
+        fix = t("alarm.fix." + alarm.kind) if alarm.kind in FIXES else t("alarm.fix.default")
+        lines.append(t("alarm.fix", fix=fix))
     data = {"since": alarm.since.isoformat(timespec="seconds"), "reason": alarm.reason}
     return Notice(event, alarm.kind, alarm.key, subject, "\n".join(lines), data)
 

@@ -17,6 +17,7 @@ from bridge.alerts.settings import (
 )
 from bridge.errors import ConfigError
 from bridge.healthfile import evaluate, health_path, read_health
+from bridge.i18n import t
 from bridge.logsetup import REDACTOR
 
 # A monitoring user has no secrets: placeholders let the config load for its non-secret keys.
@@ -66,8 +67,8 @@ def cmd_health(args: Any, out: IO[str] | None = None) -> int:
 
 def test_notice() -> Notice:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    return Notice("test", "test", "", "test message",
-                  f"mailbridge notify-test at {now}: this channel works.", {"at": now})
+    return Notice("test", "test", "", t("notify_test.subject"),
+                  t("notify_test.body", at=now), {"at": now})
 
 
 def cmd_notify_test(cfg: Any, out: IO[str], **retry: Any) -> int:
@@ -78,8 +79,7 @@ def cmd_notify_test(cfg: Any, out: IO[str], **retry: Any) -> int:
         print(f"✗ {exc}", file=out)
         return 78
     if not channels:
-        print("✗ no notification channel configured: add [notify.telegram], [notify.email] "
-              "or [notify.webhook] (see config.toml.example)", file=out)
+        print(t("notify_test.none"), file=out)
         return 78
     retry.setdefault("attempts", 1)
     results = send_now(channels, test_notice(), **retry)
@@ -90,9 +90,10 @@ def cmd_notify_test(cfg: Any, out: IO[str], **retry: Any) -> int:
     code = 0
     for r in results:
         if r.outcome == "sent":
-            print(f"✓ {r.channel}: sent", file=out)
+            print(t("notify_test.sent", channel=r.channel), file=out)
         else:
-            print(f"✗ {r.channel}: {r.outcome}: {REDACTOR.redact(r.detail)}", file=out)
+            print(t("notify_test.failed", channel=r.channel, outcome=r.outcome,
+                    detail=REDACTOR.redact(r.detail)), file=out)
             code = 78 if r.outcome == "misconfigured" or code == 78 else 69
     return code
 
