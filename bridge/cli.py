@@ -150,12 +150,13 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
         # The environment wins over every other source, so no secret file is read (a
         # monitoring user may not be allowed to read them) and none has to exist.
         env["BRIDGE_IMAP_PASSWORD"] = "not-needed-offline"
-        env["BITRIX24_WEBHOOK_URL"] = "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/"
+        env["BITRIX24_WEBHOOK_URL"] = config_mod.OFFLINE_WEBHOOK_URL
         from bridge.alerts.cli import OFFLINE_SECRETS
 
         env.update(OFFLINE_SECRETS)
-    cfg = config_mod.load(path, env)
+    cfg = config_mod.load(path, env, offline=offline)
     i18n.set_language(i18n.resolve(cfg.ui.language))
+    _redact_mailbox_secrets(cfg)
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
     logsetup.REDACTOR.add(code)
@@ -168,10 +169,18 @@ def reload_config(path: Path) -> Any:
     from bridge import config as config_mod
 
     cfg = config_mod.load(path)
+    _redact_mailbox_secrets(cfg)
     code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
     logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url, code)
     logsetup.REDACTOR.add(*cfg.notify.secrets())
     return cfg
+
+
+def _redact_mailbox_secrets(cfg: Any) -> None:
+    """Every [[mailboxes]] entry's password, webhook URL and webhook code are secrets too."""
+    for box in cfg.mailboxes:
+        url = box.bitrix24.webhook_url
+        logsetup.REDACTOR.add(*box.secrets(), url.rstrip("/").rpartition("/")[2])
 
 
 def _err(message: str) -> None:

@@ -28,6 +28,7 @@ from bridge.alerts.settings import (
 )
 from bridge.errors import ConfigError
 from bridge.hosts import host_problem, port_problem
+from bridge.mailboxes import MAILBOX_TABLE, MailboxConfig, load_mailboxes
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
 from bridge.routes import CrmConfig, Route
 
@@ -139,6 +140,14 @@ class Config:
     crm: CrmConfig = field(default_factory=CrmConfig)
     routes: tuple[Route, ...] = ()  # [[routes]], first match wins (bridge/routes.py)
     source_path: Path | None = None  # the file it was loaded from
+    # [[mailboxes]] as written; () for a single-mailbox file (see all_mailboxes())
+    mailboxes: tuple[MailboxConfig, ...] = ()
+
+    def all_mailboxes(self) -> tuple[MailboxConfig, ...]:
+        """Every mailbox to serve: the [[mailboxes]], or the one built from [imap]/[bitrix24]."""
+        if self.mailboxes:
+            return self.mailboxes
+        return (MailboxConfig(name="", imap=self.imap, bitrix24=self.bitrix24),)
 
     def parse_options(self) -> ParseOptions:
         return ParseOptions(
@@ -164,6 +173,7 @@ ENV_WEBHOOK_URL = "BITRIX24_WEBHOOK_URL"
 ENV_RESPONSIBLE_USER_ID = "BITRIX24_RESPONSIBLE_USER_ID"
 CREDENTIAL_IMAP_PASSWORD = "imap-password"  # $CREDENTIALS_DIRECTORY/<name> (systemd)
 CREDENTIAL_WEBHOOK_URL = "webhook-url"
+OFFLINE_WEBHOOK_URL = "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/"  # offline commands
 
 SECURITY_MODES = ("ssl", "starttls", "plain")
 LABEL_CANONICALS = ("name", "phone", "email", "message")
@@ -209,12 +219,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def load(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+def load(
+    path: str | Path, env: Mapping[str, str] | None = None, *, offline: bool = False
+) -> Config:
     """Read, validate and freeze the config file. Raises ConfigError.
 
     ``env`` (default ``os.environ``) supplies the secret overrides
     (BRIDGE_IMAP_PASSWORD, BITRIX24_WEBHOOK_URL, BITRIX24_RESPONSIBLE_USER_ID) and
-    CREDENTIALS_DIRECTORY.
+    CREDENTIALS_DIRECTORY. ``offline`` (status, retry, parse) reads no secret of a
+    ``[[mailboxes]]`` entry (the caller overrides the top-level ones through ``env``).
     """
     env = os.environ if env is None else env
     file = Path(path).expanduser().absolute()
@@ -240,7 +253,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(
             f"{file}: not valid TOML: {exc}; fix the syntax there", line=line
         ) from None
-    return _Loader(file, text, data, env).config()
+    return _Loader(file, text, data, env, offline).config()
 
 
 def _show(value: Any) -> str:
@@ -341,7 +354,11 @@ _ARRAYS = ("routes",)
 class _Loader:
     """Walks the parsed TOML once, section by section, and builds the Config."""
 
-    def __init__(self, file: Path, text: str, data: dict[str, Any], env: Mapping[str, str]):
+    def __init__(
+        self, file: Path, text: str, data: dict[str, Any], env: Mapping[str, str],
+        offline: bool = False,
+    ):
+        self.offline = offline
         self.file = file
         self.folder = file.parent
         self.data = data
@@ -381,13 +398,15 @@ class _Loader:
     # ---- the walk
 
     def config(self) -> Config:
-        self.reject_unknown(self.data, "", (*_KEYS, *_ARRAYS))
+        self.reject_unknown(self.data, "", (*_KEYS, *_ARRAYS, MAILBOX_TABLE))
         for name, value in self.data.items():
-            if not isinstance(value, dict) and name not in _ARRAYS:
+            if not isinstance(value, dict) and name not in (*_ARRAYS, MAILBOX_TABLE):
                 raise self.fail(name, f"expected a table [{name}], got {_show(value)}")
+        mailboxes = load_mailboxes(self)
         return Config(
-            imap=self.imap(),
-            bitrix24=self.bitrix24(),
+            imap=mailboxes[0].imap if mailboxes else self.imap(),
+            bitrix24=mailboxes[0].bitrix24 if mailboxes else self.bitrix24(),
+            mailboxes=mailboxes,
             attachments=self.attachments(),
             filter=self.filter(),
             dedupe=self.dedupe(),
@@ -413,45 +432,49 @@ class _Loader:
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.folder / p
 
-    def imap(self) -> ImapConfig:
-        s = self.section("imap")
+    def imap(
+        self, s: _Section | None = None, *, env_name: str = ENV_IMAP_PASSWORD,
+        credential: str = CREDENTIAL_IMAP_PASSWORD,
+    ) -> ImapConfig:
+        """[imap], or another table with its keys (a mailbox: ``s``, its own credential name
+        and no environment override)."""
+        s = s or self.section("imap")
+        k = s.name
         d = ImapConfig()
         host = s.text("host", d.host).strip()
         if not host:
             raise self.fail(
-                "imap.host", 'required; set the IMAP server name, e.g. "imap.yandex.ru"'
+                f"{k}.host", 'required; set the IMAP server name, e.g. "imap.yandex.ru"'
             )
         if "://" in host or "/" in host or any(c.isspace() for c in host):
             raise self.fail(
-                "imap.host", f"expected a host name (no scheme or path), got {_show(host)}"
+                f"{k}.host", f"expected a host name (no scheme or path), got {_show(host)}"
             )
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]  # an IPv6 literal as written in a URL
         bad_host = host_problem(host)
         if bad_host is not None:
-            raise self.fail("imap.host", f"{bad_host}; e.g. \"imap.yandex.ru\"")
+            raise self.fail(f"{k}.host", f"{bad_host}; e.g. \"imap.yandex.ru\"")
         security = s.choice("security", d.security, SECURITY_MODES)
         if security == "plain" and not is_loopback_host(host):
             raise self.fail(
-                "imap.security",
+                f"{k}.security",
                 f'"plain" (no TLS) is allowed only to a loopback address, not to {host}; '
                 'use "ssl" or "starttls"',
             )
         port = s.integer("port", 993 if security == "ssl" else 143, low=1, high=65535)
         username = s.text("username", d.username).strip()
         if not username:
-            raise self.fail("imap.username", "required; set the mailbox login")
-        password = self.secret(
-            s, "password", ENV_IMAP_PASSWORD, CREDENTIAL_IMAP_PASSWORD, strip_inline=False
-        )
+            raise self.fail(f"{k}.username", "required; set the mailbox login")
+        password = self.secret(s, "password", env_name, credential, strip_inline=False)
         folder = s.text("folder", d.folder).strip()
         if not folder:
-            raise self.fail("imap.folder", 'must not be empty; the default is "INBOX"')
+            raise self.fail(f"{k}.folder", 'must not be empty; the default is "INBOX"')
         processed = s.text("processed_folder", d.processed_folder).strip()
         if processed == folder or processed.upper() == folder.upper() == "INBOX":
             raise self.fail(
-                "imap.processed_folder",
-                f'must differ from imap.folder ({_show(folder)}); use "" to leave mail in place',
+                f"{k}.processed_folder",
+                f'must differ from {k}.folder ({_show(folder)}); use "" to leave mail in place',
             )
         return ImapConfig(
             host=host,
@@ -473,12 +496,17 @@ class _Loader:
             max_message_mb=s.integer("max_message_mb", d.max_message_mb, low=1),
         )
 
-    def bitrix24(self) -> Bitrix24Config:
-        s = self.section("bitrix24")
+    def bitrix24(
+        self, s: _Section | None = None, *, env_name: str = ENV_WEBHOOK_URL,
+        credential: str = CREDENTIAL_WEBHOOK_URL, user_env_name: str = ENV_RESPONSIBLE_USER_ID,
+    ) -> Bitrix24Config:
+        """[bitrix24], or a mailbox's own portal table (``s``, no environment overrides)."""
+        s = s or self.section("bitrix24")
+        k = s.name
         d = Bitrix24Config()
-        url = self.secret(s, "webhook_url", ENV_WEBHOOK_URL, CREDENTIAL_WEBHOOK_URL)
+        url = self.secret(s, "webhook_url", env_name, credential)
         url = self.webhook(url, s.origin["webhook_url"])
-        user_env = self.env.get(ENV_RESPONSIBLE_USER_ID, "").strip()
+        user_env = self.env.get(user_env_name, "").strip() if user_env_name else ""
         if user_env:
             if not user_env.isascii() or not user_env.isdigit() or int(user_env) < 1:
                 raise ConfigError(
@@ -492,9 +520,9 @@ class _Loader:
             user_id = s.integer("responsible_user_id", d.responsible_user_id, low=1)
         source_id = s.text("source_id", d.source_id).strip()
         if not source_id:
-            raise self.fail("bitrix24.source_id", 'must not be empty; the default is "WEB"')
+            raise self.fail(f"{k}.source_id", 'must not be empty; the default is "WEB"')
         title = s.text("title", d.title)
-        self.check_title(title)
+        self.check_title(title, f"{k}.title")
         return Bitrix24Config(
             webhook_url=url,
             ca_file=s.file_path("ca_file"),
@@ -514,13 +542,13 @@ class _Loader:
     def max_request_seconds(self, s: Any, default: float) -> float:
         value = s.number("max_request_seconds", default)
         if value < 0:
-            raise self.fail("bitrix24.max_request_seconds",
+            raise self.fail(f"{s.name}.max_request_seconds",
                             f"expected 0 or more seconds, got {value:g} (cloud portals: 60)")
         return value
 
-    def check_title(self, title: str) -> None:
+    def check_title(self, title: str, key: str = "bitrix24.title") -> None:
         if (problem := routes_config.title_problem(title)) is not None:
-            raise self.fail("bitrix24.title", problem)
+            raise self.fail(key, problem)
 
     def webhook(self, url: str, source: str) -> str:
         """Validate the inbound webhook URL's shape without ever echoing its secret code."""
@@ -559,7 +587,7 @@ class _Loader:
 
     def secret_fail(self, source: str, problem: str) -> ConfigError:
         """An error about a secret named by where it came from (key, env var, file)."""
-        if source.startswith("bitrix24.") or source.startswith("imap."):
+        if source.startswith(("bitrix24.", "imap.", MAILBOX_TABLE + "[")):
             return self.fail(source, problem)
         return ConfigError(f"{source}: {problem}", key="bitrix24.webhook_url")
 
@@ -572,7 +600,10 @@ class _Loader:
         """
         inline = s.text(key, "", secret=True)
         file_value = s.text(key + "_file", "").strip()
-        env_value = self.env.get(env_name, "")
+        env_value = self.env.get(env_name, "") if env_name else ""
+        if self.offline and not env_name:  # a mailbox's own secret, not needed offline
+            s.origin[key] = f"{s.name}.{key}"
+            return OFFLINE_WEBHOOK_URL if key == "webhook_url" else "not-needed-offline"
         if env_value.strip():
             s.origin[key] = env_name
             return env_value.strip() if strip_inline else env_value.rstrip("\r\n")
@@ -585,6 +616,12 @@ class _Loader:
         if inline.strip():
             s.origin[key] = f"{s.name}.{key}"
             return inline.strip() if strip_inline else inline
+        if not env_name:  # a mailbox's own secret: no environment override
+            raise self.fail(
+                f"{s.name}.{key}",
+                f"required; set {s.name}.{key}_file (or the credential {credential} in "
+                f"$CREDENTIALS_DIRECTORY), or {s.name}.{key}",
+            )
         raise self.fail(
             f"{s.name}.{key}",
             f"required; set the environment variable {env_name}, or {s.name}.{key}_file, "
