@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, suppress=True)
     p.add_argument("ids", nargs="*", type=int, metavar="ID", help="message ids as status shows")
     p.add_argument("--all", action="store_true", help="every failed or quarantined message")
+    p.add_argument("--mailbox", metavar="NAME",
+                   help="with [[mailboxes]]: the mailbox whose ledger the IDs are from")
 
     p = add("demo")
     _common(p, suppress=True)
@@ -278,6 +280,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return code
     # status and retry read only the ledger: they need neither the password nor the webhook
     cfg = load_config(args, offline=command in ("status", "retry"))
+    if cfg.mailboxes:  # [[mailboxes]]: every command goes over each mailbox (bridge.multibox)
+        return _dispatch_many(args, cfg)
     if command == "notify-test":
         from bridge.alerts.cli import cmd_notify_test
 
@@ -321,6 +325,25 @@ def check_placeholders(args: argparse.Namespace) -> int | None:
     return EX_CONFIG
 
 
+def _dispatch_many(args: argparse.Namespace, cfg: Any) -> int:
+    from bridge import multibox
+
+    command = args.command
+    if command == "notify-test":
+        from bridge.alerts.cli import cmd_notify_test
+
+        return cmd_notify_test(cfg, out=sys.stdout)
+    if command == "check":
+        return multibox.check_many(cfg, out=sys.stdout)
+    if command == "status":
+        return multibox.status_many(cfg, as_json=args.json, out=sys.stdout)
+    if command == "retry":
+        return multibox.retry_many(cfg, args.ids, args.all, args.mailbox)
+    if args.poll_now:
+        return multibox.poll_many(cfg, out=sys.stdout)
+    return multibox.run_many(cfg)
+
+
 # -- composition root -------------------------------------------------------------------
 
 
@@ -355,7 +378,8 @@ def pipeline_settings(cfg: Any) -> Any:
     )
 
 
-def make_crm(cfg: Any) -> Any:
+def make_crm(cfg: Any, bucket: Any = None) -> Any:
+    """The Bitrix24 client; ``bucket`` shares one portal's rate limit between mailboxes."""
     from bridge.crm import Bitrix24Client
     from bridge.ratelimit import LeakyBucket
 
@@ -364,7 +388,7 @@ def make_crm(cfg: Any) -> Any:
         b.webhook_url,
         timeout=b.timeout,
         ca_file=b.ca_file,
-        bucket=LeakyBucket(b.rate_per_second, b.burst),
+        bucket=bucket if bucket is not None else LeakyBucket(b.rate_per_second, b.burst),
     )
 
 

@@ -1,0 +1,359 @@
+"""Several mailboxes in one process (``[[mailboxes]]``, SPEC §2).
+
+Each mailbox is served exactly like the single mailbox of a plain config: its own pipeline,
+its own IDLE connection and poll worker (a ``bridge.daemon.Daemon`` of its own, in threads of
+this process) and its own SQLite ledger beside ``store.path`` (``bridge.db`` ->
+``bridge.<name>.db``, with its own lock), so a mailbox whose server is down or refuses the
+login only fails its own polls and retries them on its own schedule; the others never wait
+for it. Requests to one portal share one client-side rate limit (``LeakyBucket``), keyed by
+the portal's host, whichever mailboxes send to it: the portal's limit is per portal, not per
+mailbox.
+
+``--poll-now``, ``check``, ``status`` and ``retry`` go over every mailbox in turn; their exit
+codes combine as SPEC §1 says (78, then 69, then 75, then 65).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from bridge.errors import ConfigError, CrmSetupError, MailboxError, MailboxRejected
+from bridge.mailboxes import MailboxConfig
+from bridge.model import PollReport
+from bridge.ratelimit import LeakyBucket
+
+log = logging.getLogger(__name__)
+
+EXIT_ORDER = (78, 69, 75, 65)  # SPEC §1: when several apply
+STOP_JOIN = 9.0  # seconds the main thread waits for the mailboxes at shutdown (all at once)
+
+
+def ledger_path(store_path: Path, name: str) -> Path:
+    """``/var/lib/mailbridge/bridge.db`` -> ``/var/lib/mailbridge/bridge.<name>.db``."""
+    return store_path.with_name(f"{store_path.stem}.{name}{store_path.suffix or '.db'}")
+
+
+def mailbox_config(cfg: Any, box: MailboxConfig) -> Any:
+    """The single-mailbox Config one mailbox runs with (its IMAP, portal and ledger)."""
+    store = dataclasses.replace(cfg.store, path=ledger_path(Path(cfg.store.path), box.name))
+    return dataclasses.replace(
+        cfg, imap=box.imap, bitrix24=box.bitrix24, store=store, mailboxes=()
+    )
+
+
+def per_mailbox(cfg: Any) -> list[tuple[MailboxConfig, Any]]:
+    return [(box, mailbox_config(cfg, box)) for box in cfg.mailboxes]
+
+
+def combine(codes: list[int]) -> int:
+    """One exit code for several runs: 78, then 69, then 75, then 65, then 0 (1 first)."""
+    if 1 in codes:
+        return 1
+    for code in EXIT_ORDER:
+        if code in codes:
+            return code
+    return 0
+
+
+def portal_key(webhook_url: str) -> str:
+    """The portal a webhook belongs to: its host (and port), lower-case."""
+    parts = urlsplit(webhook_url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+class PortalBuckets:
+    """One client-side rate limit per portal host, shared by every mailbox that sends there."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, LeakyBucket] = {}
+        self._lock = threading.Lock()
+
+    def for_portal(self, b: Any) -> LeakyBucket:
+        """The bucket of ``b``'s portal (made from the first settings seen for that host)."""
+        key = portal_key(b.webhook_url)
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = LeakyBucket(b.rate_per_second, b.burst)
+            elif (bucket.rate, bucket.burst) != (b.rate_per_second, b.burst):
+                log.warning(
+                    "portal.rate_differs portal=%s kept_rate=%s kept_burst=%s", key,
+                    bucket.rate, bucket.burst,
+                )
+            return bucket
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+# -- the daemon ---------------------------------------------------------------------------
+
+
+class _Unit:
+    """One mailbox's pipeline, ledger, lock, runtime and poll daemon."""
+
+    def __init__(self, box: MailboxConfig, cfg: Any, buckets: PortalBuckets) -> None:
+        from bridge.alerts.runtime import Runtime
+        from bridge.cli import (
+            LOCK_WAIT,
+            lock_for,
+            mailbox_factory,
+            make_crm,
+            open_ledger,
+            pipeline_settings,
+        )
+        from bridge.health import for_config
+        from bridge.pipeline import Pipeline
+
+        self.box = box
+        self.cfg = cfg
+        self.stop = threading.Event()
+        self.lock = lock_for(cfg)
+        self.lock.acquire(wait=LOCK_WAIT)
+        try:
+            self.ledger = open_ledger(cfg)
+            self.runtime = Runtime.build(cfg, self.ledger, serve=False)
+            crm = self.runtime.crm(make_crm(cfg, bucket=buckets.for_portal(cfg.bitrix24)))
+            self.pipeline = Pipeline(
+                pipeline_settings(cfg), self.ledger, crm,
+                self.runtime.mailbox_factory(mailbox_factory(cfg)),
+                stop=self.stop, on_lead=self.runtime.monitor.lead_created,
+            )  # fmt: skip
+            self.health = for_config(cfg, crm, self.ledger, self.pipeline)
+            self.health.check_first = True
+        except BaseException:
+            self.lock.release()
+            raise
+        self.daemon: Any = None
+        self.thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def poll(self) -> PollReport:
+        from bridge.cli import record_poll
+
+        def once() -> PollReport:
+            report = None
+            try:
+                report = self.health.run_pass(self.pipeline)
+                return report
+            finally:
+                record_poll(self.ledger, report)
+
+        try:
+            report: PollReport = self.runtime.poll(once)
+        except (MailboxRejected, ConfigError, CrmSetupError) as exc:
+            # Fatal for a single-mailbox daemon; here it is this mailbox's problem only: it is
+            # logged at error priority and retried at the next poll, the others run on.
+            self.last_error = f"{type(exc).__name__}"
+            log.error("mailbox.failed mailbox=%s error=%s", self.box.name,
+                      " ".join(str(exc).split()))
+            raise MailboxError(f"mailbox {self.box.name}: {type(exc).__name__}") from exc
+        self.last_error = None
+        return report
+
+    def idle_factory(self) -> Any:
+        from bridge.mailbox import ImapMailbox
+
+        mailbox = ImapMailbox(self.cfg.imap)
+        mailbox.connect()
+        mailbox.select(self.cfg.imap.folder)
+        return mailbox
+
+    def next_due(self) -> float | None:
+        when = self.ledger.next_attempt()
+        return None if when is None else (when - datetime.now(UTC)).total_seconds()
+
+    def start(self) -> None:
+        from bridge.daemon import Daemon
+        from bridge.notify import Notifier
+
+        cfg = self.cfg
+        self.daemon = Daemon(
+            self.poll,
+            interval=cfg.imap.poll_interval,
+            idle_factory=self.idle_factory if cfg.imap.idle else None,
+            idle_refresh=cfg.imap.idle_refresh,
+            notifier=Notifier.disabled(),  # the process talks to systemd, not each mailbox
+            stop=self.stop,
+            health_interval=cfg.bitrix24.health_interval,
+            describe=lambda: self.health.status_line(),
+            ticker=self.runtime.monitor.tick,
+            next_due=self.next_due,
+        )
+        self.thread = threading.Thread(
+            target=self.daemon.run, name=f"mailbox-{self.box.name}", daemon=True
+        )
+        self.thread.start()
+
+    def status(self) -> str:
+        if self.last_error:
+            return f"{self.box.name}: failing ({self.last_error})"
+        blocked = self.health.status_line() if self.health.reason else None
+        return f"{self.box.name}: {'blocked' if blocked else 'ok'}"
+
+    def close(self) -> None:
+        try:
+            self.pipeline.close()
+        finally:
+            try:
+                self.runtime.close(wait=1.0)
+            finally:
+                try:
+                    self.ledger.close()
+                finally:
+                    self.lock.release()
+
+
+def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
+    """The daemon for a ``[[mailboxes]]`` config: one unit per mailbox until SIGTERM/SIGINT."""
+    import signal
+
+    from bridge.daemon import install_signal_handlers
+    from bridge.notify import Notifier
+
+    if stop is None:
+        stop = threading.Event()
+        install_signal_handlers(stop)
+        # The set of mailboxes and the store change only on a restart (SPEC §6).
+        signal.signal(signal.SIGHUP, lambda _s, _f: log.warning(
+            "reload.unsupported mailboxes=%s (restart to apply a changed config)",
+            len(cfg.mailboxes)))
+    if cfg.metrics.listen:
+        log.warning("metrics.not_served mailboxes=%s (metrics.listen serves a single "
+                    "mailbox only; use metrics.textfile)", len(cfg.mailboxes))
+    notifier = Notifier.from_env()
+    buckets = PortalBuckets()
+    units: list[_Unit] = []
+    try:
+        for box, box_cfg in per_mailbox(cfg):
+            units.append(_Unit(box, box_cfg, buckets))
+        for unit in units:
+            unit.start()
+        notifier.ready(f"{len(units)} mailboxes")
+        log.info("daemon.started mailboxes=%s portals=%s", len(units), len(buckets))
+        _main_loop(stop, notifier, units)
+        notifier.stopping()
+        log.info("daemon.stopping")
+        for unit in units:
+            unit.stop.set()
+        end = time.monotonic() + STOP_JOIN  # the units stop in parallel
+        for unit in units:
+            if unit.thread is not None:
+                unit.thread.join(timeout=max(0.0, end - time.monotonic()))
+        log.info("daemon.stopped mailboxes=%s", len(units))
+        return 0
+    finally:
+        for unit in units:
+            unit.stop.set()
+            try:
+                unit.close()
+            except Exception:  # one mailbox's cleanup must not keep the others open; logged
+                log.exception("mailbox.close_failed mailbox=%s", unit.box.name)
+
+
+def _main_loop(stop: threading.Event, notifier: Any, units: list[_Unit]) -> None:
+    """Systemd's watchdog and STATUS line for the whole process, until ``stop``."""
+    wd = notifier.watchdog_interval
+    last_status = ""
+    while not stop.wait(min(1.0, wd / 2) if wd else 1.0):
+        notifier.watchdog()
+        text = "; ".join(u.status() for u in units)
+        if text != last_status:
+            notifier.status(text)
+            last_status = text
+
+
+# -- one-shot commands ----------------------------------------------------------------------
+
+
+def _header(box: MailboxConfig, out: TextIO) -> None:
+    portal = portal_key(box.bitrix24.webhook_url)
+    print(f"== mailbox {box.name} ({box.imap.username} on {box.imap.host}, "
+          f"{box.imap.folder}; portal {portal})", file=out, flush=True)
+
+
+def poll_many(cfg: Any, out: TextIO) -> int:
+    """``--poll-now`` over every mailbox in turn; a failing one does not stop the rest."""
+    from bridge.cli import EX_CONFIG, EX_TEMPFAIL, cmd_poll_now
+
+    codes: list[int] = []
+    for box, box_cfg in per_mailbox(cfg):
+        _header(box, out)
+        try:
+            codes.append(cmd_poll_now(box_cfg))
+        except (MailboxRejected, ConfigError, CrmSetupError) as exc:
+            log.error("mailbox.failed mailbox=%s error=%s", box.name, " ".join(str(exc).split()))
+            codes.append(EX_CONFIG)
+        except MailboxError as exc:
+            log.warning("mailbox.unreachable mailbox=%s error=%s", box.name,
+                        " ".join(str(exc).split()))
+            codes.append(EX_TEMPFAIL)
+    return combine(codes)
+
+
+def check_many(cfg: Any, out: TextIO) -> int:
+    from bridge.checks import run_checks
+
+    codes = []
+    for box, box_cfg in per_mailbox(cfg):
+        _header(box, out)
+        codes.append(run_checks(box_cfg, out=out))
+    return combine(codes)
+
+
+def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
+    """``status``: the usual lines per mailbox, each under a header (JSON: keyed by name)."""
+    from bridge.cli import cmd_status
+
+    if not as_json:
+        for box, box_cfg in per_mailbox(cfg):
+            _header(box, out)
+            cmd_status(box_cfg, as_json=False)
+        return 0
+    data: dict[str, Any] = {}
+    for box, box_cfg in per_mailbox(cfg):
+        with _captured() as buf:
+            cmd_status(box_cfg, as_json=True)
+        entry = json.loads(buf.getvalue())
+        entry.update(username=box.imap.username, host=box.imap.host,
+                     portal=portal_key(box.bitrix24.webhook_url))
+        data[box.name] = entry
+    print(json.dumps({"mailboxes": data}, ensure_ascii=False, indent=2), file=out)
+    return 0
+
+
+def retry_many(cfg: Any, ids: list[int], all_: bool, mailbox: str | None) -> int:
+    """``retry``: IDs are per mailbox, so they need ``--mailbox``; ``--all`` covers all."""
+    from bridge.cli import EX_DATAERR, _err, cmd_retry
+
+    pairs = per_mailbox(cfg)
+    if mailbox is not None:
+        pairs = [(b, c) for b, c in pairs if b.name == mailbox]
+        if not pairs:
+            names = ", ".join(b.name for b in cfg.mailboxes)
+            _err(f"retry: no mailbox named {mailbox!r}; the mailboxes are {names}")
+            return EX_DATAERR
+    elif ids:
+        _err("retry: message IDs are per mailbox; add --mailbox NAME (see `status`)")
+        return 64  # a command-line usage error (SPEC §1)
+    return combine([cmd_retry(c, ids, all_) for _b, c in pairs])
+
+
+@contextlib.contextmanager
+def _captured() -> Iterator[io.StringIO]:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        yield buf
+
