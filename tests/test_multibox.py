@@ -176,6 +176,9 @@ def test_poll_now_sends_each_mailbox_to_its_own_portal(two_accounts, tmp_path: P
     assert set(data) == {"site-a", "site-b"}
     assert data["site-a"]["states"]["created"] == 1 == data["site-b"]["states"]["created"]
     assert data["site-b"]["username"] == b.user
+    code, out, _ = run("--config", str(cfg), "status", "--health")
+    assert code == 0, out
+    assert out.startswith("site-a: ") and "\nsite-b: " in out
 
 
 def test_poll_now_refused_login_fails_only_that_mailbox(two_accounts, tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def cmd_health(args: Any, out: IO[str] | None = None) -> int:
             raise ConfigError("no config file")
         env = {**os.environ, **{k: v for k, v in OFFLINE_SECRETS.items()
                                 if not os.environ.get(k)}}
-        cfg = config_mod.load(path, env)
+        cfg = config_mod.load(path, env, offline=True)  # no mailbox's secret is read
     except ConfigError as exc:
         print(f"unhealthy: no usable config ({exc})", file=out)
         return 78
@@ -53,6 +53,21 @@ def cmd_health(args: Any, out: IO[str] | None = None) -> int:
               "service's user or root", file=out)
         return 78
     now = datetime.now(UTC)
+    if cfg.mailboxes:  # one health file per mailbox's ledger; the worst code wins
+        from bridge.multibox import combine, per_mailbox
+
+        codes = []
+        for box, box_cfg in per_mailbox(cfg):
+            try:
+                data = read_health(health_path(Path(box_cfg.store.path)))
+            except PermissionError:
+                print(f"{box.name}: cannot read its health file: permission denied", file=out)
+                codes.append(78)
+                continue
+            verdict = evaluate(data, stall_minutes=cfg.notify.stall_minutes, now=now)
+            print(f"{box.name}: {verdict.text}", file=out)
+            codes.append(verdict.code)
+        return combine(codes)
     path = health_path(Path(cfg.store.path))
     try:
         data = read_health(path)
