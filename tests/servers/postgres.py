@@ -200,9 +200,16 @@ class PostgresServer:
         """Fast shutdown (sessions are ended, nothing is waited for)."""
         if not self.running:
             return
+        pid = self.postmaster_pid()
         self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data),
                   timeout=STOP_TIMEOUT)  # fmt: skip
         self.running = False
+        # pg_ctl returns once postmaster.pid is gone; the process may take a moment to exit
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while pid is not None and _alive(pid):
+            if time.monotonic() > deadline:
+                raise PostgresError(f"postmaster {pid} still runs after pg_ctl stop")
+            time.sleep(0.02)
 
     def postmaster_pid(self) -> int | None:
         """The running server's pid from ``postmaster.pid``, or None."""
@@ -238,6 +245,15 @@ class PostgresServer:
         with self.connect() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
 
 
 @contextlib.contextmanager
