@@ -56,7 +56,8 @@ def placeholder_problems(path: Path, env: Mapping[str, str] | None = None) -> li
     if isinstance(username, str) and username.strip().lower() == EXAMPLE_USERNAME:
         out.append(t("check.fill_in", key="imap.username",
                      what=t("check.fill_in.username", value=EXAMPLE_USERNAME)))
-    password = imap.get("password", "")
+    # with [[mailboxes]], [imap] holds only defaults: each mailbox has its own password
+    password = imap.get("password", "") if "mailboxes" not in data else None
     if (isinstance(password, str) and not password.strip()
             and not _given_elsewhere(imap, "password", env, "BRIDGE_IMAP_PASSWORD",
                                      "imap-password")):

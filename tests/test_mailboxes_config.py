@@ -353,3 +353,14 @@ def _run_cli(config: Path, env: dict[str, str], *args: str) -> tuple[int, str, s
         cwd=Path(__file__).resolve().parent.parent,
     )
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_check_does_not_ask_for_an_imap_password_with_mailboxes(tmp_path: Path) -> None:
+    """With [[mailboxes]], [imap] holds defaults only: no "fill in imap.password" line."""
+    from bridge.placeholders import placeholder_problems
+
+    (tmp_path / "b.password").write_text("pw-b")
+    path = write(tmp_path, BASE + TWO_BOXES)
+    assert not any("imap.password" in line for line in placeholder_problems(path, env={}))
+    single = write(tmp_path, BASE.replace('port = 1993', 'port = 1993\nusername = "u@x.ru"'))
+    assert any("imap.password" in line for line in placeholder_problems(single, env={}))
