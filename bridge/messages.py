@@ -117,6 +117,14 @@ CATALOGUE: dict[str, Msg] = {
                      'к повтору: #{id} «{subject}» (было: {was})'),
     "retry.total": Msg("{n} message(s) will be processed by the next poll",
                        "сообщений к обработке при следующей проверке почты: {n}"),
+    "retry.needs_mailbox": Msg(
+        "retry: message IDs are per mailbox; add --mailbox NAME (see `status`)",
+        "retry: номера сообщений у каждого ящика свои; добавьте --mailbox ИМЯ (см. `status`)"),
+    "retry.no_such_mailbox": Msg("retry: no mailbox named {name}; the mailboxes are {names}",
+                                 "retry: нет ящика с именем {name}; ящики: {names}"),
+    # -- several mailboxes -----------------------------------------------------------
+    "mailboxes.header": Msg("== mailbox {name} ({user} on {host}, {folder}; portal {portal})",
+                            "== ящик {name} ({user} на {host}, {folder}; портал {portal})"),
     # -- check: summary and placeholders ---------------------------------------------
     "check.config_ok": Msg("config: {path} is valid", "настройки: {path} в порядке"),
     "check.all_passed": Msg("all checks passed", "все проверки пройдены"),

@@ -279,9 +279,11 @@ def _main_loop(stop: threading.Event, notifier: Any, units: list[_Unit]) -> None
 
 
 def _header(box: MailboxConfig, out: TextIO) -> None:
-    portal = portal_key(box.bitrix24.webhook_url)
-    print(f"== mailbox {box.name} ({box.imap.username} on {box.imap.host}, "
-          f"{box.imap.folder}; portal {portal})", file=out, flush=True)
+    from bridge.i18n import t
+
+    text = t("mailboxes.header", name=box.name, user=box.imap.username, host=box.imap.host,
+             folder=box.imap.folder, portal=portal_key(box.bitrix24.webhook_url))
+    print(text, file=out, flush=True)
 
 
 def poll_many(cfg: Any, out: TextIO) -> int:
@@ -337,16 +339,17 @@ def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
 def retry_many(cfg: Any, ids: list[int], all_: bool, mailbox: str | None) -> int:
     """``retry``: IDs are per mailbox, so they need ``--mailbox``; ``--all`` covers all."""
     from bridge.cli import EX_DATAERR, _err, cmd_retry
+    from bridge.i18n import t
 
     pairs = per_mailbox(cfg)
     if mailbox is not None:
         pairs = [(b, c) for b, c in pairs if b.name == mailbox]
         if not pairs:
             names = ", ".join(b.name for b in cfg.mailboxes)
-            _err(f"retry: no mailbox named {mailbox!r}; the mailboxes are {names}")
+            _err(t("retry.no_such_mailbox", name=repr(mailbox), names=names))
             return EX_DATAERR
     elif ids:
-        _err("retry: message IDs are per mailbox; add --mailbox NAME (see `status`)")
+        _err(t("retry.needs_mailbox"))
         return 64  # a command-line usage error (SPEC §1)
     return combine([cmd_retry(c, ids, all_) for _b, c in pairs])
 
