@@ -180,6 +180,9 @@ def reload_config(path: Path) -> Any:
 
 def _redact_mailbox_secrets(cfg: Any) -> None:
     """Every [[mailboxes]] entry's password, webhook URL and webhook code are secrets too."""
+    from bridge.storeurl import secrets_of
+
+    logsetup.REDACTOR.add(*secrets_of(cfg.store.url))  # the password in store.url
     for box in cfg.mailboxes:
         url = box.bitrix24.webhook_url
         logsetup.REDACTOR.add(*box.secrets(), url.rstrip("/").rpartition("/")[2])

@@ -117,6 +117,8 @@ class RetryConfig:
 class StoreConfig:
     path: Path = Path("bridge.db")
     keep_days: int = 180  # finished rows keep the client's data this long
+    # "" = the SQLite ledger at path; else a postgresql+psycopg URL (a secret: bridge.storeurl)
+    url: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +343,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "parsing": ("default_region", "labels", "fields", "spam_max_links", "spam_words",
                 "unrecognised"),
     "retry": ("max_attempts", "backoff_base", "backoff_cap"),
-    "store": ("path", "keep_days"),
+    "store": ("path", "keep_days", "url", "url_file"),
     "notify": NOTIFY_KEYS,
     "metrics": METRICS_KEYS,
     "ui": ("language",),
@@ -587,7 +589,7 @@ class _Loader:
 
     def secret_fail(self, source: str, problem: str) -> ConfigError:
         """An error about a secret named by where it came from (key, env var, file)."""
-        if source.startswith(("bitrix24.", "imap.", MAILBOX_TABLE + "[")):
+        if source.startswith(("bitrix24.", "imap.", "store.", MAILBOX_TABLE + "[")):
             return self.fail(source, problem)
         return ConfigError(f"{source}: {problem}", key="bitrix24.webhook_url")
 
@@ -762,8 +764,24 @@ class _Loader:
         if p.is_dir():
             raise self.fail("store.path", f"{p} is a folder; name the SQLite file, e.g. bridge.db")
         keep_days = s.integer("keep_days", StoreConfig().keep_days, low=1)
-        return StoreConfig(path=p, keep_days=keep_days)
+        return StoreConfig(path=p, keep_days=keep_days, url=self.store_url(s))
 
+    def store_url(self, s: _Section) -> str:
+        """``store.url`` (a secret): env, ``url_file``, credential, inline; "" = SQLite."""
+        from bridge.storeurl import CREDENTIAL_STORE_URL, ENV_STORE_URL, StoreUrlError, parse
+
+        given = (s.table.get("url") or s.table.get("url_file") or self.env.get(ENV_STORE_URL)
+                 or (self.env.get("CREDENTIALS_DIRECTORY") and Path(
+                     self.env["CREDENTIALS_DIRECTORY"], CREDENTIAL_STORE_URL).is_file()))
+        if not given:
+            s.text("url", "", secret=True)  # still type-checked
+            return ""
+        url = self.secret(s, "url", ENV_STORE_URL, CREDENTIAL_STORE_URL)
+        try:
+            parse(url)
+        except StoreUrlError as exc:
+            raise self.secret_fail(s.origin["url"], str(exc)) from None
+        return url
 
     def ui(self) -> UiConfig:
         s = self.section("ui")
