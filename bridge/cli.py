@@ -417,6 +417,8 @@ def lock_for(cfg: Any) -> Any:
 def open_ledger(cfg: Any) -> Any:
     from bridge.store import Ledger
 
+    if getattr(cfg.store, "url", ""):  # the ledger on PostgreSQL (store.url)
+        return Ledger.open_url(cfg.store.url, Path(cfg.store.path))
     return Ledger.open(Path(cfg.store.path))
 
 

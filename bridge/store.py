@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Engine,
@@ -62,11 +63,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
-from bridge import generation
+from bridge import generation, ledgerdb
 from bridge.errors import LedgerCorrupt, RowClaimed, StoreError
 from bridge.model import MessageKey
 
@@ -185,15 +185,15 @@ messages = Table(
     _meta,
     Column("id", Integer, primary_key=True),
     Column("folder", String, nullable=False),
-    Column("uidvalidity", Integer, nullable=False),
-    Column("uid", Integer, nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),  # unsigned 32-bit in IMAP
+    Column("uid", BigInteger, nullable=False),
     Column("message_id", String),
     Column("identity", String, nullable=False),
     Column("origin_id", String, nullable=False, unique=True),
     Column("state", String, nullable=False),
     Column("mailbox_state", String, nullable=False),
     Column("mailbox_how", String),
-    Column("lead_id", Integer),
+    Column("lead_id", BigInteger),
     Column("duplicate_of", Integer, ForeignKey("messages.id")),
     Column("reason", String),
     Column("error", String),
@@ -222,8 +222,8 @@ folders = Table(
     "folders",
     _meta,
     Column("folder", String, primary_key=True),
-    Column("uidvalidity", Integer, nullable=False),
-    Column("last_uid", Integer, nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
 )
 meta = Table(
     "meta",
@@ -390,6 +390,28 @@ class Ledger:
         log.debug("ledger opened path=%s schema=%s", path, SCHEMA_VERSION)
         return ledger
 
+    @classmethod
+    def open_url(cls, url: str, path: str | Path) -> Ledger:
+        """Open and migrate the ledger on PostgreSQL at ``url`` (``store.url``); ``path``
+        (``store.path``) names this host's files beside it (lock, health file)."""
+        from bridge.storeurl import masked
+
+        path = Path(path).expanduser().absolute()
+        engine = ledgerdb.pg_engine(url)
+        ledger = cls(path, engine)
+        try:
+            ledger._migrate()
+        except StoreError:
+            engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"ledger {masked(url)} cannot be used: {ledgerdb.cause(exc)}"
+            ) from exc
+        log.debug("ledger opened url=%s schema=%s", masked(url), SCHEMA_VERSION)
+        return ledger
+
     def reopen(self) -> None:
         """After ``close``: open what is at ``path`` now, in place (a new ledger if nothing
         is there), so every holder of this object goes on with the new file."""
@@ -441,11 +463,24 @@ class Ledger:
         self.close()
 
     def schema_version(self) -> int:
-        """The file's ``PRAGMA user_version``."""
+        """The file's ``PRAGMA user_version`` (PostgreSQL: ``mailbridge_schema``)."""
         with self._read() as conn:
+            if ledgerdb.is_postgres(conn):
+                return ledgerdb.pg_version(conn)
             return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
+    def _migrate_pg(self) -> None:
+        with self._writer.connect() as conn, conn.begin():
+            try:
+                applied = ledgerdb.migrate_pg(conn, _meta, len(MIGRATIONS))
+            except (ledgerdb.SchemaTooNew, ledgerdb.ForeignDatabase) as exc:
+                raise StoreError(f"the PostgreSQL ledger cannot be used: {exc}") from None
+        for version in applied:
+            log.info("ledger migrated backend=postgresql version=%s", version)
+
     def _migrate(self) -> None:
+        if ledgerdb.is_postgres(self._engine):
+            return self._migrate_pg()
         migrations = MIGRATIONS  # read at call time, so a test can append one
         latest = len(migrations)
         with self._writer.connect() as conn, conn.begin():
@@ -527,7 +562,7 @@ class Ledger:
 
     def set_folder_state(self, folder: str, uidvalidity: int, last_uid: int) -> None:
         """Remember the folder's UIDVALIDITY and highest handled UID (never lowered)."""
-        stmt = sqlite_insert(folders).values(
+        stmt = ledgerdb.upsert(self._engine, folders).values(
             folder=folder, uidvalidity=uidvalidity, last_uid=last_uid
         )
         same = folders.c.uidvalidity == stmt.excluded.uidvalidity
@@ -536,7 +571,8 @@ class Ledger:
             set_={
                 "uidvalidity": stmt.excluded.uidvalidity,
                 "last_uid": case(
-                    (same, func.max(folders.c.last_uid, stmt.excluded.last_uid)),
+                    (same, ledgerdb.greatest(
+                        self._engine, folders.c.last_uid, stmt.excluded.last_uid)),
                     else_=stmt.excluded.last_uid,
                 ),
             },
@@ -1067,7 +1103,7 @@ class Ledger:
         return default if value is None else value
 
     def set_meta(self, key: str, value: str) -> None:
-        stmt = sqlite_insert(meta).values(key=key, value=value)
+        stmt = ledgerdb.upsert(self._engine, meta).values(key=key, value=value)
         stmt = stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})
         with self._write() as conn:
             conn.execute(stmt)

@@ -42,9 +42,13 @@ REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger.open(tmp_path / "bridge.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
+    """The ledger on each backend: the SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        led = Ledger.open_url(request.getfixturevalue("pg_url"), tmp_path / "bridge.db")
+    else:
+        led = Ledger.open(tmp_path / "bridge.db")
     yield led
     led.close()
 
@@ -590,7 +594,10 @@ _WRITER = """
     from bridge.store import Ledger
     path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     t = datetime(2026, 11, 30, tzinfo=UTC)
-    led = Ledger.open(path)
+    if path.startswith("postgresql+psycopg://"):
+        led = Ledger.open_url(path, "/nonexistent/bridge.db")
+    else:
+        led = Ledger.open(path)
     for i in range(n):
         r = led.add_received(tag, 1, i + 1, None, f"{tag}{i}", f"{tag}{i}", "s", t, b"x", t)
         led.set_parsed(r.id, [f"phone:{tag}{i}"], "d", t)
@@ -603,33 +610,44 @@ _WRITER = """
 """
 
 
-def test_two_processes_write_one_ledger(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a child process opens the ledger: the SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "bridge.db")
+
+
+def open_target(target: str, tmp_path: Path) -> Ledger:
+    if target.startswith("postgresql+psycopg://"):
+        return Ledger.open_url(target, tmp_path / "bridge.db")
+    return Ledger.open(target)
+
+
+def test_two_processes_write_one_ledger(target: str, tmp_path: Path) -> None:
     """Two processes opening a new ledger at once and writing to it both succeed, nothing lost."""
-    path = tmp_path / "bridge.db"
-    procs = [run_python(_WRITER, str(path), tag, "40") for tag in ("a", "b")]
+    procs = [run_python(_WRITER, target, tag, "40") for tag in ("a", "b")]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    with Ledger.open(path) as led:
+    with open_target(target, tmp_path) as led:
         assert led.counts()[PARSED] == 80
         assert led.get_meta("a") == "39" and led.get_meta("b") == "39"
 
 
-def test_commits_survive_a_killed_process(tmp_path: Path) -> None:
+def test_commits_survive_a_killed_process(target: str, tmp_path: Path) -> None:
     """Every step a process committed is there after it exits without closing the ledger."""
-    path = tmp_path / "bridge.db"
-    p = run_python(_WRITER, str(path), "crash", "3")
+    p = run_python(_WRITER, target, "crash", "3")
     _, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
-    with Ledger.open(path) as led:
+    with open_target(target, tmp_path) as led:
         assert [r.state for r in led.due(T0)] == [PARSED, PARSED, PARSED]
 
 
-def test_status_reads_while_another_process_writes(tmp_path: Path) -> None:
+def test_status_reads_while_another_process_writes(target: str, tmp_path: Path) -> None:
     """A reader in this process works while a second process keeps writing."""
-    path = tmp_path / "bridge.db"
-    with Ledger.open(path) as led:
-        writer = run_python(_WRITER, str(path), "w", "25")
+    with open_target(target, tmp_path) as led:
+        writer = run_python(_WRITER, target, "w", "25")
         reads = 0
         while writer.poll() is None:
             led.counts()

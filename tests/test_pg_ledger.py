@@ -1,0 +1,107 @@
+"""The ledger on PostgreSQL (store.url): created and versioned, 32-bit unsigned IMAP numbers,
+errors without the password, and the whole program run against it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bridge import store
+from bridge.errors import StoreError
+from bridge.store import Ledger
+from tests.e2e import corpus, run, sandbox, write_config
+from tests.servers.dovecot import new_account
+from tests.servers.postgres import PostgresServer
+
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+MAX_UNSIGNED_32 = 2**32 - 1
+
+
+def test_new_database_gets_the_latest_schema_once(pg_url: str, tmp_path: Path) -> None:
+    """An empty database gets every table and the latest version; opening again changes
+    nothing."""
+    with Ledger.open_url(pg_url, tmp_path / "bridge.db") as led:
+        assert led.schema_version() == store.SCHEMA_VERSION
+        led.set_meta("k", "v")
+    with Ledger.open_url(pg_url, tmp_path / "bridge.db") as led:
+        assert led.schema_version() == store.SCHEMA_VERSION
+        assert led.get_meta("k") == "v"
+
+
+def test_database_of_another_program_is_refused(
+    postgres_server: PostgresServer, pg_url: str, tmp_path: Path
+) -> None:
+    """A database that already has a `messages` table but no mailbridge version is not
+    taken over."""
+    with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as conn:
+        conn.execute("CREATE TABLE messages (id integer)")
+    with pytest.raises(StoreError, match="use an empty database"):
+        Ledger.open_url(pg_url, tmp_path / "bridge.db")
+
+
+def test_newer_schema_is_refused(
+    postgres_server: PostgresServer, pg_url: str, tmp_path: Path
+) -> None:
+    """A ledger written by a newer mailbridge is not opened (nothing is changed in it)."""
+    Ledger.open_url(pg_url, tmp_path / "bridge.db").close()
+    with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as conn:
+        conn.execute("UPDATE mailbridge_schema SET version = version + 5")
+    with pytest.raises(StoreError, match="newer than this mailbridge"):
+        Ledger.open_url(pg_url, tmp_path / "bridge.db")
+
+
+def test_wrong_password_error_does_not_show_it(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """A refused login is a StoreError naming the masked URL, never the password tried."""
+    bad = postgres_server.url().replace(postgres_server.password, "Wr0ngPassw0rdXXXX")
+    with pytest.raises(StoreError) as info:
+        Ledger.open_url(bad, tmp_path / "bridge.db")
+    assert "Wr0ngPassw0rdXXXX" not in str(info.value)
+    assert ":***@" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_unsigned_32_bit_uids_fit(backend: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path) -> None:
+    """IMAP's UIDVALIDITY and UID go up to 2**32 - 1, past a signed 32-bit column."""
+    if backend == "postgresql":
+        led = Ledger.open_url(request.getfixturevalue("pg_url"), tmp_path / "bridge.db")
+    else:
+        led = Ledger.open(tmp_path / "bridge.db")
+    with led:
+        r = led.add_received("INBOX", MAX_UNSIGNED_32, MAX_UNSIGNED_32, None, "i", "o", "s",
+                             T0, b"x", T0)
+        led.set_folder_state("INBOX", MAX_UNSIGNED_32, MAX_UNSIGNED_32)
+        led.set_folder_state("INBOX", MAX_UNSIGNED_32, 5)  # never lowered
+        assert led.by_key("INBOX", MAX_UNSIGNED_32, MAX_UNSIGNED_32) == r
+        assert led.folder_state("INBOX") == (MAX_UNSIGNED_32, MAX_UNSIGNED_32)
+
+
+def test_poll_now_and_status_on_a_postgresql_ledger(
+    dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """With store.url set, --poll-now records the lead in PostgreSQL (no SQLite ledger file),
+    a second run creates nothing new, status reads it, and the password shows nowhere."""
+    account = new_account(dovecot_server)
+    account.deliver(corpus("001-cf7-default-ru"))
+    (tmp_path / "store.url").write_text(pg_url + "\n")
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
+                           extra='url_file = "store.url"')
+        code, out1, err1 = run("--config", str(cfg), "--poll-now", "-v")
+        assert code == 0, err1
+        code, out2, err2 = run("--config", str(cfg), "--poll-now", "-v")
+        assert code == 0, err2
+        assert len(sb.portal.list_leads()) == 1
+    assert not (tmp_path / "bridge.db").exists()
+    code, out3, err3 = run("--config", str(cfg), "status")
+    assert code == 0 and "created: 1" in out3
+    for text in (out1, err1, out2, err2, out3, err3):
+        assert postgres_server.password not in text
+    with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as conn:
+        row = conn.execute("SELECT state, lead_id FROM messages").fetchall()
+    assert [r[0] for r in row] == ["created"] and row[0][1] is not None
