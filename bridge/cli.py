@@ -410,6 +410,11 @@ def lock_for(cfg: Any) -> Any:
     from bridge.lock import InstanceLock
 
     path = Path(cfg.store.path)
+    if getattr(cfg.store, "url", ""):  # a PostgreSQL ledger may be reached from other hosts
+        from bridge.pglock import PgProcessorLock
+
+        # no SQLite file to lock here: the lock file, and the database's own lock
+        return PgProcessorLock(InstanceLock(path.with_name(path.name + ".lock")), cfg.store.url)
     # bridge.db.lock, and bridge.db itself: the lock holds if its file is removed
     return InstanceLock(path.with_name(path.name + ".lock"), ledger=path)
 

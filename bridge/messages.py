@@ -35,6 +35,11 @@ CATALOGUE: dict[str, Msg] = {
     "cli.lock_waiting": Msg(
         "waiting for the lock: {holder} is processing this ledger; waiting up to {seconds} s",
         "ожидание блокировки: журнал заявок сейчас обрабатывает {holder}; жду до {seconds} с"),
+    "lock.held_pg": Msg(
+        "{holder} is processing this PostgreSQL ledger (its processor lock is held{waited}); "
+        "try again when it has finished",
+        "этот журнал заявок в PostgreSQL обрабатывает {holder} (его блокировка занята{waited}); "
+        "повторите, когда он закончит"),
     "lock.held": Msg(
         "{holder} is processing this ledger; lock {path} is held{waited}; "
         "try again when it has finished",

@@ -105,3 +105,61 @@ def test_poll_now_and_status_on_a_postgresql_ledger(
     with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as conn:
         row = conn.execute("SELECT state, lead_id FROM messages").fetchall()
     assert [r[0] for r in row] == ["created"] and row[0][1] is not None
+
+
+def test_processor_lock_holds_across_hosts(pg_url: str, tmp_path: Path) -> None:
+    """Two processors with different local lock files (two hosts) cannot both hold one
+    PostgreSQL ledger; the refusal names the holder; after release the other gets it."""
+    from bridge.errors import LockHeld
+    from bridge.lock import InstanceLock
+    from bridge.pglock import PgProcessorLock
+
+    first = PgProcessorLock(InstanceLock(tmp_path / "host-a" / "bridge.db.lock"), pg_url)
+    second = PgProcessorLock(InstanceLock(tmp_path / "host-b" / "bridge.db.lock"), pg_url)
+    first.acquire()
+    try:
+        with pytest.raises(LockHeld, match=r"mailbridge@.*waited 0\.3 s"):
+            second.acquire(wait=0.3)
+        assert not second.held and not second.file_lock.held  # its file lock was given back
+    finally:
+        first.release()
+    second.acquire(wait=5)
+    assert second.held
+    second.release()
+
+
+def test_processor_lock_is_freed_when_its_holder_dies(pg_url: str, tmp_path: Path) -> None:
+    """A holder killed with SIGKILL loses its session and so its lock."""
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from bridge.lock import InstanceLock\nfrom bridge.pglock import PgProcessorLock\n"
+        "lock = PgProcessorLock(InstanceLock(Path(sys.argv[2])), sys.argv[1])\n"
+        "lock.acquire(); print('locked', flush=True); sys.stdin.readline()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, pg_url, str(tmp_path / "a.lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        from bridge.lock import InstanceLock
+        from bridge.pglock import PgProcessorLock
+
+        other = PgProcessorLock(InstanceLock(tmp_path / "b.lock"), pg_url)
+        from bridge.errors import LockHeld
+
+        with pytest.raises(LockHeld):
+            other.acquire()
+        holder.send_signal(signal.SIGKILL)
+        holder.communicate(timeout=30)
+        other.acquire(wait=30)  # the server notices the closed socket at once
+        other.release()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.communicate()
