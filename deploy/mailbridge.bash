@@ -21,7 +21,7 @@ _mailbridge() {
         notify-failure) opts="--config --help --log-level --verbose" ;;
         notify-test) opts="--config --help --log-level --verbose" ;;
         parse) opts="--config --help --json --log-level --verbose" ;;
-        retry) opts="--all --config --help --log-level --verbose" ;;
+        retry) opts="--all --config --help --log-level --mailbox --verbose" ;;
         status) opts="--config --health --help --json --log-level --verbose" ;;
         *) opts="check completion demo notify-failure notify-test parse retry status --config --help --log-level --poll-now --verbose --version" ;;
     esac
