@@ -405,6 +405,13 @@ class _Loader:
             if not isinstance(value, dict) and name not in (*_ARRAYS, MAILBOX_TABLE):
                 raise self.fail(name, f"expected a table [{name}], got {_show(value)}")
         mailboxes = load_mailboxes(self)
+        store = self.store()
+        if mailboxes and store.url:
+            raise self.fail(
+                "store.url",
+                "the PostgreSQL ledger serves a single mailbox for now; with [[mailboxes]] each "
+                'mailbox keeps its own SQLite ledger beside store.path (set store.url = "")',
+            )
         return Config(
             imap=mailboxes[0].imap if mailboxes else self.imap(),
             bitrix24=mailboxes[0].bitrix24 if mailboxes else self.bitrix24(),
@@ -414,7 +421,7 @@ class _Loader:
             dedupe=self.dedupe(),
             parsing=self.parsing(),
             retry=self.retry(),
-            store=self.store(),
+            store=store,
             notify=load_notify(self),
             metrics=load_metrics(self),
             ui=self.ui(),

@@ -364,3 +364,11 @@ def test_check_does_not_ask_for_an_imap_password_with_mailboxes(tmp_path: Path) 
     assert not any("imap.password" in line for line in placeholder_problems(path, env={}))
     single = write(tmp_path, BASE.replace('port = 1993', 'port = 1993\nusername = "u@x.ru"'))
     assert any("imap.password" in line for line in placeholder_problems(single, env={}))
+
+
+def test_store_url_with_mailboxes_is_an_error_for_now(tmp_path: Path) -> None:
+    """Mailboxes would collide in one PostgreSQL ledger: store.url with [[mailboxes]] is 78."""
+    (tmp_path / "b.password").write_text("pw-b")
+    store = '[store]\nurl = "postgresql+psycopg://mb:XXXXXXXX@db.example.ru/mb"\n\n'
+    err = error_of(tmp_path, BASE.replace("[bitrix24]", store + "[bitrix24]") + TWO_BOXES)
+    assert str(err).startswith("store.url: ") and "XXXXXXXX" not in str(err)
