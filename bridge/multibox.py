@@ -106,39 +106,63 @@ class _Unit:
 
     def __init__(self, box: MailboxConfig, cfg: Any, buckets: PortalBuckets) -> None:
         from bridge.alerts.runtime import Runtime
-        from bridge.cli import (
-            LOCK_WAIT,
-            lock_for,
-            mailbox_factory,
-            make_crm,
-            open_ledger,
-            pipeline_settings,
-        )
-        from bridge.health import for_config
-        from bridge.pipeline import Pipeline
+        from bridge.cli import LOCK_WAIT, lock_for, open_ledger
+        from bridge.reload import Reloader
 
         self.box = box
         self.cfg = cfg
+        self.buckets = buckets
         self.stop = threading.Event()
         self.lock = lock_for(cfg)
         self.lock.acquire(wait=LOCK_WAIT)
         try:
             self.ledger = open_ledger(cfg)
             self.runtime = Runtime.build(cfg, self.ledger, serve=False)
-            crm = self.runtime.crm(make_crm(cfg, bucket=buckets.for_portal(cfg.bitrix24)))
-            self.pipeline = Pipeline(
-                pipeline_settings(cfg), self.ledger, crm,
-                self.runtime.mailbox_factory(mailbox_factory(cfg)),
-                stop=self.stop, on_lead=self.runtime.monitor.lead_created,
-            )  # fmt: skip
-            self.health = for_config(cfg, crm, self.ledger, self.pipeline)
-            self.health.check_first = True
+            self.pipeline, self.health = self._build(cfg)
         except BaseException:
             self.lock.release()
             raise
+        self.reloader = Reloader(cfg, load=self._load, apply=self._apply,
+                                 alarms=self.runtime.monitor.alarms)
         self.daemon: Any = None
         self.thread: threading.Thread | None = None
         self.last_error: str | None = None
+
+    def _build(self, cfg: Any) -> tuple[Any, Any]:
+        """A pipeline and its portal health for ``cfg`` (at start and after a reload)."""
+        from bridge.cli import mailbox_factory, make_crm, pipeline_settings
+        from bridge.health import for_config
+        from bridge.pipeline import Pipeline
+
+        crm = self.runtime.crm(make_crm(cfg, bucket=self.buckets.for_portal(cfg.bitrix24)))
+        pipeline = Pipeline(
+            pipeline_settings(cfg), self.ledger, crm,
+            self.runtime.mailbox_factory(mailbox_factory(cfg)),
+            stop=self.stop, on_lead=self.runtime.monitor.lead_created,
+        )  # fmt: skip
+        health = for_config(cfg, crm, self.ledger, pipeline)
+        health.check_first = True  # the portal is verified at start (and after a reload)
+        return pipeline, health
+
+    def _load(self, path: Any) -> Any:
+        """SIGHUP: this mailbox's view of the re-read file (its secrets read again). The set of
+        mailboxes changes only on a restart: a mailbox gone from the file keeps its config."""
+        from bridge.cli import reload_config
+
+        new = reload_config(path)
+        for box in new.mailboxes:
+            if box.name == self.box.name:
+                return mailbox_config(new, box)
+        log.warning("reload.kept mailbox=%s (no longer in the file; it goes with a restart)",
+                    self.box.name)
+        return self.cfg
+
+    def _apply(self, new: Any) -> None:
+        pipeline, health = self._build(new)  # a ConfigError here leaves all as it was
+        self.runtime.reconfigure(new)
+        old = self.pipeline
+        self.cfg, self.pipeline, self.health = new, pipeline, health
+        old.close()
 
     def poll(self) -> PollReport:
         from bridge.cli import record_poll
@@ -190,6 +214,7 @@ class _Unit:
             health_interval=cfg.bitrix24.health_interval,
             describe=lambda: self.health.status_line(),
             ticker=self.runtime.monitor.tick,
+            reloader=self.reloader.reload,
             next_due=self.next_due,
         )
         self.thread = threading.Thread(
@@ -223,19 +248,25 @@ def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
     from bridge.daemon import install_signal_handlers
     from bridge.notify import Notifier
 
+    units: list[_Unit] = []
     if stop is None:
         stop = threading.Event()
         install_signal_handlers(stop)
-        # The set of mailboxes and the store change only on a restart (SPEC §6).
-        signal.signal(signal.SIGHUP, lambda _s, _f: log.warning(
-            "reload.unsupported mailboxes=%s (restart to apply a changed config)",
-            len(cfg.mailboxes)))
+
+        def hangup(_signum: int, _frame: Any) -> None:
+            # each mailbox's worker re-reads the file between two of its polls (SPEC §6);
+            # the set of mailboxes and the store change only on a restart
+            for unit in units:
+                if unit.daemon is not None:
+                    unit.daemon.reload_requested.set()
+                    unit.daemon.wake.set()
+
+        signal.signal(signal.SIGHUP, hangup)
     if cfg.metrics.listen:
         log.warning("metrics.not_served mailboxes=%s (metrics.listen serves a single "
                     "mailbox only; use metrics.textfile)", len(cfg.mailboxes))
     notifier = Notifier.from_env()
     buckets = PortalBuckets()
-    units: list[_Unit] = []
     try:
         for box, box_cfg in per_mailbox(cfg):
             units.append(_Unit(box, box_cfg, buckets))

@@ -263,3 +263,35 @@ def test_daemon_keeps_serving_next_to_a_refused_login(two_accounts, tmp_path: Pa
     assert proc.returncode == 0, log
     assert "mailbox.failed mailbox=bad" in log
     assert "wrong-password" not in log and a.password not in log
+
+
+def test_sighup_fixes_one_mailbox_without_a_restart(two_accounts, tmp_path: Path) -> None:
+    """A mailbox refused for a wrong password works after its password file is fixed and the
+    daemon gets SIGHUP; the other mailbox ran on all along."""
+    a, b = two_accounts
+    a.deliver(corpus("001-cf7-default-ru"))
+    (tmp_path / "a.password").write_text("wrong-password\n")
+    with sandbox() as shared:
+        boxes = [box("fixme", a), box("good", b)]
+        boxes[0] = boxes[0].replace(f"password = {toml_str(a.password)}",
+                                    'password_file = "a.password"')
+        cfg = write_multi(tmp_path / "c.toml", shared.webhook_url, boxes)
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            b.deliver(corpus("001-cf7-default-ru"))
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not shared.portal.list_leads():
+                time.sleep(0.1)
+            assert len(shared.portal.list_leads()) == 1  # only the good mailbox's
+            (tmp_path / "a.password").write_text(a.password + "\n")
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(shared.portal.list_leads()) < 2:
+                time.sleep(0.1)
+            assert len(shared.portal.list_leads()) == 2
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err.decode()
+    assert "reload.done" in err.decode()
