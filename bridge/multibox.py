@@ -47,8 +47,10 @@ def ledger_path(store_path: Path, name: str) -> Path:
 def mailbox_config(cfg: Any, box: MailboxConfig) -> Any:
     """The single-mailbox Config one mailbox runs with (its IMAP, portal and ledger)."""
     store = dataclasses.replace(cfg.store, path=ledger_path(Path(cfg.store.path), box.name))
+    # Metrics carry no mailbox label yet: N mailboxes would overwrite one another's series.
+    metrics = dataclasses.replace(cfg.metrics, listen="", textfile=None)
     return dataclasses.replace(
-        cfg, imap=box.imap, bitrix24=box.bitrix24, store=store, mailboxes=()
+        cfg, imap=box.imap, bitrix24=box.bitrix24, store=store, metrics=metrics, mailboxes=()
     )
 
 
@@ -262,9 +264,9 @@ def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
                     unit.daemon.wake.set()
 
         signal.signal(signal.SIGHUP, hangup)
-    if cfg.metrics.listen:
-        log.warning("metrics.not_served mailboxes=%s (metrics.listen serves a single "
-                    "mailbox only; use metrics.textfile)", len(cfg.mailboxes))
+    if cfg.metrics.listen or cfg.metrics.textfile:
+        log.warning("metrics.off mailboxes=%s (metrics.listen and metrics.textfile serve a "
+                    "single mailbox only for now)", len(cfg.mailboxes))
     notifier = Notifier.from_env()
     buckets = PortalBuckets()
     try:

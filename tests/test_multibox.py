@@ -295,3 +295,30 @@ def test_sighup_fixes_one_mailbox_without_a_restart(two_accounts, tmp_path: Path
             _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()
     assert "reload.done" in err.decode()
+
+
+def test_metrics_are_off_per_mailbox(tmp_path: Path) -> None:
+    """Mailbox configs carry no metrics endpoint or textfile: without a mailbox label their
+    series would overwrite one another."""
+    text = """
+[imap]
+host = "imap.example.ru"
+
+[bitrix24]
+webhook_url = "https://shared.bitrix24.ru/rest/1/XXXXXXXXXXXXXXXX/"
+
+[metrics]
+listen = "127.0.0.1:9464"
+textfile = "m.prom"
+
+[[mailboxes]]
+name = "one"
+username = "1@x.ru"
+password = "p1"
+"""
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    cfg = load(path, env={})
+    assert cfg.metrics.listen
+    ((_box, box_cfg),) = per_mailbox(cfg)
+    assert box_cfg.metrics.listen == "" and box_cfg.metrics.textfile is None
