@@ -27,9 +27,11 @@ from bridge.errors import ConfigError
 
 if TYPE_CHECKING:
     from bridge.config import Bitrix24Config, ImapConfig
+    from bridge.routes import Route
 
 MAILBOX_TABLE = "mailboxes"
 PORTAL_TABLE = "bitrix24"
+ROUTES_TABLE = "routes"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 IMAP_SECRET_KEYS = ("password", "password_file")
 PORTAL_SECRET_KEYS = ("webhook_url", "webhook_url_file")
@@ -43,6 +45,8 @@ class MailboxConfig:
     imap: ImapConfig
     bitrix24: Bitrix24Config
     own_portal: bool = False  # True when it has a [mailboxes.bitrix24] of its own
+    # [[mailboxes.routes]], tried before the global [[routes]]; keys "<name>:<route>"
+    routes: tuple[Route, ...] = ()
 
     @property
     def label(self) -> str:
@@ -121,7 +125,7 @@ def load_mailboxes(loader: Any) -> tuple[MailboxConfig, ...]:
     seen_boxes: dict[tuple[str, int, str, str], str] = {}
     for number, table in enumerate(raw, start=1):
         prefix = f"{MAILBOX_TABLE}[{number}]"
-        loader.reject_unknown(table, prefix, (*imap_keys, "name", PORTAL_TABLE))
+        loader.reject_unknown(table, prefix, (*imap_keys, "name", PORTAL_TABLE, ROUTES_TABLE))
         name = table.get("name")
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise loader.fail(
@@ -134,7 +138,7 @@ def load_mailboxes(loader: Any) -> tuple[MailboxConfig, ...]:
                 f"{prefix}.name", f'"{name}" is already the name of {seen_names[name]}'
             )
         seen_names[name] = prefix
-        own = {k: v for k, v in table.items() if k not in ("name", PORTAL_TABLE)}
+        own = {k: v for k, v in table.items() if k not in ("name", PORTAL_TABLE, ROUTES_TABLE)}
         section = _Section(loader, prefix, {**imap_defaults, **own})
         imap = loader.imap(section, env_name="", credential=imap_credential(name))
         box = (imap.host.lower(), imap.port, imap.username.lower(), imap.folder)
@@ -145,6 +149,7 @@ def load_mailboxes(loader: Any) -> tuple[MailboxConfig, ...]:
                 f"{imap.host}; one folder is read by one mailbox entry",
             )
         seen_boxes[box] = prefix
+        routes = _routes(loader, prefix, name, table.get(ROUTES_TABLE))
         if PORTAL_TABLE in table:
             portal_table = table[PORTAL_TABLE]
             key = f"{prefix}.{PORTAL_TABLE}"
@@ -156,11 +161,31 @@ def load_mailboxes(loader: Any) -> tuple[MailboxConfig, ...]:
                 portal_section, env_name="", credential=webhook_credential(name),
                 user_env_name="",
             )  # fmt: skip
-            built.append(MailboxConfig(name=name, imap=imap, bitrix24=portal, own_portal=True))
+            built.append(MailboxConfig(name=name, imap=imap, bitrix24=portal, own_portal=True,
+                                       routes=routes))
         else:
             assert shared is not None  # built above whenever a mailbox lacks its own portal
-            built.append(MailboxConfig(name=name, imap=imap, bitrix24=shared))
+            built.append(MailboxConfig(name=name, imap=imap, bitrix24=shared, routes=routes))
     return tuple(built)
+
+
+def _routes(loader: Any, prefix: str, name: str, raw: Any) -> tuple[Route, ...]:
+    """``[[mailboxes.routes]]`` with bridge.routes_config's rules, errors named
+    ``mailboxes[N].routes[M].key``; each route's key gets the mailbox's name in front."""
+    import dataclasses
+
+    from bridge import routes_config
+    from bridge.config import _Section
+
+    if raw is None:
+        return ()
+    parsed = routes_config.routes(
+        raw,
+        lambda key, problem: loader.fail(f"{prefix}.{key}", problem),
+        lambda table, key, known: loader.reject_unknown(table, f"{prefix}.{key}", known),
+        lambda key, table: _Section(loader, f"{prefix}.{key}", table),
+    )
+    return tuple(dataclasses.replace(r, key=f"{name}:{r.key}") for r in parsed)
 
 
 def _table(loader: Any, name: str) -> dict[str, Any]:

@@ -50,7 +50,8 @@ def mailbox_config(cfg: Any, box: MailboxConfig) -> Any:
     # Metrics carry no mailbox label yet: N mailboxes would overwrite one another's series.
     metrics = dataclasses.replace(cfg.metrics, listen="", textfile=None)
     return dataclasses.replace(
-        cfg, imap=box.imap, bitrix24=box.bitrix24, store=store, metrics=metrics, mailboxes=()
+        cfg, imap=box.imap, bitrix24=box.bitrix24, store=store, metrics=metrics, mailboxes=(),
+        routes=(*box.routes, *cfg.routes),  # the mailbox's own routes are tried first
     )
 
 

@@ -372,3 +372,44 @@ def test_store_url_with_mailboxes_is_an_error_for_now(tmp_path: Path) -> None:
     store = '[store]\nurl = "postgresql+psycopg://mb:XXXXXXXX@db.example.ru/mb"\n\n'
     err = error_of(tmp_path, BASE.replace("[bitrix24]", store + "[bitrix24]") + TWO_BOXES)
     assert str(err).startswith("store.url: ") and "XXXXXXXX" not in str(err)
+
+
+ROUTED = BASE + """
+[[routes]]
+name = "global"
+sender = "@site.ru"
+title = "Global - {name}"
+
+[[mailboxes]]
+name = "site-a"
+username = "a@site-a.ru"
+password = "pw"
+
+[[mailboxes.routes]]
+name = "callback"
+subject = "Перезвоните"
+title = "Callback A - {name}"
+
+[[mailboxes]]
+name = "site-b"
+username = "b@site-b.ru"
+password = "pw"
+"""
+
+
+def test_mailbox_routes_come_before_the_global_ones(tmp_path: Path) -> None:
+    """[[mailboxes.routes]] belong to their mailbox, keyed by its name, tried before [[routes]]."""
+    from bridge.multibox import per_mailbox
+
+    cfg = load_text(tmp_path, ROUTED)
+    a, b = cfg.all_mailboxes()
+    assert [r.key for r in a.routes] == ["site-a:callback"] and b.routes == ()
+    (_, a_cfg), (_, b_cfg) = per_mailbox(cfg)
+    assert [r.key for r in a_cfg.routes] == ["site-a:callback", "global"]
+    assert [r.key for r in b_cfg.routes] == ["global"]
+
+
+def test_mailbox_route_errors_name_the_mailbox(tmp_path: Path) -> None:
+    """A bad key in a mailbox's route is reported as mailboxes[1].routes[1].<key>."""
+    err = error_of(tmp_path, ROUTED.replace('subject = "Перезвоните"', 'sendr = "x@y.ru"'))
+    assert str(err).startswith("mailboxes[1].routes[1].sendr: unknown key"), str(err)

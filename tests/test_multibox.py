@@ -322,3 +322,21 @@ password = "p1"
     assert cfg.metrics.listen
     ((_box, box_cfg),) = per_mailbox(cfg)
     assert box_cfg.metrics.listen == "" and box_cfg.metrics.textfile is None
+
+
+def test_mailbox_route_applies_only_to_its_mailbox(two_accounts, tmp_path: Path) -> None:
+    """A [[mailboxes.routes]] title is used for that mailbox's enquiries; the same form in the
+    other mailbox keeps the default title."""
+    a, b = two_accounts
+    a.deliver(corpus("001-cf7-default-ru"))
+    b.deliver(corpus("001-cf7-default-ru"))
+    route = ("\n[[mailboxes.routes]]\nname = \"all\"\nsender = \"@rostferrum.ru\"\n"
+             "title = \"Site A - {name}\"\n")
+    with sandbox() as shared:
+        cfg = write_multi(tmp_path / "c.toml", shared.webhook_url,
+                          [box("site-a", a) + route, box("site-b", b)])
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        titles = sorted(lead["TITLE"] for lead in shared.portal.list_leads())
+    assert len(titles) == 2
+    assert sum(t.startswith("Site A - ") for t in titles) == 1
