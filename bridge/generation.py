@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".generation"
@@ -101,8 +103,11 @@ def write_stamp(path: Path, stamp: Stamp) -> None:
         st = os.fstat(fd)
         if st.st_mode & 0o077:
             os.fchmod(fd, FILE_MODE)
-        if os.geteuid() == 0:  # `retry` run as root: keep the file the daemon's, as SQLite
-            owner = os.stat(path.with_name(path.name.removesuffix(SUFFIX)))  # does for -wal
+        ledger_file = path.with_name(path.name.removesuffix(SUFFIX))
+        # `retry` run as root: keep the file the daemon's, as SQLite does for -wal (a ledger
+        # on PostgreSQL has no file here: the stamp stays whose it is)
+        if os.geteuid() == 0 and ledger_file.exists():
+            owner = os.stat(ledger_file)
             if (st.st_uid, st.st_gid) != (owner.st_uid, owner.st_gid):
                 os.fchown(fd, owner.st_uid, owner.st_gid)
         data = stamp.text().encode("ascii")
@@ -113,15 +118,16 @@ def write_stamp(path: Path, stamp: Stamp) -> None:
 
 
 def _meta(conn: Any, key: str) -> str | None:
-    row = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (key,)).first()
+    # bound parameters through text(): the same SQL on SQLite and PostgreSQL (store.url)
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
     return None if row is None else str(row[0])
 
 
 def _set_meta(conn: Any, key: str, value: str) -> None:
-    conn.exec_driver_sql(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
+    conn.execute(
+        text("INSERT INTO meta (key, value) VALUES (:k, :v) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        {"k": key, "v": value},
     )
 
 
@@ -196,4 +202,4 @@ def close_session(conn: Any, token: str) -> None:
     """The processor stops cleanly: nothing it did is missing from the ledger."""
     value = _meta(conn, _SESSION_KEY)
     if value is not None and value.split()[0] == token:
-        conn.exec_driver_sql("DELETE FROM meta WHERE key = ?", (_SESSION_KEY,))
+        conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": _SESSION_KEY})

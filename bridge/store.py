@@ -1018,8 +1018,10 @@ class Ledger:
         with self._read() as conn:  # most passes find nothing: no write transaction then
             if conn.execute(select(messages.c.id).where(old).limit(1)).first() is None:
                 return 0
+        sqlite = not ledgerdb.is_postgres(self._engine)  # PostgreSQL: VACUUM is the server's
         with self._write(at) as conn:
-            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
             try:
                 ids = list(conn.execute(select(messages.c.id).where(old)).scalars())
                 for i in range(0, len(ids), 500):
@@ -1032,9 +1034,11 @@ class Ledger:
                     )
                     conn.execute(delete(raw_messages).where(raw_messages.c.id.in_(part)))
             finally:
-                conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA secure_delete = OFF")
         if ids:
-            self._checkpoint()
+            if sqlite:
+                self._checkpoint()
             log.info("ledger.client_data_forgotten rows=%s", len(ids))
         return len(ids)
 

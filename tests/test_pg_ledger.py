@@ -163,3 +163,21 @@ def test_processor_lock_is_freed_when_its_holder_dies(pg_url: str, tmp_path: Pat
         if holder.poll() is None:
             holder.kill()
             holder.communicate()
+
+
+def test_keep_days_forgets_client_data_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """store.keep_days works on PostgreSQL too: an old finished row loses subject, client keys
+    and raw bytes, and is still known by its identity."""
+    from datetime import timedelta
+
+    with Ledger.open_url(pg_url, tmp_path / "bridge.db") as led:
+        old = led.add_received("INBOX", 1, 1, "<m1@x>", "ident1", "o1", "Заявка Иванов", T0,
+                               b"raw bytes", T0)
+        led.set_parsed(old.id, ["phone:+79120000001"], "d", T0)
+        led.set_pushing(old.id, T0)
+        led.set_created(old.id, 7, T0)
+        led.set_mailbox_done(old.id, "seen", T0)
+        assert led.forget_client_data(T0 + timedelta(days=20)) == 1
+        row = led.by_identity("ident1")
+        assert row is not None and (row.subject, row.client_keys) == ("", ())
+        assert led.raw(old.id) is None and row.lead_id == 7

@@ -595,7 +595,7 @@ _WRITER = """
     path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     t = datetime(2026, 11, 30, tzinfo=UTC)
     if path.startswith("postgresql+psycopg://"):
-        led = Ledger.open_url(path, "/nonexistent/bridge.db")
+        led = Ledger.open_url(path, sys.argv[4])  # this host's files (generation stamp)
     else:
         led = Ledger.open(path)
     for i in range(n):
@@ -626,7 +626,8 @@ def open_target(target: str, tmp_path: Path) -> Ledger:
 
 def test_two_processes_write_one_ledger(target: str, tmp_path: Path) -> None:
     """Two processes opening a new ledger at once and writing to it both succeed, nothing lost."""
-    procs = [run_python(_WRITER, target, tag, "40") for tag in ("a", "b")]
+    procs = [run_python(_WRITER, target, tag, "40", str(tmp_path / "bridge.db"))
+             for tag in ("a", "b")]
     for p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
@@ -637,7 +638,7 @@ def test_two_processes_write_one_ledger(target: str, tmp_path: Path) -> None:
 
 def test_commits_survive_a_killed_process(target: str, tmp_path: Path) -> None:
     """Every step a process committed is there after it exits without closing the ledger."""
-    p = run_python(_WRITER, target, "crash", "3")
+    p = run_python(_WRITER, target, "crash", "3", str(tmp_path / "bridge.db"))
     _, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     with open_target(target, tmp_path) as led:
@@ -647,7 +648,7 @@ def test_commits_survive_a_killed_process(target: str, tmp_path: Path) -> None:
 def test_status_reads_while_another_process_writes(target: str, tmp_path: Path) -> None:
     """A reader in this process works while a second process keeps writing."""
     with open_target(target, tmp_path) as led:
-        writer = run_python(_WRITER, target, "w", "25")
+        writer = run_python(_WRITER, target, "w", "25", str(tmp_path / "bridge.db"))
         reads = 0
         while writer.poll() is None:
             led.counts()
