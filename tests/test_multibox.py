@@ -269,7 +269,7 @@ def test_sighup_fixes_one_mailbox_without_a_restart(two_accounts, tmp_path: Path
     """A mailbox refused for a wrong password works after its password file is fixed and the
     daemon gets SIGHUP; the other mailbox ran on all along."""
     a, b = two_accounts
-    a.deliver(corpus("001-cf7-default-ru"))
+    a.deliver(corpus("005-wpforms-plain-longline-qp"))
     (tmp_path / "a.password").write_text("wrong-password\n")
     with sandbox() as shared:
         boxes = [box("fixme", a), box("good", b)]
@@ -328,7 +328,7 @@ def test_mailbox_route_applies_only_to_its_mailbox(two_accounts, tmp_path: Path)
     """A [[mailboxes.routes]] title is used for that mailbox's enquiries; the same form in the
     other mailbox keeps the default title."""
     a, b = two_accounts
-    a.deliver(corpus("001-cf7-default-ru"))
+    a.deliver(corpus("005-wpforms-plain-longline-qp"))
     b.deliver(corpus("001-cf7-default-ru"))
     route = ("\n[[mailboxes.routes]]\nname = \"all\"\nsender = \"@rostferrum.ru\"\n"
              "title = \"Site A - {name}\"\n")
