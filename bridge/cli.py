@@ -414,7 +414,8 @@ def lock_for(cfg: Any) -> Any:
         from bridge.pglock import PgProcessorLock
 
         # no SQLite file to lock here: the lock file, and the database's own lock
-        return PgProcessorLock(InstanceLock(path.with_name(path.name + ".lock")), cfg.store.url)
+        return PgProcessorLock(InstanceLock(path.with_name(path.name + ".lock")), cfg.store.url,
+                               cfg.store.schema)
     # bridge.db.lock, and bridge.db itself: the lock holds if its file is removed
     return InstanceLock(path.with_name(path.name + ".lock"), ledger=path)
 
@@ -423,7 +424,7 @@ def open_ledger(cfg: Any) -> Any:
     from bridge.store import Ledger
 
     if getattr(cfg.store, "url", ""):  # the ledger on PostgreSQL (store.url)
-        return Ledger.open_url(cfg.store.url, Path(cfg.store.path))
+        return Ledger.open_url(cfg.store.url, Path(cfg.store.path), cfg.store.schema)
     return Ledger.open(Path(cfg.store.path))
 
 

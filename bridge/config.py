@@ -119,6 +119,7 @@ class StoreConfig:
     keep_days: int = 180  # finished rows keep the client's data this long
     # "" = the SQLite ledger at path; else a postgresql+psycopg URL (a secret: bridge.storeurl)
     url: str = field(default="", repr=False)
+    schema: str = ""  # with url and [[mailboxes]]: the mailbox's own schema (bridge.multibox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,12 +407,6 @@ class _Loader:
                 raise self.fail(name, f"expected a table [{name}], got {_show(value)}")
         mailboxes = load_mailboxes(self)
         store = self.store()
-        if mailboxes and store.url:
-            raise self.fail(
-                "store.url",
-                "the PostgreSQL ledger serves a single mailbox for now; with [[mailboxes]] each "
-                'mailbox keeps its own SQLite ledger beside store.path (set store.url = "")',
-            )
         return Config(
             imap=mailboxes[0].imap if mailboxes else self.imap(),
             bitrix24=mailboxes[0].bitrix24 if mailboxes else self.bitrix24(),

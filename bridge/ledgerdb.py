@@ -20,6 +20,7 @@ places where the dialects differ:
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,16 +63,29 @@ def greatest(bind: Connection | Engine, a: Any, b: Any) -> Any:
     return func.greatest(a, b) if is_postgres(bind) else func.max(a, b)
 
 
-def pg_engine(url: str) -> Engine:
-    """An engine for a ``postgresql+psycopg`` URL; write transactions take the writer lock."""
-    engine = create_engine(
-        url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT}
-    )
+def schema_key(schema: str) -> int:
+    """The second half of an advisory lock key: one per schema (0 for the default one)."""
+    if not schema:
+        return 0
+    value = zlib.crc32(schema.encode())
+    return value - 2**32 if value >= 2**31 else value  # a signed 32-bit int
+
+
+def pg_engine(url: str, schema: str = "") -> Engine:
+    """An engine for a ``postgresql+psycopg`` URL; write transactions take the writer lock.
+
+    ``schema`` (a mailbox's own ledger in one database) becomes the sessions' search_path."""
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+    if schema:
+        connect_args["options"] = f"-c search_path={schema}"
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    key = schema_key(schema)
 
     @event.listens_for(engine, "begin")
     def _serialise_writers(conn: Connection) -> None:
         if conn.get_execution_options().get("mailbridge_write"):
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k, :s)"),
+                         {"k": WRITER_LOCK, "s": key})
 
     return engine
 
@@ -84,9 +98,11 @@ def pg_version(conn: Connection) -> int:
     return int(conn.execute(text(f"SELECT version FROM {SCHEMA_TABLE}")).scalar_one())
 
 
-def migrate_pg(conn: Connection, metadata: MetaData, latest: int) -> list[int]:
+def migrate_pg(conn: Connection, metadata: MetaData, latest: int, schema: str = "") -> list[int]:
     """Create or upgrade the ledger's tables in the current transaction; returns the versions
     applied. Raises SchemaTooNew or ForeignDatabase."""
+    if schema:  # names come from [[mailboxes]] names: lower-case letters, digits, _
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     version = pg_version(conn)
     if version > latest:
         raise SchemaTooNew(f"schema version {version}, newer than this mailbridge knows "

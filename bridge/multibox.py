@@ -44,9 +44,17 @@ def ledger_path(store_path: Path, name: str) -> Path:
     return store_path.with_name(f"{store_path.stem}.{name}{store_path.suffix or '.db'}")
 
 
+def pg_schema(name: str) -> str:
+    """The PostgreSQL schema of mailbox ``name``'s ledger when ``store.url`` is set."""
+    return "mailbridge_" + name.replace("-", "_")
+
+
 def mailbox_config(cfg: Any, box: MailboxConfig) -> Any:
     """The single-mailbox Config one mailbox runs with (its IMAP, portal and ledger)."""
-    store = dataclasses.replace(cfg.store, path=ledger_path(Path(cfg.store.path), box.name))
+    store = dataclasses.replace(
+        cfg.store, path=ledger_path(Path(cfg.store.path), box.name),
+        schema=pg_schema(box.name) if cfg.store.url else "",
+    )
     # Metrics carry no mailbox label yet: N mailboxes would overwrite one another's series.
     metrics = dataclasses.replace(cfg.metrics, listen="", textfile=None)
     return dataclasses.replace(

@@ -40,7 +40,10 @@ def application_name() -> str:
 class PgProcessorLock:
     """The file lock plus a PostgreSQL session advisory lock; the InstanceLock interface."""
 
-    def __init__(self, file_lock: Any, url: str) -> None:
+    def __init__(self, file_lock: Any, url: str, schema: str = "") -> None:
+        from bridge.ledgerdb import schema_key
+
+        self.key2 = schema_key(schema)  # one processor per mailbox schema
         self.file_lock = file_lock
         self.path = file_lock.path
         self._engine = create_engine(
@@ -77,7 +80,8 @@ class PgProcessorLock:
         try:
             while True:
                 got = conn.execute(
-                    text("SELECT pg_try_advisory_lock(:k)"), {"k": PROCESSOR_LOCK}
+                    text("SELECT pg_try_advisory_lock(:k, :s)"),
+                    {"k": PROCESSOR_LOCK, "s": self.key2},
                 ).scalar()
                 conn.commit()  # the session lock stays; no transaction is left open
                 if got:
@@ -92,15 +96,15 @@ class PgProcessorLock:
             conn.close()
             raise
 
-    @staticmethod
-    def _holder(conn: Any) -> str | None:
+    def _holder(self, conn: Any) -> str | None:
         """The holding session's application name (``mailbridge@HOST:PID``) and address."""
         row = conn.execute(text(
             "SELECT a.application_name, a.client_addr::text FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :k LIMIT 1"
-        ), {"k": PROCESSOR_LOCK}).first()
+            "AND l.classid::bigint = :k AND l.objid::bigint = (:s)::int::oid::bigint "
+            "AND l.objsubid = 2 LIMIT 1"
+        ), {"k": PROCESSOR_LOCK, "s": self.key2}).first()
         conn.commit()
         if row is None:
             return None
@@ -112,7 +116,8 @@ class PgProcessorLock:
         try:
             if conn is not None:
                 try:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PROCESSOR_LOCK})
+                    conn.execute(text("SELECT pg_advisory_unlock(:k, :s)"),
+                                 {"k": PROCESSOR_LOCK, "s": self.key2})
                     conn.commit()
                 except SQLAlchemyError as exc:  # the session is gone, and with it its lock
                     log.debug("pglock.unlock_failed error=%s", type(exc).__name__)

@@ -351,6 +351,7 @@ class Ledger:
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
+        self._schema = ""  # a mailbox's own schema on PostgreSQL (open_url)
         self._engine = engine
         self._writer = engine.execution_options(mailbridge_write=True)
         self._stamp_path = generation.generation_path_for(path)
@@ -391,14 +392,16 @@ class Ledger:
         return ledger
 
     @classmethod
-    def open_url(cls, url: str, path: str | Path) -> Ledger:
+    def open_url(cls, url: str, path: str | Path, schema: str = "") -> Ledger:
         """Open and migrate the ledger on PostgreSQL at ``url`` (``store.url``); ``path``
-        (``store.path``) names this host's files beside it (lock, health file)."""
+        (``store.path``) names this host's files beside it (lock, health file); ``schema``
+        holds one mailbox's ledger when several share the database."""
         from bridge.storeurl import masked
 
         path = Path(path).expanduser().absolute()
-        engine = ledgerdb.pg_engine(url)
+        engine = ledgerdb.pg_engine(url, schema)
         ledger = cls(path, engine)
+        ledger._schema = schema
         try:
             ledger._migrate()
         except StoreError:
@@ -472,7 +475,9 @@ class Ledger:
     def _migrate_pg(self) -> None:
         with self._writer.connect() as conn, conn.begin():
             try:
-                applied = ledgerdb.migrate_pg(conn, _meta, len(MIGRATIONS))
+                applied = ledgerdb.migrate_pg(
+                    conn, _meta, len(MIGRATIONS), self._schema
+                )
             except (ledgerdb.SchemaTooNew, ledgerdb.ForeignDatabase) as exc:
                 raise StoreError(f"the PostgreSQL ledger cannot be used: {exc}") from None
         for version in applied:

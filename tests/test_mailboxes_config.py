@@ -366,12 +366,16 @@ def test_check_does_not_ask_for_an_imap_password_with_mailboxes(tmp_path: Path) 
     assert any("imap.password" in line for line in placeholder_problems(single, env={}))
 
 
-def test_store_url_with_mailboxes_is_an_error_for_now(tmp_path: Path) -> None:
-    """Mailboxes would collide in one PostgreSQL ledger: store.url with [[mailboxes]] is 78."""
+def test_store_url_with_mailboxes_gives_each_its_schema(tmp_path: Path) -> None:
+    """With store.url, each mailbox keeps its ledger in a schema of its own in that database."""
+    from bridge.multibox import per_mailbox
+
     (tmp_path / "b.password").write_text("pw-b")
     store = '[store]\nurl = "postgresql+psycopg://mb:XXXXXXXX@db.example.ru/mb"\n\n'
-    err = error_of(tmp_path, BASE.replace("[bitrix24]", store + "[bitrix24]") + TWO_BOXES)
-    assert str(err).startswith("store.url: ") and "XXXXXXXX" not in str(err)
+    cfg = load_text(tmp_path, BASE.replace("[bitrix24]", store + "[bitrix24]") + TWO_BOXES)
+    schemas = [c.store.schema for _b, c in per_mailbox(cfg)]
+    assert schemas == ["mailbridge_site_a", "mailbridge_site_b"]
+    assert cfg.store.schema == ""
 
 
 ROUTED = BASE + """

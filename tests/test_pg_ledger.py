@@ -181,3 +181,80 @@ def test_keep_days_forgets_client_data_on_postgresql(pg_url: str, tmp_path: Path
         row = led.by_identity("ident1")
         assert row is not None and (row.subject, row.client_keys) == ("", ())
         assert led.raw(old.id) is None and row.lead_id == 7
+
+
+def test_mailbox_schemas_keep_ledgers_and_locks_apart(pg_url: str, tmp_path: Path) -> None:
+    """Two mailboxes' schemas in one database: the same UID in each is no conflict, and each
+    schema has its own processor lock (a second holder of one schema is refused)."""
+    from bridge.errors import LockHeld
+    from bridge.lock import InstanceLock
+    from bridge.pglock import PgProcessorLock
+
+    with Ledger.open_url(pg_url, tmp_path / "a.db", "mailbridge_site_a") as a, \
+            Ledger.open_url(pg_url, tmp_path / "b.db", "mailbridge_site_b") as b:
+        a.add_received("INBOX", 7, 1, None, "ia", "oa", "s", T0, b"x", T0)
+        b.add_received("INBOX", 7, 1, None, "ib", "ob", "s", T0, b"x", T0)
+        assert a.by_key("INBOX", 7, 1).identity == "ia"  # type: ignore[union-attr]
+        assert b.by_key("INBOX", 7, 1).identity == "ib"  # type: ignore[union-attr]
+    lock_a = PgProcessorLock(InstanceLock(tmp_path / "a.lock"), pg_url, "mailbridge_site_a")
+    lock_b = PgProcessorLock(InstanceLock(tmp_path / "b.lock"), pg_url, "mailbridge_site_b")
+    again = PgProcessorLock(InstanceLock(tmp_path / "a2.lock"), pg_url, "mailbridge_site_a")
+    lock_a.acquire()
+    try:
+        lock_b.acquire()
+        with pytest.raises(LockHeld, match="mailbridge@"):
+            again.acquire()
+        lock_b.release()
+    finally:
+        lock_a.release()
+
+
+def test_several_mailboxes_on_one_postgresql_database(
+    dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """[[mailboxes]] with store.url: --poll-now keeps each mailbox's ledger in its own schema of
+    the one database, and status shows both."""
+    from tests.e2e import toml_str
+
+    a, b = new_account(dovecot_server), new_account(dovecot_server)
+    a.deliver(corpus("005-wpforms-plain-longline-qp"))
+    b.deliver(corpus("001-cf7-default-ru"))
+    boxes = "".join(
+        f"""
+[[mailboxes]]
+name = "{name}"
+port = {acc.server.tls_port}
+username = {toml_str(acc.user)}
+password = {toml_str(acc.password)}
+ca_file = {toml_str(acc.server.ca_file)}
+""" for name, acc in (("site-a", a), ("site-b", b)))
+    with sandbox() as sb:
+        text = f"""
+[imap]
+host = "127.0.0.1"
+processed_folder = "Processed"
+timeout = 10
+
+[bitrix24]
+webhook_url = {toml_str(sb.webhook_url)}
+rate_per_second = 1000
+burst = 1000
+max_request_seconds = 0.2
+
+[store]
+path = "bridge.db"
+url = {toml_str(pg_url)}
+""" + boxes
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(text)
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 0, err
+        assert len(sb.portal.list_leads()) == 2
+    code, out, _ = run("--config", str(cfg), "status")
+    assert code == 0 and out.count("created: 1") == 2
+    with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as conn:
+        rows = conn.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'messages' "
+            "ORDER BY 1").fetchall()
+    assert [r[0] for r in rows] == ["mailbridge_site_a", "mailbridge_site_b"]
