@@ -329,7 +329,7 @@ def check_placeholders(args: argparse.Namespace) -> int | None:
 
 
 def _dispatch_many(args: argparse.Namespace, cfg: Any) -> int:
-    from bridge import multibox
+    from bridge import multibox, multicommands
 
     command = args.command
     if command == "notify-test":
@@ -337,13 +337,13 @@ def _dispatch_many(args: argparse.Namespace, cfg: Any) -> int:
 
         return cmd_notify_test(cfg, out=sys.stdout)
     if command == "check":
-        return multibox.check_many(cfg, out=sys.stdout)
+        return multicommands.check_many(cfg, out=sys.stdout)
     if command == "status":
-        return multibox.status_many(cfg, as_json=args.json, out=sys.stdout)
+        return multicommands.status_many(cfg, as_json=args.json, out=sys.stdout)
     if command == "retry":
-        return multibox.retry_many(cfg, args.ids, args.all, args.mailbox)
+        return multicommands.retry_many(cfg, args.ids, args.all, args.mailbox)
     if args.poll_now:
-        return multibox.poll_many(cfg, out=sys.stdout)
+        return multicommands.poll_many(cfg, out=sys.stdout)
     return multibox.run_many(cfg)
 
 

@@ -9,23 +9,19 @@ for it. Requests to one portal share one client-side rate limit (``LeakyBucket``
 the portal's host, whichever mailboxes send to it: the portal's limit is per portal, not per
 mailbox.
 
-``--poll-now``, ``check``, ``status`` and ``retry`` go over every mailbox in turn; their exit
-codes combine as SPEC §1 says (78, then 69, then 75, then 65).
+``--poll-now``, ``check``, ``status`` and ``retry`` go over every mailbox in turn
+(bridge.multicommands); their exit codes combine as SPEC §1 says (78, then 69, then 75, then 65).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
-import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.errors import ConfigError, CrmSetupError, MailboxError, MailboxRejected
@@ -315,90 +311,3 @@ def _main_loop(stop: threading.Event, notifier: Any, units: list[_Unit]) -> None
         if text != last_status:
             notifier.status(text)
             last_status = text
-
-
-# -- one-shot commands ----------------------------------------------------------------------
-
-
-def _header(box: MailboxConfig, out: TextIO) -> None:
-    from bridge.i18n import t
-
-    text = t("mailboxes.header", name=box.name, user=box.imap.username, host=box.imap.host,
-             folder=box.imap.folder, portal=portal_key(box.bitrix24.webhook_url))
-    print(text, file=out, flush=True)
-
-
-def poll_many(cfg: Any, out: TextIO) -> int:
-    """``--poll-now`` over every mailbox in turn; a failing one does not stop the rest."""
-    from bridge.cli import EX_CONFIG, EX_TEMPFAIL, cmd_poll_now
-
-    codes: list[int] = []
-    for box, box_cfg in per_mailbox(cfg):
-        _header(box, out)
-        try:
-            codes.append(cmd_poll_now(box_cfg))
-        except (MailboxRejected, ConfigError, CrmSetupError) as exc:
-            log.error("mailbox.failed mailbox=%s error=%s", box.name, " ".join(str(exc).split()))
-            codes.append(EX_CONFIG)
-        except MailboxError as exc:
-            log.warning("mailbox.unreachable mailbox=%s error=%s", box.name,
-                        " ".join(str(exc).split()))
-            codes.append(EX_TEMPFAIL)
-    return combine(codes)
-
-
-def check_many(cfg: Any, out: TextIO) -> int:
-    from bridge.checks import run_checks
-
-    codes = []
-    for box, box_cfg in per_mailbox(cfg):
-        _header(box, out)
-        codes.append(run_checks(box_cfg, out=out))
-    return combine(codes)
-
-
-def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
-    """``status``: the usual lines per mailbox, each under a header (JSON: keyed by name)."""
-    from bridge.cli import cmd_status
-
-    if not as_json:
-        for box, box_cfg in per_mailbox(cfg):
-            _header(box, out)
-            cmd_status(box_cfg, as_json=False)
-        return 0
-    data: dict[str, Any] = {}
-    for box, box_cfg in per_mailbox(cfg):
-        with _captured() as buf:
-            cmd_status(box_cfg, as_json=True)
-        entry = json.loads(buf.getvalue())
-        entry.update(username=box.imap.username, host=box.imap.host,
-                     portal=portal_key(box.bitrix24.webhook_url))
-        data[box.name] = entry
-    print(json.dumps({"mailboxes": data}, ensure_ascii=False, indent=2), file=out)
-    return 0
-
-
-def retry_many(cfg: Any, ids: list[int], all_: bool, mailbox: str | None) -> int:
-    """``retry``: IDs are per mailbox, so they need ``--mailbox``; ``--all`` covers all."""
-    from bridge.cli import EX_DATAERR, _err, cmd_retry
-    from bridge.i18n import t
-
-    pairs = per_mailbox(cfg)
-    if mailbox is not None:
-        pairs = [(b, c) for b, c in pairs if b.name == mailbox]
-        if not pairs:
-            names = ", ".join(b.name for b in cfg.mailboxes)
-            _err(t("retry.no_such_mailbox", name=repr(mailbox), names=names))
-            return EX_DATAERR
-    elif ids:
-        _err(t("retry.needs_mailbox"))
-        return 64  # a command-line usage error (SPEC §1)
-    return combine([cmd_retry(c, ids, all_) for _b, c in pairs])
-
-
-@contextlib.contextmanager
-def _captured() -> Iterator[io.StringIO]:
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        yield buf
-
