@@ -17,9 +17,13 @@ Each behaviour follows the official REST documentation (sources in docs/bitrix24
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.portal import ApiError, Ctx, Portal, crm_error, method
+from bridge.sandbox.answers import ApiError, crm_error
+from bridge.sandbox.registry import Ctx, method
+
+if TYPE_CHECKING:
+    from bridge.sandbox.portal import Portal
 
 LEAD_READ = ("all", "own", "none")  # a role's lead read permission: all, own leads, none
 CLASSIC, SIMPLE = 1, 2  # crm.enum.settings.mode

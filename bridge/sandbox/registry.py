@@ -1,0 +1,47 @@
+"""The portal's method table: REST method name -> (scope, handler), and who is calling.
+
+Each method family registers its handlers with ``@method(name, scope)`` when its module is
+imported; ``Portal.process`` looks them up here. Scope rules: bitrix24-api.md §3.2
+(``insufficient_scope``) and §12 (scope names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.users import Webhook
+
+__all__ = ["METHODS", "Ctx", "Handler", "method", "scope_ok"]
+
+
+@dataclass
+class Ctx:
+    """Who is calling: the webhook's user."""
+
+    user_id: int
+    webhook: Webhook
+
+
+Handler = Callable[["Portal", dict[str, Any], Ctx], Any]
+METHODS: dict[str, tuple[str, Handler]] = {}
+
+
+def method(name: str, scope: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        METHODS[name] = (scope, fn)
+        return fn
+
+    return register
+
+
+def scope_ok(hook: Webhook, scope: str) -> bool:
+    """May a webhook with these scopes call a method of ``scope``?"""
+    if scope == "basic" or "full" in hook.scopes:
+        return True
+    if scope == "user":
+        return bool(hook.scopes & {"user", "user_basic", "user_brief"})
+    return scope in hook.scopes
