@@ -110,7 +110,10 @@ class Daemon:
                 self.exit_code = 75
                 self.stop.set()
                 return
-            except (ConfigError, MailboxRejected, CrmSetupError) as exc:
+            except MailboxRejected as exc:  # SPEC §1: not a reason to stop; the next poll retries
+                log.error("daemon.mailbox_refused error=%s", " ".join(str(exc).split()))
+                self._last_status = f"mailbox refused: {type(exc).__name__}"
+            except (ConfigError, CrmSetupError) as exc:
                 log.error("daemon.setup_error error=%s", " ".join(str(exc).split()))
                 self.fatal = exc
                 self.exit_code = 78
@@ -183,9 +186,10 @@ class Daemon:
                     if mailbox.idle_wait(self.idle_refresh, stop=self.stop):
                         log.debug("idle.new_mail")
                         self.wake.set()
-            except (MailboxRejected, ConfigError) as exc:  # the poll worker reports it too
-                log.error("idle.rejected error=%s", " ".join(str(exc).split()))
-                self.stop.wait(min(delay, 300.0))
+            except (MailboxRejected, ConfigError) as exc:  # the poll worker logs it as an error
+                log.warning("idle.rejected in_s=%.0f error=%s", min(delay, self.interval),
+                            " ".join(str(exc).split()))
+                self.stop.wait(min(delay, self.interval))
                 delay = min(delay * 2, 300.0)
             except (MailboxError, OSError) as exc:
                 log.warning("idle.reconnect in_s=%.0f error=%s", delay,
@@ -292,6 +296,7 @@ def run_daemon(cfg: Any) -> int:
     from bridge.health import for_config
     from bridge.mailbox import ImapMailbox
     from bridge.pipeline import Pipeline
+    from bridge.refusal import Refusal
     from bridge.reload import Reloader
 
     stop = threading.Event()
@@ -303,6 +308,7 @@ def run_daemon(cfg: Any) -> int:
     ledger.open_session()
     runtime = Runtime.build(cfg, ledger)
     current: dict[str, Any] = {"cfg": cfg}
+    refusal = Refusal(cfg.imap.poll_interval)  # a refused mailbox waits, never stops us
 
     def make_pipeline(c: Any) -> tuple[Pipeline, Any]:
         crm = runtime.crm(make_crm(c))
@@ -310,6 +316,9 @@ def run_daemon(cfg: Any) -> int:
             pipeline_settings(c), ledger, crm, runtime.mailbox_factory(mailbox_factory(c)),
             stop=stop, on_lead=runtime.monitor.lead_created,
         )
+        pipeline.refusal = refusal
+        refusal.cap = c.imap.poll_interval
+        refusal.reset()  # new settings are tried at once
         health = for_config(c, crm, ledger, pipeline)
         health.check_first = True  # the portal is verified at start (and after a reload)
         return pipeline, health
@@ -359,7 +368,7 @@ def run_daemon(cfg: Any) -> int:
         notifier=notifier,
         stop=stop,
         health_interval=cfg.bitrix24.health_interval,
-        describe=lambda: current["health"].status_line(),
+        describe=lambda: current["health"].status_line() or refusal.status_line(),
         ticker=runtime.monitor.tick,
         reloader=reloader.reload,
         next_due=next_due,

@@ -7,7 +7,8 @@
     ├── LockHeld               another process holds the ledger (exit 75)
     ├── MailboxError           IMAP trouble
     │   ├── MailboxUnavailable     DNS, refused, TLS, drop, BYE, timeouts: try again later
-    │   └── MailboxRejected        login refused, folder missing: the setup (exit 78)
+    │   └── MailboxRejected        login refused, folder missing: the setup (--poll-now: 78;
+    │       │                      the daemon waits and retries, bridge.refusal)
     │       ├── LoginRefused           the login was answered NO
     │       └── FolderMissing          a configured folder cannot be selected
     ├── StoreError             the SQLite ledger cannot be used

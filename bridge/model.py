@@ -173,3 +173,4 @@ class PollReport:
     waiting: int = 0  # temporary failures left for a retry
     finished: int = 0  # mailbox updates done
     errors: list[str] = field(default_factory=list)
+    refused: str = ""  # the daemon's mailbox refused the login or folder (bridge.refusal)

@@ -9,7 +9,8 @@ so a kill at any instant resumes correctly:
   sent again; a lead whose answer was lost is found instead of created twice;
 * the mail is marked or moved only after its outcome is committed;
 * a message that fails is recorded and the others go on (per-message failures), while a
-  wrong setup (webhook rejected, login refused) stops the run (per-run failures).
+  wrong setup (webhook rejected, login refused) stops the run (per-run failures); under the
+  daemon's ``Refusal`` a refused mailbox is recorded and retried instead (bridge.refusal).
 
 Text-only leads of a backlog travel in ``batch`` calls of up to 50; a lead with files is
 one ``crm.lead.add`` with the files inline.
@@ -38,6 +39,7 @@ from bridge.errors import (
     CrmSetupError,
     CrmTemporary,
     CrmUnknownOutcome,
+    MailboxRejected,
     MailboxUnavailable,
     ParseError,
     RowClaimed,
@@ -62,6 +64,7 @@ from bridge.leads import (
 from bridge.model import Attachment, Lead, ParsedForm, ParseOptions, PollReport, RawMessage
 from bridge.parsing import parse_message
 from bridge.ratelimit import backoff_delay
+from bridge.refusal import Refusal
 from bridge.routes import CrmConfig, Route
 from bridge.unrecognised import note_recognised, note_unrecognised
 
@@ -205,6 +208,7 @@ class Pipeline:
         self.targeting = _targeting(settings, ledger, crm)  # None: today's behaviour
         self._deal_queue: list[tuple[Any, Any]] = []  # deals waiting for one batch
         self._first_pass = False  # this pass over the folder is a first pass (bridge.firstpass)
+        self.refusal: Refusal | None = None  # the daemon's (bridge.refusal): a refusal waits
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -285,6 +289,25 @@ class Pipeline:
         return self._mailbox
 
     def _intake(self, report: PollReport) -> None:
+        """Intake; under the daemon's Refusal a refused mailbox is recorded in the report and
+        retried later instead of raised (the CRM side goes on with what is due)."""
+        refusal = self.refusal
+        if refusal is None:
+            return self._take_in(report)
+        if refusal.may_try():
+            try:
+                self._take_in(report)
+            except MailboxRejected as exc:
+                self.drop_mailbox()
+                refusal.failed(exc)
+            else:
+                refusal.succeeded()
+                return None
+        report.refused = refusal.error
+        report.errors.append(f"mailbox refused: {refusal.error}")  # not a successful poll
+        return None
+
+    def _take_in(self, report: PollReport) -> None:
         mailbox = self._connect()
         if mailbox is None:
             return

@@ -10,6 +10,7 @@ import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -258,29 +259,60 @@ def test_poll_now_alarms_announces_and_keeps_the_health_file(
     assert status["states"]["quarantined"] == 1
 
 
-def test_daemon_stopping_on_a_setup_error_sends_an_alarm_first(
+def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
     account: ImapAccount, tmp_path: Path, hook: HttpStub
 ) -> None:
-    """A refused IMAP login stops the daemon with 78 (no restart): the alarm goes out before
-    it exits, naming the reason but not the password."""
+    """A wrong IMAP password: --poll-now exits 78 naming imap.password, but the daemon keeps
+    running (logged at error priority, retried with backoff), sends one mailbox alarm after
+    notify.mailbox_minutes, and after the password is fixed and SIGHUP one resolved follows,
+    the waiting mail becomes a lead, and SIGTERM ends it with 0 (no "stopped" alarm)."""
+    import signal
     import subprocess
     import sys
+    import time
 
+    def wait_for(what: Any, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while not what():
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.1)
+
+    def kinds_seen() -> list[tuple[str, str]]:
+        return [(r.body["kind"], r.body["event"]) for r in hook.requests]
+
+    account.deliver(form_email(3))
     with sandbox() as sb:
-        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
-                           extra=f'[notify.webhook]\nurl = "{hook.url}/h"\n')
-        cfg.write_text(cfg.read_text().replace(
-            f'password = "{account.password}"', 'password = "WRONGPASSXXXX"'))
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url, extra=(
+            f'[notify]\nmailbox_minutes = 0.02\n[notify.webhook]\nurl = "{hook.url}/h"\n'))
+        good = cfg.read_text().replace("poll_interval = 60", "poll_interval = 1")
+        cfg.write_text(good.replace(f'password = "{account.password}"',
+                                    'password = "WRONGPASSXXXX"'))
+        code, _, err = run("--config", str(cfg), "--poll-now")
+        assert code == 78 and "imap.password" in err  # a one-shot run: a config problem
         env = {k: v for k, v in os.environ.items()
                if k not in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL")}
-        proc = subprocess.run([sys.executable, "-m", "bridge", "--config", str(cfg)],
-                              cwd=Path(__file__).resolve().parents[1], env=env,
-                              capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 78, proc.stderr
-    stopped = [r.body for r in hook.requests if r.body["kind"] == "stopped"]
-    assert len(stopped) == 1 and stopped[0]["event"] == "alarm"
-    assert stopped[0]["reason"].startswith("LoginRefused: imap login refused")  # a MailboxRejected
-    assert "WRONGPASSXXXX" not in json.dumps(stopped)
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=Path(__file__).resolve().parents[1], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: ("mailbox_unreachable", "alarm") in kinds_seen())
+            assert proc.poll() is None  # still running
+            assert sb.portal.list_leads() == []
+            cfg.write_text(good)
+            proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: ("mailbox_unreachable", "resolved") in kinds_seen())
+            wait_for(lambda: len(sb.portal.list_leads()) == 1)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert kinds_seen() == [("mailbox_unreachable", "alarm"), ("mailbox_unreachable", "resolved")]
+    alarm = hook.requests[0].body
+    assert "imap login refused" in alarm["reason"] and "imap.password" in alarm["reason"]
+    refused = [line for line in err.splitlines() if "mailbox.refused" in line]
+    assert refused and all("ERROR" in line or line.startswith("<3>") for line in refused)
+    assert len(refused) < 30  # once per retry with backoff, not a tight loop
+    assert "WRONGPASSXXXX" not in err + json.dumps([r.body for r in hook.requests])
 
 
 def test_blocked_portal_alarms_once_and_resolves_across_poll_now_runs(

@@ -183,6 +183,8 @@ class Monitor:
         problem = ""
         if isinstance(error, MailboxRejected):
             problem = "login or folder refused by the IMAP server"
+        elif report is not None and getattr(report, "refused", ""):  # the daemon goes on
+            problem = f"login or folder refused by the IMAP server: {report.refused}"
         elif isinstance(error, MailboxError) or (report is not None and report.errors):
             problem = "IMAP server unreachable"
         if problem:
