@@ -315,6 +315,45 @@ def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
     assert "WRONGPASSXXXX" not in err + json.dumps([r.body for r in hook.requests])
 
 
+def test_a_ledger_corrupted_under_the_daemon_stops_it_with_one_stopped_alarm(
+    account: ImapAccount, tmp_path: Path, hook: HttpStub
+) -> None:
+    """What still stops the daemon (exit 78, not restarted) is announced before it exits: a
+    ledger replaced by a damaged file raises one "stopped" alarm naming LedgerCorrupt."""
+    import subprocess
+    import sys
+    import time
+
+    with sandbox() as sb:
+        cfg = write_config(tmp_path / "c.toml", account, sb.webhook_url,
+                           extra=f'[notify.webhook]\nurl = "{hook.url}/h"\n')
+        cfg.write_text(cfg.read_text().replace("poll_interval = 60", "poll_interval = 1"))
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL")}
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
+                                cwd=Path(__file__).resolve().parents[1], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not health_path(tmp_path / "bridge.db").exists():
+                assert time.monotonic() < deadline, "the daemon did not start"
+                time.sleep(0.1)
+            broken = tmp_path / "broken.db"
+            broken.write_bytes(b"this is not an SQLite file at all\n" * 100)
+            for side in tmp_path.glob("bridge.db-*"):
+                side.unlink()
+            broken.replace(tmp_path / "bridge.db")  # a new inode: the daemon reopens it
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 78, err
+    stopped = [r.body for r in hook.requests if r.body["kind"] == "stopped"]
+    assert len(stopped) == 1 and stopped[0]["event"] == "alarm", err
+    assert stopped[0]["reason"].startswith("LedgerCorrupt"), stopped
+
+
 def test_blocked_portal_alarms_once_and_resolves_across_poll_now_runs(
     account: ImapAccount, tmp_path: Path, hook: HttpStub
 ) -> None:
