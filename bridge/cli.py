@@ -698,6 +698,7 @@ def _age(delta: timedelta | None) -> str | None:
 
 
 def cmd_status(cfg: Any, as_json: bool) -> int:
+    from bridge.crm_items import entity_of, recent_created
     from bridge.unrecognised import per_sender
 
     ledger = open_ledger(cfg)
@@ -721,9 +722,11 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
                     "date": r.msg_date.isoformat() if r.msg_date else None,
                     "error": r.error or r.reason,
                     "attempts": r.attempts,
+                    "entity": entity_of(ledger, r),  # "lead" or "deal" (bridge.crm_items)
                 }
                 for r in errors
             ],
+            "recent_created": recent_created(ledger),
         }
         from bridge.healthfile import status_fields
 
@@ -768,6 +771,11 @@ def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta
             state = t("status.state." + e["state"]) if e["state"] in _STATES else e["state"]
             print(f"  #{e['id']} {state} {e['date'] or '?'} \"{e['subject'] or ''}\": "
                   f"{e['error']}")
+    if data.get("recent_created"):
+        print(t("status.created_items"))
+        for c in data["recent_created"]:
+            print(f"  #{c['id']} {t('status.entity.' + c['entity'])} {c['crm_id']} "
+                  f"{c['date'] or '?'} \"{c['subject'] or ''}\"")
 
 
 def blocked_why(why: str) -> str:

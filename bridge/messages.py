@@ -106,6 +106,9 @@ CATALOGUE: dict[str, Msg] = {
         "лиды, созданные из всего текста письма (поля формы не распознаны; не изменился ли "
         "шаблон письма на сайте?):"),
     "status.problems": Msg("newest problems:", "последние проблемы:"),
+    "status.created_items": Msg("newest created:", "последние созданные:"),
+    "status.entity.lead": Msg("lead", "лид"),
+    "status.entity.deal": Msg("deal", "сделка"),
     # -- retry -------------------------------------------------------------------------
     "retry.usage": Msg("retry: name message IDs (as `status` shows them) or use --all",
                        "retry: укажите номера сообщений (как их показывает `status`) или --all"),

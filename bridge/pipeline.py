@@ -188,7 +188,7 @@ class Pipeline:
         rng: Callable[[], float] = random.random,
         stop: threading.Event | None = None,
         progress: Callable[[int, int], None] | None = None,
-        on_lead: Callable[[Any, int, Lead], None] | None = None,
+        on_lead: Callable[..., None] | None = None,
     ) -> None:
         self.s = settings
         self.ledger = ledger
@@ -200,7 +200,7 @@ class Pipeline:
         self.rng = rng
         self.stop = stop or threading.Event()
         self.progress = progress
-        self.on_lead = on_lead  # told of each lead created (notifications, metrics)
+        self.on_lead = on_lead  # told of each lead (and deal: entity="deal") created
         # (sent so far, due in this pass) after each message; the CLI's terminal progress line
         self.push_progress: Callable[[int, int], None] | None = None
         self._files_done: set[int] = set()
@@ -637,6 +637,16 @@ class Pipeline:
                 report.created += 1
                 log.info("deal.created id=%s deal_id=%s contact_created=%s", row.id,
                          result.deal_id, result.contact_created)
+                self._tell_deal(row, result.deal_id,
+                                Lead(plan.origin_id, {**plan.deal, **plan.contact}, plan.files))
+
+    def _tell_deal(self, row: Any, deal_id: int, lead: Lead) -> None:
+        """The new-lead hook for a deal (notifications, metrics); never holds up the deal."""
+        if self.on_lead is not None:
+            try:
+                self.on_lead(row, deal_id, lead, entity="deal")
+            except Exception:  # a notification must never hold up or fail a deal
+                log.exception("deal.hook_failed id=%s (a bug)", row.id)
 
     def _push_deal(self, row: Any, parsed: ParsedForm, routed: Any, report: PollReport) -> None:
         """The deal target (bridge.deals): each step is committed in the ledger, so a retry
@@ -663,6 +673,9 @@ class Pipeline:
             report.created += 1
             log.info("deal.created id=%s deal_id=%s contact_created=%s", row.id,
                      result.deal_id, result.contact_created)
+            if self.on_lead is not None:  # the client's fields as a lead would carry them
+                self._tell_deal(row, result.deal_id, build_lead(
+                    replace(parsed, attachments=()), self.s.lead, row.origin_id))
 
     def _route_files(self, row: Any, parsed: ParsedForm, report: PollReport,
                      settings: LeadSettings | None = None) -> tuple[Lead, str] | None:

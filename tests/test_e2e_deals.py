@@ -151,3 +151,48 @@ def test_sighup_reloads_the_target_of_a_running_daemon(account, tmp_path: Path) 
         assert proc.returncode == 0, err.decode()
         assert len(sb.portal.list_leads()) == 1 and len(state(sb.portal).deals) == 1
         assert b"reload.done" in err
+
+
+def test_deals_are_announced_counted_and_shown_as_deals(account, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the deal path a text-only enquiry (batched) and one with files each call the
+    new-lead hook: a notice linking /crm/deal/details/ID/, the created counter and the push
+    latency histogram; `status` (human and --json) calls their rows deals."""
+    import json
+
+    from bridge.sandbox.entities import state
+    from tests.forms import form_email
+    from tests.servers.notify_stubs import HttpStub
+
+    for key in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL"):
+        monkeypatch.delenv(key, raising=False)
+    account.deliver(form_email(4))
+    account.deliver(corpus("029-rostferrum-all-types-base64"))
+    hook = HttpStub()
+    try:
+        with sandbox() as sb:
+            cfg = write_config(tmp_path / "config.toml", account, sb.webhook_url, extra=(
+                '[crm]\ntarget = "deal"\n[notify]\non_lead = true\n'
+                f'[notify.webhook]\nurl = "{hook.url}/h"\n[metrics]\ntextfile = "m.prom"\n'))
+            code, out, err = run("--config", str(cfg), "--poll-now")
+            assert code == 0, err
+            deals = sorted(int(d) for d in state(sb.portal).deals)
+            assert len(deals) == 2 and sb.portal.list_leads() == []
+            base = sb.webhook_url.split("/rest/")[0]
+            notices = [r.body for r in hook.requests if r.body.get("kind") == "lead"]
+            assert sorted(n["deal_id"] for n in notices) == deals
+            assert {n["entity"] for n in notices} == {"deal"}
+            assert sorted(n["url"] for n in notices) == [
+                f"{base}/crm/deal/details/{d}/" for d in deals]
+            assert any(n["name"] == "Клиент Номер4" for n in notices)
+            prom = (tmp_path / "m.prom").read_text()
+            assert "mailbridge_leads_created_total 2.0" in prom
+            assert "mailbridge_push_latency_seconds_count 2.0" in prom
+            status = json.loads(run("--config", str(cfg), "status", "--json")[1])
+            created = status["recent_created"]
+            assert sorted(c["crm_id"] for c in created) == deals
+            assert {c["entity"] for c in created} == {"deal"}
+            code, out, _ = run("--config", str(cfg), "status")
+            assert code == 0 and out.count(" deal ") == 2, out
+    finally:
+        hook.close()

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from bridge.alerts import alarms as kinds
 from bridge.alerts.alarms import Alarms
 from bridge.alerts.channels import Notice
+from bridge.crm_items import DEAL, LEAD, item_url
 from bridge.healthfile import UNRECOGNISED_REASON, ledger_snapshot, write_health
 from bridge.metrics import Metrics, skip_label
 from bridge.unrecognised import sender_of
@@ -58,17 +59,21 @@ def first_line(text: str | None) -> str:
     return ""
 
 
-def lead_notice(lead_id: int, fields: dict[str, Any], portal: str) -> Notice:
-    """A new-lead notification: client name, phone, first line, link (client data by design)."""
+def lead_notice(lead_id: int, fields: dict[str, Any], portal: str,
+                entity: str = LEAD) -> Notice:
+    """A new-lead (or new-deal) notification: client name, phone, first line, link to the
+    card (client data by design). ``data`` has ``lead_id`` or ``deal_id`` and ``entity``."""
     name = str(fields.get("NAME") or "").strip() or "-"
     phones = fields.get("PHONE") or []
     phone = str(phones[0].get("VALUE", "")) if phones and isinstance(phones[0], dict) else ""
     line = first_line(fields.get("COMMENTS"))
-    link = f"{portal}/crm/lead/details/{lead_id}/"
+    entity = DEAL if entity == DEAL else LEAD
+    link = item_url(portal, entity, lead_id)
     text = "\n".join(x for x in (f"name: {name}", f"phone: {phone or '-'}",
                                  f"message: {line}" if line else "", link) if x)
-    data = {"lead_id": lead_id, "name": name, "phone": phone, "first_line": line, "url": link}
-    return Notice("lead", "lead", str(lead_id), f"new lead #{lead_id}: {name}", text, data)
+    data = {f"{entity}_id": lead_id, "entity": entity, "name": name, "phone": phone,
+            "first_line": line, "url": link}
+    return Notice("lead", "lead", str(lead_id), f"new {entity} #{lead_id}: {name}", text, data)
 
 
 class Monitor:
@@ -131,14 +136,16 @@ class Monitor:
 
     # -- hooks --------------------------------------------------------------------------
 
-    def lead_created(self, row: Any, lead_id: int, lead: Any) -> None:
-        """The pipeline's new-lead hook: the latency metric and, if on, a notification."""
+    def lead_created(self, row: Any, lead_id: int, lead: Any, entity: str = LEAD) -> None:
+        """The pipeline's new-lead hook (also for a deal, ``entity="deal"``): the latency
+        metric and, if on, a notification."""
         now = self.clock()
         when = getattr(row, "msg_date", None) or getattr(row, "received_at", None)
         if self.metrics is not None and when is not None:
             self.metrics.latency.observe(max((now - when).total_seconds(), 0.0))
         if self.notify.on_lead:
-            self.send(lead_notice(lead_id, getattr(lead, "fields", {}) or {}, self.portal))
+            self.send(lead_notice(lead_id, getattr(lead, "fields", {}) or {}, self.portal,
+                                  entity))
 
     def poll_finished(
         self, report: Any | None, error: BaseException | None, started: datetime
