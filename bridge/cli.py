@@ -774,7 +774,8 @@ def print_status(data: dict[str, Any], counts: dict[str, int], oldest: timedelta
     if data.get("recent_created"):
         print(t("status.created_items"))
         for c in data["recent_created"]:
-            print(f"  #{c['id']} {t('status.entity.' + c['entity'])} {c['crm_id']} "
+            kind = t("status.entity.deal") if c["entity"] == "deal" else t("status.entity.lead")
+            print(f"  #{c['id']} {kind} {c['crm_id']} "
                   f"{c['date'] or '?'} \"{c['subject'] or ''}\"")
 
 
