@@ -265,8 +265,10 @@ def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
     """A wrong IMAP password: --poll-now exits 78 naming imap.password, but the daemon keeps
     running (logged at error priority, retried with backoff), sends one mailbox alarm after
     notify.mailbox_minutes, and after the password is fixed and SIGHUP one resolved follows,
-    the waiting mail becomes a lead, and SIGTERM ends it with 0 (no "stopped" alarm)."""
+    the waiting mail becomes a lead, and SIGTERM ends it with 0 (no "stopped" alarm). The
+    systemd STATUS line names the refusal meanwhile."""
     import signal
+    import socket
     import subprocess
     import sys
     import time
@@ -289,13 +291,28 @@ def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
                                     'password = "WRONGPASSXXXX"'))
         code, _, err = run("--config", str(cfg), "--poll-now")
         assert code == 78 and "imap.password" in err  # a one-shot run: a config problem
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(tmp_path / "notify.sock"))
+        sock.setblocking(False)
+        status: list[str] = []
+
+        def status_says_refused() -> bool:
+            try:
+                while True:
+                    status.extend(sock.recv(4096).decode().splitlines())
+            except BlockingIOError:
+                pass
+            return any(x.startswith("STATUS=MAILBOX REFUSED") for x in status)
+
         env = {k: v for k, v in os.environ.items()
                if k not in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL")}
+        env["NOTIFY_SOCKET"] = str(tmp_path / "notify.sock")
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
                                 cwd=Path(__file__).resolve().parents[1], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: ("mailbox_unreachable", "alarm") in kinds_seen())
+            wait_for(status_says_refused)
             assert proc.poll() is None  # still running
             assert sb.portal.list_leads() == []
             cfg.write_text(good)
@@ -305,6 +322,7 @@ def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
+            sock.close()
     assert proc.returncode == 0, err
     assert kinds_seen() == [("mailbox_unreachable", "alarm"), ("mailbox_unreachable", "resolved")]
     alarm = hook.requests[0].body
