@@ -114,10 +114,12 @@ class _Unit:
     def __init__(self, box: MailboxConfig, cfg: Any, buckets: PortalBuckets) -> None:
         from bridge.alerts.runtime import Runtime
         from bridge.cli import LOCK_WAIT, lock_for, open_ledger
+        from bridge.refusal import Refusal
         from bridge.reload import Reloader
 
         self.box = box
         self.cfg = cfg
+        self.refusal = Refusal(cfg.imap.poll_interval, name=box.name)  # a refused box waits
         self.buckets = buckets
         self.stop = threading.Event()
         self.lock = lock_for(cfg)
@@ -147,6 +149,9 @@ class _Unit:
             self.runtime.mailbox_factory(mailbox_factory(cfg)),
             stop=self.stop, on_lead=self.runtime.monitor.lead_created,
         )  # fmt: skip
+        pipeline.refusal = self.refusal
+        self.refusal.cap = cfg.imap.poll_interval
+        self.refusal.reset()  # new settings are tried at once
         health = for_config(cfg, crm, self.ledger, pipeline)
         health.check_first = True  # the portal is verified at start (and after a reload)
         return pipeline, health
@@ -219,7 +224,7 @@ class _Unit:
             notifier=Notifier.disabled(),  # the process talks to systemd, not each mailbox
             stop=self.stop,
             health_interval=cfg.bitrix24.health_interval,
-            describe=lambda: self.health.status_line(),
+            describe=lambda: self.health.status_line() or self.refusal.status_line(),
             ticker=self.runtime.monitor.tick,
             reloader=self.reloader.reload,
             next_due=self.next_due,
@@ -232,6 +237,8 @@ class _Unit:
     def status(self) -> str:
         if self.last_error:
             return f"{self.box.name}: failing ({self.last_error})"
+        if self.refusal.refused:
+            return f"{self.box.name}: mailbox refused ({self.refusal.error.partition(':')[0]})"
         blocked = self.health.status_line() if self.health.reason else None
         return f"{self.box.name}: {'blocked' if blocked else 'ok'}"
 

@@ -26,8 +26,10 @@ FIRST_DELAY = 1.0  # seconds before the first retry; doubles up to the cap
 class Refusal:
     """The state of a mailbox that refuses the daemon, and when to try it again."""
 
-    def __init__(self, cap: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, cap: float, *, clock: Callable[[], float] = time.monotonic,
+                 name: str = "") -> None:
         self.cap = max(float(cap), 0.0)
+        self.name = name  # the mailbox's name under [[mailboxes]] (logged), else ""
         self.clock = clock
         self.error = ""  # the last refusal, one line ("" while the mailbox accepts)
         self.since: datetime | None = None
@@ -54,7 +56,8 @@ class Refusal:
             if self.since is None:
                 self.since = datetime.now(UTC)
             delay = self.delay
-        log.error("mailbox.refused retry_in_s=%.1f error=%s", delay, self.error)
+        where = f" mailbox={self.name}" if self.name else ""
+        log.error("mailbox.refused%s retry_in_s=%.1f error=%s", where, delay, self.error)
 
     def succeeded(self) -> None:
         """The mailbox accepted us again."""
@@ -62,7 +65,8 @@ class Refusal:
             was = self.error
             self.error, self.since, self.delay, self.next_try = "", None, 0.0, 0.0
         if was:
-            log.info("mailbox.accepted (the refusal is over)")
+            log.info("mailbox.accepted%s (the refusal is over)",
+                     f" mailbox={self.name}" if self.name else "")
 
     def reset(self) -> None:
         """New settings (a reload): the next poll tries at once; the refusal stays known."""

@@ -261,7 +261,7 @@ def test_daemon_keeps_serving_next_to_a_refused_login(two_accounts, tmp_path: Pa
             _, err = proc.communicate(timeout=30)
     log = err.decode()
     assert proc.returncode == 0, log
-    assert "mailbox.failed mailbox=bad" in log
+    assert "mailbox.refused mailbox=bad" in log  # at error priority, retried (bridge.refusal)
     assert "wrong-password" not in log and a.password not in log
 
 
