@@ -8,7 +8,6 @@ says, and the per-message total (files past it are named, not attached).
 
 from __future__ import annotations
 
-import logging
 import mimetypes
 import re
 from collections.abc import Iterable
@@ -20,8 +19,7 @@ from bridge.model import Attachment, ParseOptions, RejectedAttachment
 from bridge.parsing.charsets import decode_words
 from bridge.parsing.filecontent import markup_kind
 from bridge.parsing.filenames import safe_filename
-
-log = logging.getLogger(__name__)
+from bridge.parsing.tolerate import tolerated
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -143,8 +141,8 @@ def type_mismatch(ext: str, data: bytes) -> str | None:
         return detected
     try:
         kind = filetype.guess(head)
-    except Exception:  # filetype must not break parsing on odd input
-        log.debug("event=filetype_failed", exc_info=True)
+    except Exception as exc:  # filetype must not break parsing on odd input
+        tolerated("attachments.filetype", exc)
         return None
     if kind is None:
         return None

@@ -14,12 +14,11 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import logging
 import math
 import re
 import threading
 
-log = logging.getLogger(__name__)
+from bridge.parsing.tolerate import tolerated
 
 # Single-byte charsets worth guessing, in order of preference on a tie (the users are Russian;
 # ISO-8859-5 is left out: practically unused in mail, and it reads cp1251 bytes as letters).
@@ -202,8 +201,8 @@ def _normalizer_guess(data: bytes, candidates: tuple[str, ...]) -> tuple[str, st
         from charset_normalizer import from_bytes
 
         match = from_bytes(data[:65536], cp_isolation=list(candidates)).best()
-    except Exception:  # a detector bug must never break parsing
-        log.debug("event=charset_detect_failed", exc_info=True)
+    except Exception as exc:  # a detector bug must never break parsing
+        tolerated("charsets.detector", exc)
         return None
     if match is None:
         return None

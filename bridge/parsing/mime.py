@@ -35,6 +35,7 @@ from bridge.parsing.charsets import decode_bytes, decode_header, decode_words
 from bridge.parsing.classify import BOUNCE, auto_kind
 from bridge.parsing.doc import Address, MailDoc
 from bridge.parsing.filecontent import base64_damage
+from bridge.parsing.tolerate import tolerated
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def decode(
     except ParseError:
         raise
     except Exception as exc:  # a stdlib or library bug on hostile input: degrade, don't crash
-        log.warning("event=mime_degraded error=%s", type(exc).__name__)
+        tolerated("mime.structure", exc, logging.WARNING)
         notes.append(f"structure unreadable ({type(exc).__name__}), read as plain text")
         try:
             return _degraded(data, options, notes)
@@ -172,7 +173,7 @@ def _parse_skeleton(data: bytes, big_part: int) -> Message | None:
             log.debug("event=mime_skeleton parts=%d", len(tokens))
             return msg
     except Exception as exc:  # any doubt: the plain parse decides
-        log.debug("event=mime_skeleton_failed error=%s", type(exc).__name__)
+        tolerated("mime.skeleton", exc)
     _stats["fallbacks"] += 1
     return None
 
@@ -463,6 +464,7 @@ def _decode_message(
             try:
                 forwarded = _decode_message(w.forwarded, options, depth + 1, [], big_part)
             except Exception as exc:  # the outer message stays readable without it
+                tolerated("mime.forwarded", exc)
                 w.notes.append(f"forwarded message unreadable ({type(exc).__name__})")
         else:
             w.notes.append("forwarded messages nested too deep")
@@ -503,7 +505,8 @@ def _headers(
         value = value if isinstance(value, str) else str(value)
         try:
             text = decode_header(value)
-        except Exception:  # never let one header break the message
+        except Exception as exc:  # never let one header break the message
+            tolerated("mime.header", exc)
             text = value.encode("utf-8", "replace").decode("utf-8", "replace")
         all_.setdefault(key, []).append(text)
         if key not in headers:
@@ -546,7 +549,8 @@ def _received_date(header_all: dict[str, tuple[str, ...]], notes: list[str]) -> 
     values = list(header_all.get("received", ()))
     try:
         hops = mailparser_utils.receiveds_parsing(values) if values else []
-    except Exception:  # a malformed trace only costs us this fallback date
+    except Exception as exc:  # a malformed trace only costs us this fallback date
+        tolerated("mime.received", exc)
         hops = []
     for hop in sorted(hops, key=lambda h: h.get("hop", 0), reverse=True):
         found = _date(str(hop.get("date") or "")) if hop.get("date") else None
@@ -569,7 +573,8 @@ def _addresses(value: str | None) -> tuple[Address, ...]:
     unfolded = re.sub(r"\r?\n(?=[ \t])", "", value).replace("\r", " ").replace("\n", " ")
     try:
         pairs = email.utils.getaddresses([unfolded])
-    except Exception:
+    except Exception as exc:  # an unparsable address list reads as no addresses
+        tolerated("mime.addresses", exc)
         pairs = []
     out: list[Address] = []
     for name, addr in pairs:
@@ -614,14 +619,16 @@ def _first(addrs: tuple[Address, ...]) -> Address | None:
 def _content_type(part: Message) -> str:
     try:
         return part.get_content_type().lower()
-    except Exception:
+    except Exception as exc:  # a broken Content-Type reads as plain text (RFC 2045 default)
+        tolerated("mime.content_type", exc)
         return "text/plain"
 
 
 def _param(part: Message, name: str) -> str | None:
     try:
         value = part.get_param(name)
-    except Exception:
+    except Exception as exc:  # a broken parameter list reads as no parameter
+        tolerated("mime.param", exc)
         return None
     if value is None:
         return None
@@ -633,7 +640,8 @@ def _param(part: Message, name: str) -> str | None:
 def _disposition(part: Message) -> str | None:
     try:
         d = part.get_content_disposition()
-    except Exception:
+    except Exception as exc:  # a broken disposition reads as none
+        tolerated("mime.disposition", exc)
         d = None
     return d.lower() if isinstance(d, str) else None
 
@@ -642,7 +650,8 @@ def _filename(part: Message) -> str | None:
     name: str | None
     try:
         name = part.get_filename()
-    except Exception:
+    except Exception as exc:  # a broken filename parameter: the raw header is tried next
+        tolerated("mime.filename", exc)
         name = None
     if not name:
         name = _param(part, "name")
@@ -701,7 +710,8 @@ def _payload_bytes(part: Message) -> bytes:
         return _transfer_decode(part, raw)
     try:
         data = part.get_payload(decode=True)
-    except Exception:
+    except Exception as exc:  # an undecodable payload: the raw payload is used instead
+        tolerated("mime.payload", exc)
         data = None
     if isinstance(data, bytes):
         return data
@@ -805,7 +815,8 @@ def _parse_attached_eml(data: bytes, big_part: int | None) -> Message | None:
     try:
         prepared, _ = _prepare(data)
         return _parse(prepared, big_part)
-    except Exception:
+    except Exception as exc:  # an attached .eml that does not parse stays a plain file
+        tolerated("mime.attached_eml", exc)
         return None
 
 
@@ -821,7 +832,8 @@ def _inner_message(part: Message, w: _Walk) -> Message | None:
         data, _ = _prepare(data)
         w.notes.append("encoded message/rfc822 part decoded")
         return _parse(data, w.big_part)
-    except Exception:
+    except Exception as exc:  # the outer message stays readable without it
+        tolerated("mime.inner_message", exc)
         w.notes.append("attached message unreadable")
         return None
 
@@ -907,7 +919,8 @@ def _collect_defects(msg: Message) -> list[str]:
                 name = type(d).__name__.removesuffix("Defect")
                 if name not in names:
                     names.append(name)
-    except Exception:
+    except Exception as exc:  # the defects found so far are enough for the notes
+        tolerated("mime.defects", exc)
         return names
     return names
 

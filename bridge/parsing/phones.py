@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
 
+from bridge.parsing.tolerate import tolerated
+
 _EXT_AFTER = re.compile(
     r"^\s*[,;(]?\s*(?:доб(?:авочный)?|вн(?:утр(?:енний)?)?|ext(?:ension)?|x|#)\.?\s*[:#№]?\s*"
     r"(\d{1,6})\b",
@@ -113,7 +115,8 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
     try:
         for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             found.append(Phone(_e164(m.number), _extension(m.number, text[m.end:])))
-    except Exception:  # the matcher must never take the parser down
+    except Exception as exc:  # the matcher must never take the parser down
+        tolerated("phones.field", exc)
         found = []
     if found:
         return dedupe(found)
@@ -161,7 +164,8 @@ def find_phones_in_text(text: str | None, region: str = "RU") -> list[Phone]:
             if not _plausible_in_text(m.raw_string, before, after):
                 continue
             found.append(Phone(_e164(m.number), _extension(m.number, after)))
-    except Exception:  # the matcher must never take the parser down
+    except Exception as exc:  # the matcher must never take the parser down
+        tolerated("phones.text", exc)
         return dedupe(found)
     return dedupe(found)
 
