@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 
 from bridge.model import ParseOptions
-from bridge.parsing.fields import Fields, Reading, colon_match, is_footer
+from bridge.parsing.fields import Fields
 from bridge.parsing.junk import strip_trailers
 from bridge.parsing.labels import CLIENT_KINDS, label_kind
+from bridge.parsing.merge import Reading
 from bridge.parsing.shapes import without_urls
+from bridge.parsing.textlines import colon_match, is_footer
 
 _NOT_FREE = re.compile(
     r"заказ|товар|состав|продук|услуг|product|order|item|итого|сумм|total|amount|price|цен[аы]|"

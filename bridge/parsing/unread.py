@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 from bridge.model import ParseOptions
 from bridge.parsing.doc import MailDoc
-from bridge.parsing.fields import colon_match
 from bridge.parsing.junk import is_trailer
 from bridge.parsing.labels import label_kind
+from bridge.parsing.textlines import colon_match
 
 UNREAD_NOTE = "Поля формы не распознаны; текст письма целиком:"
 TEXT_MAX = 20000  # leads.py cuts a longer message and attaches it whole
