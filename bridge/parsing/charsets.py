@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import math
 import re
 import threading
 
+from bridge.parsing.charscore import rank, sample_8bit, text_score
 from bridge.parsing.tolerate import tolerated
 
 # Single-byte charsets worth guessing, in order of preference on a tie (the users are Russian;
@@ -79,103 +79,6 @@ def _utf8(data: bytes) -> str | None:
         return None
 
 
-# Russian letter frequencies (per cent): real text is made of о, е, а, и, н, т...;
-# mojibake of another Cyrillic charset is heavy in ю, я, ъ, щ, ф.
-_FREQ = {
-    "о": 10.97, "е": 8.45, "а": 8.01, "и": 7.35, "н": 6.70, "т": 6.26, "с": 5.47, "р": 4.73,
-    "в": 4.54, "л": 4.40, "к": 3.49, "м": 3.21, "д": 2.98, "п": 2.81, "у": 2.62, "я": 2.01,
-    "ы": 1.90, "ь": 1.74, "г": 1.70, "з": 1.65, "б": 1.59, "ч": 1.44, "й": 1.21, "х": 0.97,
-    "ж": 0.94, "ш": 0.73, "ю": 0.64, "ц": 0.48, "щ": 0.36, "э": 0.32, "ф": 0.26, "ъ": 0.04,
-    "ё": 0.04,
-}
-_UKR = set("іїєґўІЇЄҐЎ")
-_WORD = re.compile(r"[^\W\d_]+")
-_NEUTRAL = set(" \t\r\n.,:;!?-()\"'/@+0123456789«»—–№%*#=_&<>[]{}|\\~`$^")
-
-
-_STRAY_NUMERO = re.compile(r"№(?![ \t]?\d)")
-
-
-def _letter_score(ch: str) -> float:
-    low = ch.lower()
-    if low in _FREQ:
-        return max(-0.8, min(1.3, 0.3 + math.log10(_FREQ[low])))
-    if "a" <= low <= "z":
-        return 1.0
-    if ch in _UKR:
-        return -0.3
-    if "\u0400" <= ch <= "\u04ff":
-        return -3.0  # Serbian/Macedonian letters: mojibake in Russian mail
-    return 0.3  # accented Latin (é, ü, ß)
-
-
-def _score(text: str) -> float:
-    """Plausibility of ``text`` as natural language: high for ordinary words, low for mojibake.
-
-    Cyrillic charsets decode each other's bytes without errors, so the choice rests on
-    shape: frequent letters, words in one script, case that does not flip inside a word
-    (KOI8-R read as cp1251 gives "ъБКБЪ"), no controls or box drawing.
-    """
-    score = 0.0
-    for word in _WORD.findall(text):
-        cyr = lat = 0
-        prev_lower = False
-        for ch in word:
-            score += _letter_score(ch)
-            if "\u0400" <= ch <= "\u04ff":
-                cyr += 1
-            else:
-                lat += 1
-            if ch.isupper() and prev_lower:
-                score -= 2.0  # case flip inside a word
-            prev_lower = ch.islower()
-        if cyr and lat:
-            score -= 3.0  # "GrьЯe": Latin and Cyrillic mixed inside one word
-        if word.islower() or word.istitle():
-            score += 0.5
-        elif len(word) > 1 and not word.isupper():
-            score -= 2.0  # "ыСЙХМ": no real word is shaped like that
-    for ch in text:
-        if ch in _NEUTRAL or ch.isalpha():
-            continue
-        o = ord(ch)
-        if o < 32 or 0x80 <= o < 0xA0 or 0x2500 <= o < 0x2600 or ch == "\ufffd":
-            score -= 3.0  # controls, box drawing: never in form mail
-        else:
-            score -= 1.0  # symbols (¤, ¦, ©, ±, ...) typical of mojibake
-    # "№" stands before a number; inside a word it is mojibake ("M№ller": cp866 for "ü")
-    score -= 3.0 * len(_STRAY_NUMERO.findall(text))
-    return score
-
-
-def _sample(data: bytes, limit: int = 32768) -> bytes:
-    """Up to ``limit`` bytes of the lines that carry 8-bit bytes (the ones that decide)."""
-    if len(data) <= limit:
-        return data
-    picked: list[bytes] = []
-    size = 0
-    for line in data.split(b"\n"):
-        if max(line, default=0) >= 0x80:
-            picked.append(line)
-            size += len(line) + 1
-            if size >= limit:
-                break
-    return b"\n".join(picked) or data[:limit]
-
-
-def _rank(sample: bytes, candidates: tuple[str, ...]) -> list[tuple[float, str]]:
-    """Candidates that decode ``sample`` strictly, best score first (ties: list order)."""
-    ranked = []
-    for i, cand in enumerate(candidates):
-        try:
-            t = sample.decode(cand)
-        except UnicodeDecodeError:
-            continue
-        ranked.append((_score(t), -i, cand))
-    ranked.sort(reverse=True)
-    return [(sc, cand) for sc, _, cand in ranked]
-
-
 def sniff(data: bytes) -> tuple[str, str]:
     """Best guess for undeclared 8-bit bytes: (text, codec name)."""
     text = _utf8(data)
@@ -184,7 +87,7 @@ def sniff(data: bytes) -> tuple[str, str]:
     fits = _mostly_fits(data, "utf-8")
     if fits is not None:
         return fits[0], "utf-8"
-    ranked = _rank(_sample(data), SNIFF_CANDIDATES)
+    ranked = rank(sample_8bit(data), SNIFF_CANDIDATES)
     if not ranked:
         return data.decode("cp1251", errors="replace"), "cp1251"
     best = ranked[0][1]
@@ -221,13 +124,13 @@ _CONFUSABLE = frozenset({"cp1251", "koi8-r", "koi8_r", "cp866", "iso8859-1", "la
 
 def _better_single_byte(data: bytes, declared_codec: str) -> str | None:
     """Another single-byte charset when it reads ``data`` clearly better than the label."""
-    sample = _sample(data)
+    sample = sample_8bit(data)
     try:
-        own = _score(sample.decode(declared_codec, errors="replace"))
+        own = text_score(sample.decode(declared_codec, errors="replace"))
     except (UnicodeDecodeError, LookupError):
         return None
     others = tuple(c for c in SNIFF_CANDIDATES if codecs.lookup(c).name != declared_codec)
-    ranked = _rank(sample, others)
+    ranked = rank(sample, others)
     if not ranked:
         return None
     score, cand = ranked[0]
