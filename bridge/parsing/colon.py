@@ -118,11 +118,17 @@ def _dash_fields(lines: list[str], found_at: list[Pair | None], options: ParseOp
                 found_at[i] = (d.group("label").strip(), d.group("value").strip())
 
 
-def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
-    """``Label: value`` lines, multi-line values included."""
+def _labelled_lines(text: str, options: ParseOptions) -> tuple[list[str], list[Pair | None]]:
+    """The lines (joined fields split) and the ``(label, value)`` each one reads as."""
     lines = _split_joined_fields(text.split("\n"), options)
     found_at = [colon_match(line, options) if line.strip() else None for line in lines]
     _dash_fields(lines, found_at, options)
+    return lines, found_at
+
+
+def colon_pairs(text: str, options: ParseOptions) -> list[Pair]:
+    """``Label: value`` lines, multi-line values included."""
+    lines, found_at = _labelled_lines(text, options)
     pairs: list[Pair] = []
     cur: OpenValue | None = None
     prev_blank = True

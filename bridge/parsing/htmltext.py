@@ -196,13 +196,9 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
     ``is_label`` tells a known label; it lets a caption row over label/value rows be told
     from column titles over a row of values.
     """
-    if isinstance(html, str):
-        low = html.lower()
-        if "<tr" not in low and "<dl" not in low:
-            return []
-        soup = parse_html(html)
-    else:
-        soup = html
+    soup = _table_soup(html)
+    if soup is None:
+        return []
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     header: list[str] | None = None
@@ -224,11 +220,7 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
             pairs.append(wide)
             pending = None
             continue
-        filled = [(c, t) for c, t in zip(cells, texts, strict=True) if t]
-        if len(filled) >= 3:
-            # a cell holding only ':' or a dash between label and value is a separator
-            filled = [filled[0], *(f for f in filled[1:-1] if not _SEPARATOR_CELL.fullmatch(f[1])),
-                      filled[-1]]
+        filled = _filled(cells, texts)
         if header is not None:
             # column titles over one row of values; a caption over label/value rows is not
             if len(texts) == len(header) and len(filled) >= 1 and (
@@ -256,6 +248,30 @@ def table_pairs(html: str | BeautifulSoup, is_label: Callable[[str], bool] = lam
             pending = text
         else:
             pending = None
+    return pairs + _dl_pairs(soup)
+
+
+def _table_soup(html: str | BeautifulSoup) -> BeautifulSoup | None:
+    """The parsed document, or None for markup with no table row or list to read."""
+    if not isinstance(html, str):
+        return html
+    low = html.lower()
+    return parse_html(html) if "<tr" in low or "<dl" in low else None
+
+
+def _filled(cells: list[Tag], texts: list[str]) -> list[tuple[Tag, str]]:
+    """The cells with text; a cell holding only ':' or a dash between label and value is a
+    separator, not a value."""
+    filled = [(c, t) for c, t in zip(cells, texts, strict=True) if t]
+    if len(filled) >= 3:
+        filled = [filled[0], *(f for f in filled[1:-1] if not _SEPARATOR_CELL.fullmatch(f[1])),
+                  filled[-1]]
+    return filled
+
+
+def _dl_pairs(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    """``<dt>`` label, ``<dd>`` value pairs of the definition lists."""
+    pairs: list[tuple[str, str]] = []
     for dl in soup.find_all("dl"):
         label = None
         for item in dl.find_all(("dt", "dd"), recursive=False):

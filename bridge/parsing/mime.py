@@ -124,15 +124,7 @@ def _decode_message(
         raise ParseError("no header block")
     w = _Walk(notes=notes, big_part=big_part)
     _walk(msg, w, is_top=True, in_related=False)
-    cids = cid_references(w.html)
-    candidates = []
-    for cand, cid, in_related in w.files:
-        if cid and cid in cids:
-            continue  # an inline resource of the HTML (logo), not a user file
-        if in_related and cand.filename is None:
-            continue  # unnamed HTML resource (Content-Location or unreferenced cid)
-        candidates.append(cand)
-    accepted, rejected, file_notes = check_files(candidates, options)
+    accepted, rejected, file_notes = check_files(_user_files(w), options)
     w.notes.extend(file_notes)
 
     top_type = content_type(msg)
@@ -173,6 +165,19 @@ def _decode_message(
         forwarded=forwarded,
         defects=tuple(dict.fromkeys(w.notes)),
     )
+
+
+def _user_files(w: _Walk) -> list[FileCandidate]:
+    """The files the visitor sent: not the HTML's own inline resources."""
+    cids = cid_references(w.html)
+    candidates = []
+    for cand, cid, in_related in w.files:
+        if cid and cid in cids:
+            continue  # an inline resource of the HTML (logo), not a user file
+        if in_related and cand.filename is None:
+            continue  # unnamed HTML resource (Content-Location or unreferenced cid)
+        candidates.append(cand)
+    return candidates
 
 
 def _walk(
