@@ -16,11 +16,7 @@ import re
 from email.message import Message
 from email.parser import BytesParser
 
-from bridge.parsing.mimeparts import (
-    RAW_BODY,
-    RAW_SPAN,
-    content_type,
-)
+from bridge.parsing.mimeparts import RAW_BODY, RAW_SPAN, content_type
 from bridge.parsing.tolerate import tolerated
 
 log = logging.getLogger("bridge.parsing.mime")

@@ -2,7 +2,9 @@
 
 :func:`parse_message` is the whole of parsing as the pipeline sees it. Decoding (MIME,
 charsets, attachments, auto-submitted detection) is :mod:`bridge.parsing.mime`; this module
-decides what kind of mail it is and fills the client's fields:
+reads the fields (:mod:`bridge.parsing.merge`, :mod:`bridge.parsing.fields`), decides what
+kind of mail it is (the rules: :mod:`bridge.parsing.kind`, :mod:`bridge.parsing.parties`) in
+this order, and fills the client's fields:
 
 1. bounces and auto-replies are not forms (``reason`` "bounce" / "auto-reply");
 2. the form fields are read from the forwarded message when there is one;
@@ -13,7 +15,7 @@ decides what kind of mail it is and fills the client's fields:
    a lead made of its whole text when it is plainly a form notification and
    ``parsing.unrecognised`` is "lead" (:mod:`bridge.parsing.unread`); otherwise it is
    quarantined so a person can look at it;
-7. a spam submission is a form, flagged, not a lead ("spam": see :func:`is_spam`).
+7. a spam submission is a form, flagged, not a lead ("spam": see :func:`bridge.parsing.kind.is_spam`).
 """
 
 from __future__ import annotations

@@ -37,11 +37,7 @@ from bridge.parsing.layouts import (
 )
 from bridge.parsing.merge import BIG_HTML, Layout, Reading, read_pairs, score
 from bridge.parsing.shapes import split_sender
-from bridge.parsing.textlines import (
-    Pair,
-    colon_match,
-    is_footer,
-)
+from bridge.parsing.textlines import Pair, colon_match, is_footer
 
 __all__ = [
     "BIG_HTML", "Fields", "Forward", "Layout", "Pair", "Reading", "address_pairs", "bare_pairs",

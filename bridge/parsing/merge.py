@@ -37,9 +37,7 @@ from bridge.parsing.layouts import (
     stars_pairs,
     tab_pairs,
 )
-from bridge.parsing.textlines import (
-    Pair,
-)
+from bridge.parsing.textlines import Pair
 
 BIG_HTML = 1_000_000  # past this, a message with a text part is read from the text alone
 

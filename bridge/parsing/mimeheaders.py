@@ -17,9 +17,7 @@ from email.message import Message
 import mailparser.utils as mailparser_utils
 
 from bridge.errors import ParseError
-from bridge.parsing.bigparts import (
-    SEPARATOR,
-)
+from bridge.parsing.bigparts import SEPARATOR
 from bridge.parsing.charsets import decode_header, decode_words
 from bridge.parsing.doc import Address
 from bridge.parsing.tolerate import tolerated

@@ -13,11 +13,7 @@ from dataclasses import dataclass
 
 from bridge.model import ParseOptions
 from bridge.parsing.junk import is_trailer
-from bridge.parsing.labels import (
-    CLIENT_KINDS,
-    is_known_label,
-    label_kind,
-)
+from bridge.parsing.labels import CLIENT_KINDS, is_known_label, label_kind
 
 Pair = tuple[str, str]
 
