@@ -15,7 +15,8 @@ this order, and fills the client's fields:
    a lead made of its whole text when it is plainly a form notification and
    ``parsing.unrecognised`` is "lead" (:mod:`bridge.parsing.unread`); otherwise it is
    quarantined so a person can look at it;
-7. a spam submission is a form, flagged, not a lead ("spam": see :func:`bridge.parsing.kind.is_spam`).
+7. a spam submission is a form, flagged, not a lead ("spam": see
+   :func:`bridge.parsing.kind.is_spam`).
 """
 
 from __future__ import annotations
