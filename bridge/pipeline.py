@@ -931,15 +931,21 @@ class Pipeline:
         """An answer about this one lead (ACCESS_DENIED, NOT_FOUND …): class 3, never a setup
         error. Tried again on the next passes; then, as the lead exists (a terminal state),
         given up with an error naming the ledger id, and the mail is finished."""
+        return self._comment_failed(row, "lead.comment_rejected", exc)
+
+    def _comment_failed(self, row: Any, event: str, exc: BaseException) -> bool:
+        """A comment the lead still owes could not be made (the portal refused it, or the
+        stored mail no longer parses): the mail stays unfinished and it is tried again on the
+        next passes; after retry.max_attempts it is given up with an error naming the ledger
+        id (the exception's type only: its text may quote the mail), and the mail finishes."""
         key = f"comment_rejects:{row.origin_id}"
         count = int(self.ledger.get_meta(key) or 0) + 1
         self.ledger.set_meta(key, str(count))
+        why = _one_line(exc) if isinstance(exc, CrmError) else type(exc).__name__
         if count < self.s.max_attempts:
-            log.warning("lead.comment_rejected id=%s attempt=%d error=%s", row.id, count,
-                        _one_line(exc))
+            log.warning("%s id=%s attempt=%d error=%s", event, row.id, count, why)
             return False
-        log.error("lead.comment_given_up id=%s attempts=%d error=%s", row.id, count,
-                  _one_line(exc))
+        log.error("lead.comment_given_up id=%s attempts=%d error=%s", row.id, count, why)
         return True
 
     def _repeat_comment(self, row: Any) -> bool:
@@ -970,8 +976,8 @@ class Pipeline:
             return True
         try:
             parsed = parse_message(raw, self.s.parse)
-        except Exception:
-            return True
+        except Exception as exc:  # a parser fault must never drop the files silently
+            return self._comment_failed(row, "lead.files_unreadable", exc)
         lead = build_lead(parsed, self.s.lead, row.origin_id)
         if not lead.files:
             return True

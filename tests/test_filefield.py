@@ -244,3 +244,52 @@ def test_a_retry_never_sends_the_files_a_second_way(tmp_path: Path,
     pipe.poll_once()
     assert portal.portal.lead_files(int(lead["ID"])) == []
     assert len(portal.portal.comments) == 1
+
+
+def test_a_files_comment_whose_mail_no_longer_parses_is_retried_not_dropped(
+    tmp_path: Path, portal: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The lead exists and owes its files comment, but the stored mail fails to parse again:
+    the comment is not marked done (the mail stays unfinished, a warning names the ledger id),
+    and the next pass that parses sends the files; a fault that persists is given up after
+    retry.max_attempts with an error, never silently."""
+    import bridge.pipeline as pipeline_mod
+
+    real = pipeline_mod.parse_message
+    seen: set[bytes] = set()
+
+    def again_fails(raw: bytes, options: Any) -> Any:
+        if raw in seen:
+            raise RuntimeError("parser fault quoting Степан")
+        seen.add(raw)
+        return real(raw, options)
+
+    portal.configure(file_field=None)
+    pipe, _, inbox = make_pipeline(tmp_path, portal)
+    deliver(inbox, 1, file_size=1500)
+    portal.inject("crm.timeline.comment.add", "limit503", times=8)  # owed to a later pass
+    monkeypatch.setattr(pipeline_mod, "parse_message", again_fails)
+    with caplog.at_level("WARNING", logger="bridge.pipeline"):
+        report = pipe.poll_once()
+    assert report.created == 1 and portal.portal.comments == {}
+    assert report.finished == 0  # the mail is not finished while the files are owed
+    assert any("lead.files_unreadable" in r.getMessage() and "RuntimeError" in r.getMessage()
+               for r in caplog.records)
+    assert not any("Степан" in r.getMessage() for r in caplog.records)
+
+    monkeypatch.setattr(pipeline_mod, "parse_message", real)
+    assert any(pipe.poll_once().finished for _ in range(20))
+    [(cid, _)] = portal.portal.comments.items()
+    [(name, data)] = portal.portal.comment_files(cid)
+    assert name == "Спецификация-1.pdf" and len(data) == 1500
+
+    monkeypatch.setattr(pipeline_mod, "parse_message", again_fails)
+    deliver(inbox, 2, file_size=700)
+    portal.inject("crm.timeline.comment.add", "limit503", times=8)
+    caplog.clear()
+    finished = [pipe.poll_once().finished for _ in range(20)]
+    assert sum(finished) == 1
+    assert len(portal.portal.comments) == 1  # the second lead's files never went anywhere
+    assert any("lead.comment_given_up" in r.getMessage() and r.levelname == "ERROR"
+               for r in caplog.records)
