@@ -7,7 +7,6 @@ Every error is a ConfigError naming the key and, where it can, the line.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import re
 import tomllib
@@ -27,10 +26,11 @@ from bridge.alerts.settings import (
     load_notify,
 )
 from bridge.errors import ConfigError
-from bridge.hosts import host_problem, port_problem
+from bridge.hosts import host_problem, is_loopback_host, port_problem
 from bridge.mailboxes import MAILBOX_TABLE, MailboxConfig, load_mailboxes
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
 from bridge.routes import CrmConfig, Route
+from bridge.secrets import mask_webhook_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,35 +191,6 @@ _SENDER_RE = re.compile(r"^[^@\s]*@[^@\s.][^@\s]*$")
 _EXTENSION_RE = re.compile(r"^[a-z0-9][a-z0-9_+-]*$")
 _REGION_RE = re.compile(r"^[A-Z]{2}$")
 _TRIPLE_QUOTES = ('"' * 3, "'" * 3)
-
-
-def mask_webhook_url(url: str) -> str:
-    """``https://HOST/rest/1/CODE/`` -> ``https://HOST/rest/1/***/``; never shows the code."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "***"
-    if not parts.scheme or not host:
-        return "***"
-    m = re.match(r"^/rest/(\d+)/", parts.path)
-    user = m.group(1) if m else "?"
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    return f"{parts.scheme}://{netloc}/rest/{user}/***/"
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ::1 (brackets allowed)."""
-    h = host.strip().strip("[]").rstrip(".").lower()
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
 
 
 def load(

@@ -89,6 +89,17 @@ def system_resolver(host: str, port: int) -> list[str]:
     return seen
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1 (brackets allowed)."""
+    h = host.strip().strip("[]").rstrip(".").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
 def _is_loopback_ip(address: str) -> bool:
     ip = ip_literal(address)
     if ip is None:

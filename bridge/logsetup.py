@@ -8,13 +8,11 @@ masks the webhook code and the IMAP password in anything that reaches the handle
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Iterable
 
+from bridge import secrets
 from bridge.terminal import escape, one_line
 
-_WEBHOOK = re.compile(r"(/rest/\d+/)[^/\s'\"]+")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"  # a terminal or a file: with the time
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # syslog priorities (sd-daemon(3)): journald reads a "<N>" prefix on each line of a stream
@@ -51,22 +49,9 @@ def formatter_for_stderr() -> logging.Formatter:
     return logging.Formatter(FORMAT, DATE_FORMAT)
 
 
-class RedactingFilter(logging.Filter):
-    """Replaces known secrets and any webhook path code with ``***``."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def add(self, *secrets: str) -> None:
-        self.secrets = sorted(
-            {*self.secrets, *(s for s in secrets if s and len(s) >= 4)}, key=len, reverse=True
-        )
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return _WEBHOOK.sub(r"\1***", text)
+class RedactingFilter(secrets.RedactingFilter):
+    """The handler's filter: secrets masked (bridge.secrets), the message kept on one line and
+    tracebacks escaped, so no escape sequence reaches a terminal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
