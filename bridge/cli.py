@@ -27,6 +27,7 @@ from bridge.errors import (
     ParseError,
     StoreError,
 )
+from bridge.secrets import webhook_secrets
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,7 @@ def load_config(args: argparse.Namespace, *, offline: bool = False) -> Any:
     cfg = config_mod.load(path, env, offline=offline)
     i18n.set_language(i18n.resolve(cfg.ui.language))
     _redact_mailbox_secrets(cfg)
-    logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url)
-    code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
-    logsetup.REDACTOR.add(code)
+    logsetup.REDACTOR.add(cfg.imap.password, *webhook_secrets(cfg.bitrix24.webhook_url))
     logsetup.REDACTOR.add(*cfg.notify.secrets())
     return cfg
 
@@ -172,8 +171,7 @@ def reload_config(path: Path) -> Any:
 
     cfg = config_mod.load(path)
     _redact_mailbox_secrets(cfg)
-    code = cfg.bitrix24.webhook_url.rstrip("/").rpartition("/")[2]
-    logsetup.REDACTOR.add(cfg.imap.password, cfg.bitrix24.webhook_url, code)
+    logsetup.REDACTOR.add(cfg.imap.password, *webhook_secrets(cfg.bitrix24.webhook_url))
     logsetup.REDACTOR.add(*cfg.notify.secrets())
     return cfg
 
@@ -184,8 +182,7 @@ def _redact_mailbox_secrets(cfg: Any) -> None:
 
     logsetup.REDACTOR.add(*secrets_of(cfg.store.url))  # the password in store.url
     for box in cfg.mailboxes:
-        url = box.bitrix24.webhook_url
-        logsetup.REDACTOR.add(*box.secrets(), url.rstrip("/").rpartition("/")[2])
+        logsetup.REDACTOR.add(*box.secrets(), *webhook_secrets(box.bitrix24.webhook_url))
 
 
 def _err(message: str) -> None:

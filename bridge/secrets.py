@@ -31,6 +31,7 @@ __all__ = [
     "parse_webhook_url",
     "redact",
     "redact_url",
+    "webhook_secrets",
 ]
 
 CONFIG_KEY = "bitrix24.webhook_url"
@@ -126,6 +127,12 @@ def mask_webhook_url(url: str) -> str:
     if port is not None:
         netloc += f":{port}"
     return f"{parts.scheme}://{netloc}/rest/{user}/***/"
+
+
+def webhook_secrets(url: str) -> tuple[str, ...]:
+    """What a log filter must mask of this webhook URL: the URL itself and its code."""
+    code = url.rstrip("/").rpartition("/")[2]
+    return (url, code)
 
 
 def redact_url(url: str) -> str:
