@@ -162,3 +162,61 @@ def test_a_body_over_the_limit_is_refused_before_it_runs(sb: SandboxServer) -> N
         client.add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"x" * 20_000)],
                         sb.portal.file_field_code)
     assert info.value.status == 413 and sb.portal.leads == {}
+
+
+# ------------------------------------------------------------------ pure classification
+# Every row of the REST docs' table of system errors (_includes/system-errors.md: status,
+# code, message), and the class the bridge gives it; no portal is involved.
+SYSTEM_ERRORS = [
+    (500, "INTERNAL_SERVER_ERROR", "Internal server error", "CrmUnknownOutcome"),
+    (500, "ERROR_UNEXPECTED_ANSWER", "Server returned an unexpected response",
+     "CrmUnknownOutcome"),
+    (503, "QUERY_LIMIT_EXCEEDED", "Too many requests", "CrmTemporary"),
+    (405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage",
+     "CrmSetupError"),
+    (400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded", "CrmRejected"),
+    (401, "NO_AUTH_FOUND", "Wrong authorization data", "CrmSetupError"),
+    (400, "INVALID_REQUEST", "Https required", "CrmSetupError"),
+    (503, "OVERLOAD_LIMIT", "REST API is blocked due to overload", "CrmSetupError"),
+    (403, "ACCESS_DENIED", "REST API is available only on commercial plans", "CrmSetupError"),
+    (403, "INVALID_CREDENTIALS", "Invalid request credentials", "CrmSetupError"),
+    (403, "insufficient_scope", "The request requires higher privileges than provided by the "
+     "webhook token", "CrmSetupError"),
+    (401, "expired_token", "The access token provided has expired", "CrmSetupError"),
+    (403, "user_access_error", "The user does not have access to the application",
+     "CrmSetupError"),
+    (500, "PORTAL_DELETED", "Portal was deleted", "CrmSetupError"),
+    (429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit",
+     "CrmTemporary"),  # limits.md: "returns the 429 status and error code OPERATION_TIME_LIMIT"
+]
+
+
+@pytest.mark.parametrize(("status", "code", "message", "cls"), SYSTEM_ERRORS)
+def test_system_errors_of_the_docs_are_classified(status: int, code: str, message: str,
+                                                  cls: str) -> None:
+    """Each documented system error lands in its class of the error tree, with its code."""
+    err = classify_error("crm.lead.add", code, message, status)
+    assert type(err).__name__ == cls and err.code == code and err.status == status
+
+
+def test_a_redirect_names_the_new_host_and_never_the_code() -> None:
+    """A 301 from a renamed portal is a setup error naming the new host, the code masked."""
+    from bridge.crm.answers import redirect_error
+
+    err = redirect_error("profile", 301, "https://new.bitrix24.ru/rest/1/XXXXXXXXXXXXXXXX/", 1)
+    assert isinstance(err, CrmSetupError) and err.code == "REDIRECT"
+    assert "new.bitrix24.ru" in str(err) and "https://new.bitrix24.ru/rest/1/***/" in str(err)
+    assert "XXXXXXXXXXXXXXXX" not in str(err)
+
+
+@pytest.mark.parametrize(("status", "cls"), [
+    (404, "CrmSetupError"), (429, "CrmTemporary"), (413, "CrmRejected"),
+    (502, "CrmUnknownOutcome"), (200, "CrmUnknownOutcome"),
+])
+def test_a_page_that_is_not_json_is_classified_by_status(status: int, cls: str) -> None:
+    """A front end's HTML page: 4xx turned away before running, anything else may have run."""
+    from bridge.crm.answers import non_json_error
+
+    err = non_json_error("crm.lead.add", status, "text/html; charset=utf-8",
+                         "https://p.example.invalid/rest/1/***/")
+    assert type(err).__name__ == cls and "(text/html)" in str(err)
