@@ -435,4 +435,9 @@ CATALOGUE: dict[str, Msg] = {
         "or [notify.webhook] (see config.toml.example)",
         "✗ не настроен ни один канал оповещений: добавьте [notify.telegram], [notify.email] "
         "или [notify.webhook] (см. config.toml.example)"),
+    "notice.new_lead": Msg("new lead #{id}: {name}", "новый лид #{id}: {name}"),
+    "notice.new_deal": Msg("new deal #{id}: {name}", "новая сделка #{id}: {name}"),
+    "notice.name": Msg("name: {name}", "имя: {name}"),
+    "notice.phone": Msg("phone: {phone}", "телефон: {phone}"),
+    "notice.message": Msg("message: {line}", "сообщение: {line}"),
 }

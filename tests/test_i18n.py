@@ -258,3 +258,22 @@ def test_alarm_notices_and_notify_test_follow_the_language() -> None:
     assert "что сделать:" in russian.text and "INVALID_CREDENTIALS" in russian.text
     assert resolved.title.startswith("РЕШЕНО") and "что сделать" not in resolved.text
     assert "канал работает" in probe.text
+
+
+def test_new_lead_and_deal_notices_follow_the_language() -> None:
+    """A new-lead or new-deal notice reads in Russian with ui.language = "ru"; the JSON
+    fields stay the same."""
+    from bridge.alerts.monitor import lead_notice
+
+    fields = {"NAME": "Иван", "PHONE": [{"VALUE": "+79120000001"}], "COMMENTS": "Нужен прокат"}
+    english = lead_notice(7, fields, "https://portal.example.ru")
+    assert english.title == "new lead #7: Иван" and "phone: +79120000001" in english.text
+    i18n.set_language("ru")
+    try:
+        lead = lead_notice(7, fields, "https://portal.example.ru")
+        deal = lead_notice(9, fields, "https://portal.example.ru", entity="deal")
+    finally:
+        i18n.set_language("en")
+    assert lead.title == "новый лид #7: Иван" and "телефон: +79120000001" in lead.text
+    assert "сообщение: Нужен прокат" in lead.text and lead.data == english.data
+    assert deal.title.startswith("новая сделка #9") and "/crm/deal/details/9/" in deal.text

@@ -27,6 +27,7 @@ from bridge.alerts.alarms import Alarms
 from bridge.alerts.channels import Notice
 from bridge.crm_items import DEAL, LEAD, item_url
 from bridge.healthfile import UNRECOGNISED_REASON, ledger_snapshot, write_health
+from bridge.i18n import t
 from bridge.metrics import Metrics, skip_label
 from bridge.unrecognised import sender_of
 
@@ -69,11 +70,14 @@ def lead_notice(lead_id: int, fields: dict[str, Any], portal: str,
     line = first_line(fields.get("COMMENTS"))
     entity = DEAL if entity == DEAL else LEAD
     link = item_url(portal, entity, lead_id)
-    text = "\n".join(x for x in (f"name: {name}", f"phone: {phone or '-'}",
-                                 f"message: {line}" if line else "", link) if x)
+    text = "\n".join(x for x in (t("notice.name", name=name),
+                                 t("notice.phone", phone=phone or "-"),
+                                 t("notice.message", line=line) if line else "", link) if x)
     data = {f"{entity}_id": lead_id, "entity": entity, "name": name, "phone": phone,
             "first_line": line, "url": link}
-    return Notice("lead", "lead", str(lead_id), f"new {entity} #{lead_id}: {name}", text, data)
+    title = (t("notice.new_deal", id=lead_id, name=name) if entity == DEAL
+             else t("notice.new_lead", id=lead_id, name=name))
+    return Notice("lead", "lead", str(lead_id), title, text, data)
 
 
 class Monitor:
