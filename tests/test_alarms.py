@@ -36,13 +36,6 @@ class Clock:
 
 
 @pytest.fixture
-def tg() -> Iterator[HttpStub]:
-    stub = HttpStub(telegram=True)
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
     led = Ledger.open(tmp_path / "bridge.db")
     yield led

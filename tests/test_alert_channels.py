@@ -22,20 +22,6 @@ NOTICE = Notice("alarm", "quarantined", "42", "ALARM: a message is quarantined (
 
 
 @pytest.fixture
-def tg() -> Iterator[HttpStub]:
-    stub = HttpStub(telegram=True)
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
-def hook() -> Iterator[HttpStub]:
-    stub = HttpStub()
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
 def smtp() -> Iterator[SmtpStub]:
     stub = SmtpStub(user="alerts", password="XXXXXXXXXXXX")
     yield stub

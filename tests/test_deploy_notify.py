@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ from tests.test_deploy import (
 )
 
 FAILURE = "mailbridge-failure@.service"
-
-
-@pytest.fixture
-def hook() -> Iterator[HttpStub]:
-    stub = HttpStub()
-    yield stub
-    stub.close()
 
 
 def test_daemon_unit_starts_the_failure_unit_on_failure() -> None:

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,6 @@ from tests.servers.dovecot import ImapAccount, new_account
 from tests.servers.notify_stubs import CHAT, TOKEN, HttpStub, SmtpStub
 from tests.test_config import BITRIX, IMAP, error_of, load_text, write
 from tests.test_quarantine import ODD_LAYOUT
-
-
-@pytest.fixture
-def tg() -> Iterator[HttpStub]:
-    stub = HttpStub(telegram=True)
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
-def hook() -> Iterator[HttpStub]:
-    stub = HttpStub()
-    yield stub
-    stub.close()
 
 
 def telegram_table(stub: HttpStub, token: str = TOKEN) -> str:

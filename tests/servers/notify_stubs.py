@@ -14,12 +14,14 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
@@ -179,3 +181,19 @@ class SmtpStub:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+@pytest.fixture
+def tg() -> Iterator[HttpStub]:
+    """A Telegram Bot API imitation on loopback; closed afterwards."""
+    stub = HttpStub(telegram=True)
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def hook() -> Iterator[HttpStub]:
+    """A JSON webhook receiver on loopback; closed afterwards."""
+    stub = HttpStub()
+    yield stub
+    stub.close()
