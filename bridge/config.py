@@ -69,11 +69,6 @@ class Bitrix24Config:
     # outcome is looked up only this long after the request's last byte was sent
     max_request_seconds: float = 60.0
 
-    @property
-    def webhook_url_masked(self) -> str:
-        """The webhook URL safe to show: ``https://HOST/rest/1/***/``."""
-        return mask_webhook_url(self.webhook_url)
-
 
 @dataclass(frozen=True, slots=True)
 class AttachmentsConfig:

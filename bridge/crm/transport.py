@@ -111,10 +111,6 @@ class Transport:
     def webhook(self) -> WebhookUrl:
         return self._url
 
-    @property
-    def redacted_url(self) -> str:
-        return self._url.redacted
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._url.redacted})"
 

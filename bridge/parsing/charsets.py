@@ -228,11 +228,6 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     return text, f"charset {declared} does not fit, sniffed {used}"
 
 
-def decode_text(data: bytes, declared: str | None) -> str:
-    """Like :func:`decode_bytes`, without the note."""
-    return decode_bytes(data, declared)[0]
-
-
 def raw_header_bytes(value: str) -> bytes:
     """The original bytes of a header value the stdlib parser kept with surrogateescape."""
     return value.encode("utf-8", "surrogateescape")

@@ -70,19 +70,6 @@ def after_lead_add(p: Portal, lead: dict[str, Any]) -> None:
         lead["STATUS_ID"] = "CONVERTED"
 
 
-def set_user_access(p: Portal, user_id: int, *, admin: bool | None = None,
-                    lead_read: str | None = None) -> None:
-    """Make ``user_id`` an administrator or not, and set its role's lead read permission."""
-    if lead_read is not None and lead_read not in LEAD_READ:
-        raise ValueError(f"lead_read: expected one of {', '.join(LEAD_READ)}, got {lead_read!r}")
-    with p.lock:
-        user = p.users[user_id]
-        if admin is not None:
-            user.admin = bool(admin)
-        if lead_read is not None:
-            user.lead_read = lead_read
-
-
 @method("crm.settings.mode.get", "crm")
 def _mode_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     return int(getattr(p, "crm_mode", CLASSIC))
