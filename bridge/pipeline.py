@@ -66,14 +66,15 @@ from bridge.parsing import parse_message
 from bridge.ratelimit import backoff_delay
 from bridge.refusal import Refusal
 from bridge.routes import CrmConfig, Route
+from bridge.states import FINISHED, PUSHABLE
 from bridge.unrecognised import note_recognised, note_unrecognised
 
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 50
 FINISH_CHUNK = 200  # mailbox updates per MOVE/STORE command
-PUSH_STATES = ("received", "parsed", "pushing", "failed")
-FINISHED_STATES = ("created", "skipped", "duplicate")
+PUSH_STATES = PUSHABLE
+FINISHED_STATES = FINISHED
 
 
 class Mailbox(Protocol):

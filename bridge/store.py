@@ -69,45 +69,25 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from bridge import generation, ledgerdb
 from bridge.errors import LedgerCorrupt, RowClaimed, StoreError
 from bridge.model import MessageKey
+from bridge.states import (
+    CREATED,
+    DUPLICATE,
+    FAILED,
+    FINISHED,
+    IN_PROGRESS,
+    PARSED,
+    PUSHING,
+    QUARANTINED,
+    RECEIVED,
+    SKIPPED,
+    STATES,
+    TRANSITIONS,
+)
 
 log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------- states
-
-RECEIVED = "received"
-PARSED = "parsed"
-PUSHING = "pushing"
-CREATED = "created"
-SKIPPED = "skipped"
-DUPLICATE = "duplicate"
-FAILED = "failed"
-QUARANTINED = "quarantined"
-STATES: tuple[str, ...] = (
-    RECEIVED, PARSED, PUSHING, CREATED, SKIPPED, DUPLICATE, FAILED, QUARANTINED,
-)
-FINISHED: frozenset[str] = frozenset({CREATED, SKIPPED, DUPLICATE})
-IN_PROGRESS: frozenset[str] = frozenset({RECEIVED, PARSED, PUSHING})
-MAILBOX_STATES: tuple[str, ...] = ("pending", "done", "gone")
-
-# Allowed moves. A self-move (parsed -> parsed, pushing -> pushing, failed -> failed) is a
-# resume after a crash or another failed attempt. Two guards on top of the table:
-#   * "created" needs ``push_started_at``: a lead can exist only once a push began (a row
-#     that failed or was retried after a push is found by ORIGIN_ID and recorded directly);
-#   * "pushing" and "duplicate" need ``content_digest``: the message was parsed and its
-#     double click checked first.
-# Finished states are terminal: nothing can make a second lead for a message with one.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    RECEIVED: frozenset({PARSED, SKIPPED, FAILED, QUARANTINED, CREATED}),
-    PARSED: frozenset({PARSED, PUSHING, SKIPPED, DUPLICATE, FAILED, QUARANTINED, CREATED}),
-    PUSHING: frozenset({PUSHING, CREATED, SKIPPED, DUPLICATE, FAILED, QUARANTINED}),
-    CREATED: frozenset(),
-    SKIPPED: frozenset(),
-    DUPLICATE: frozenset(),
-    FAILED: frozenset(
-        {RECEIVED, PARSED, PUSHING, CREATED, SKIPPED, DUPLICATE, FAILED, QUARANTINED}
-    ),
-    QUARANTINED: frozenset({RECEIVED, PARSED, PUSHING}),
-}
+# The vocabulary and the transition table live in bridge.states (imported above).
 
 SUBJECT_MAX = 200
 ERROR_MAX = 2000
@@ -1061,7 +1041,7 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         """Messages per state, every state present (zeros included)."""
-        counts = dict.fromkeys(STATES, 0)
+        counts: dict[str, int] = {str(s): 0 for s in STATES}
         with self._read() as conn:
             for state, n in conn.execute(
                 select(messages.c.state, func.count()).group_by(messages.c.state)
