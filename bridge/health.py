@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.errors import (
     CrmError,
@@ -35,6 +35,14 @@ from bridge.errors import (
 from bridge.model import PollReport
 
 log = logging.getLogger(__name__)
+
+
+class Passes(Protocol):
+    """What a guarded pass drives: the pipeline's intake-only and full passes."""
+
+    def intake_only(self) -> PollReport: ...
+    def poll_once(self) -> PollReport: ...
+    def has_work(self) -> bool: ...
 
 BLOCKED = "portal_blocked"
 SINCE = "portal_blocked_since"
@@ -285,7 +293,7 @@ class PortalHealth:
     # -- one pass ----------------------------------------------------------------------
 
     def run_pass(
-        self, pipeline: Any, *, recheck: Callable[[bool], bool] | None = None
+        self, pipeline: Passes, *, recheck: Callable[[bool], bool] | None = None
     ) -> PollReport:
         """One guarded pass: intake only while blocked, a full pass otherwise.
 

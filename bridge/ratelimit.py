@@ -98,4 +98,4 @@ def backoff_delay(
     if attempt < 1:
         return 0.0
     ceiling = min(cap, base * (2 ** min(attempt - 1, 62)))
-    return ceiling * rng()
+    return float(ceiling * rng())

@@ -65,7 +65,8 @@ def note_unrecognised(
         entry["count"] = int(entry.get("count", 0)) + 1
         entry["ids"] = [*ids, row_id][-_RECENT:]
         if now is not None:
-            times = entry.get("at") if isinstance(entry.get("at"), dict) else {}
+            at = entry.get("at")
+            times: dict[str, str] = at if isinstance(at, dict) else {}
             times[str(row_id)] = now.isoformat()
             entry["at"] = {k: v for k, v in times.items() if int(k) in entry["ids"]}
         data[who] = entry

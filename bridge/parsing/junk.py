@@ -128,7 +128,9 @@ _CONTACT_LABEL = re.compile(r"^(?:тел\.?|телефон\w*|phone|tel\.?|фа�
 def _field_line(line: str) -> bool:
     """A ``Label: value`` line other than a contact line ("Тел.:", "Адрес:") of a footer."""
     m = _LABELLED.match(line)
-    return bool(m) and not line[m.end("label") + 1:].startswith("//") and \
+    if m is None:
+        return False
+    return not line[m.end("label") + 1:].startswith("//") and \
         not _CONTACT_LABEL.match(m.group("label").strip())
 
 

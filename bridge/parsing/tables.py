@@ -61,6 +61,8 @@ def bold_by_css(row: object, cells: list[object]) -> bool:
     titles, like a row of ``<th>``."""
     def styled(tag: object) -> bool:
         get = getattr(tag, "get", None)
-        return bool(get) and _BOLD_STYLE.search(str(get("style", "") or "")) is not None
+        if not callable(get):
+            return False
+        return _BOLD_STYLE.search(str(get("style", "") or "")) is not None
 
     return len(cells) >= 2 and (styled(row) or all(styled(c) for c in cells))

@@ -24,8 +24,15 @@ class ControlMixin:
     request_counts: Counter[str]
     method_calls: Counter[str]
     status_counts: Counter[int]
-    max_bucket_level: float
-    rate_limited: int
+
+    # The limits' figures (bridge.sandbox.limits.LimitsMixin comes first in Portal's bases).
+    @property
+    def max_bucket_level(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def rate_limited(self) -> int:
+        raise NotImplementedError
 
     def _reset_observing(self) -> None:
         self.requests = []

@@ -27,7 +27,8 @@ def _upload(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
         raise ApiError(400, "ERROR_ARGUMENT", "Invalid value of parameter {Parameter #0}")
     if folder != 1:
         raise ApiError(400, "ERROR_NOT_FOUND", f"Could not find entity with id `{folder}`")
-    data = params.get("data") if isinstance(params.get("data"), dict) else {}
+    given = params.get("data")
+    data: dict[str, Any] = given if isinstance(given, dict) else {}
     name = data.get("NAME")
     if not name:
         raise ApiError(400, "DISK_BASE_SERVICE_22001", "Name is required")

@@ -25,11 +25,10 @@ from bridge.sandbox.portal import (
     Ctx,
     Handler,
     Portal,
-    _as_int,
-    _items,
     crm_error,
     method,
 )
+from bridge.sandbox.values import _as_int, _items
 
 TYPES = ("LEAD", "CONTACT", "COMPANY")
 

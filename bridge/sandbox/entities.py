@@ -26,13 +26,10 @@ from bridge.sandbox.portal import (
     ListResult,
     Portal,
     UserField,
-    _as_int,
-    _items,
-    _now_iso,
-    _scalar,
     crm_error,
     method,
 )
+from bridge.sandbox.values import _as_int, _items, _now_iso, _scalar
 
 CLASSIC, SIMPLE = 1, 2  # crm.enum.settings.mode
 DEAL_TYPE_ID = 2  # entityTypeId of deals (crm.category.list)
@@ -104,10 +101,11 @@ def state(p: Portal) -> Entities:
     """This portal's entity state (made on first use, cleared by ``Portal.reset``)."""
     extra = p.__dict__.setdefault("extra", {})
     ent = extra.get("entities")
-    if ent is None:
-        ent = extra["entities"] = Entities()
-        add_category(p, 0, "General", _fresh=ent)
-    return ent
+    if isinstance(ent, Entities):
+        return ent
+    fresh = extra["entities"] = Entities()
+    add_category(p, 0, "General", _fresh=fresh)
+    return fresh
 
 
 def stage_entity(category_id: int) -> str:
@@ -154,7 +152,8 @@ def _index(p: Portal, kind: str, rec_id: int) -> None:
 
 
 # ------------------------------------------------------------------ writing records
-def _apply(p: Portal, fields: dict[str, Any], rec: dict[str, Any], known: dict[str, tuple],
+def _apply(p: Portal, fields: dict[str, Any], rec: dict[str, Any],
+           known: dict[str, tuple[str, Any]],
            ufs: dict[str, UserField], ctx: Ctx, update: bool) -> None:
     """Apply ``fields`` as the portal does: unknown keys dropped, multifields validated.
     The lead internalizer does the multifield and file rules; it is run on a scratch record
@@ -207,7 +206,7 @@ def _record_id(params: dict[str, Any]) -> int:
     return rec_id
 
 
-def _externalize(rec: dict[str, Any], known: dict[str, tuple], select: set[str],
+def _externalize(rec: dict[str, Any], known: dict[str, tuple[str, Any]], select: set[str],
                  ufs: dict[str, UserField]) -> dict[str, Any]:
     want_all = not select or "*" in select
     out: dict[str, Any] = {}
@@ -231,7 +230,7 @@ def _values(rec: dict[str, Any], name: str) -> list[Any]:
 
 
 def _list(p: Portal, params: dict[str, Any], table: dict[int, dict[str, Any]],
-          known: dict[str, tuple], ufs: dict[str, UserField]) -> ListResult:
+          known: dict[str, tuple[str, Any]], ufs: dict[str, UserField]) -> ListResult:
     conds = p._parse_filter(params.get("filter", params.get("FILTER")),
                             lambda n: n in known or n in ufs)
     rows = [r for _, r in sorted(table.items()) if p._match(r, conds, _values, _NUMERIC)]

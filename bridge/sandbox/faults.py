@@ -76,7 +76,7 @@ class FaultAnswersMixin:
         if kind == "op429":
             raise ApiError(429, "OPERATION_TIME_LIMIT",
                            "Method is blocked due to operation time limit.")
-        if kind in ("drip", "late_commit"):
+        if fault is not None and kind in ("drip", "late_commit"):
             self._slow_fault(portal, fault, user_id, code, name, params)
             return
         envelope: dict[str, Any] | None = None

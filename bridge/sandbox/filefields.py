@@ -206,7 +206,7 @@ def _uf_settings(uf: UserField) -> dict[str, Any]:
 
 @method("crm.lead.userfield.list", "crm")
 def _userfield_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
-    rows = [{"ID": str(uf.id), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": uf.name,
+    rows: list[dict[str, Any]] = [{"ID": str(uf.id), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": uf.name,
              "USER_TYPE_ID": uf.type, "XML_ID": None, "SORT": "100",
              "MULTIPLE": "Y" if uf.multiple else "N", "MANDATORY": "N", "SHOW_FILTER": "N",
              "SHOW_IN_LIST": "Y", "EDIT_IN_LIST": "Y", "IS_SEARCHABLE": "N",

@@ -63,7 +63,7 @@ class QueryMixin:
                 return False
         else:
             left, right = a.casefold(), e.casefold()  # case-insensitive collation (GUESS)
-        return _COMPARE[op](left, right)
+        return bool(_COMPARE[op](left, right))
 
     def _match(self, record: dict[str, Any], conds: list[tuple[str, str, Any]],
                value_of: Callable[[dict[str, Any], str], list[Any]], numeric: set[str]) -> bool:

@@ -132,7 +132,9 @@ class LeadsMixin:
             return displayed(normalize_comment(str(self.leads[lead_id].get("COMMENTS") or "")))
 
     # ------------------------------------------------------------- fields in
-    def _check_fields_param(self, params: dict[str, Any], *, required: bool = False) -> dict:
+    def _check_fields_param(
+        self, params: dict[str, Any], *, required: bool = False
+    ) -> dict[str, Any]:
         fields = params.get("fields", params.get("FIELDS"))
         if fields is None:
             if required:

@@ -83,7 +83,8 @@ def parse_str(query: str) -> dict[str, Any]:
             continue
         key, _, value = pair.partition("=")
         php_set(out, unquote_plus(key), unquote_plus(value))
-    return listify(out)
+    result: dict[str, Any] = listify(out)  # a top-level map stays a map
+    return result
 
 
 _NOT_B64 = re.compile(rb"[^A-Za-z0-9+/]")

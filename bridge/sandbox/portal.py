@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.sandbox import access as _access
@@ -45,15 +46,22 @@ from bridge.sandbox.leads import (
 from bridge.sandbox.limits import Bucket, LimitsMixin
 from bridge.sandbox.registry import METHODS, Ctx, Handler, method
 from bridge.sandbox.users import User, UsersMixin, Webhook
-from bridge.sandbox.values import (  # noqa: F401  (re-exported for entities.py and dupindex.py)
-    TZ,
-    _as_int,
-    _items,
-    _now_iso,
-    _scalar,
-    _truthy,
-)
+from bridge.sandbox.values import TZ
 from bridge.sandbox.wire import parse_form
+
+
+@dataclass(frozen=True, slots=True)
+class _Defaults:
+    """The constructor's settings, which ``reset`` returns to."""
+
+    user_id: int
+    code: str
+    scopes: frozenset[str]
+    file_field: str | None
+    file_field_type: str
+    file_field_multiple: bool
+    assigned_check: str
+    operating_limit: float | None
 
 
 class Portal(UsersMixin, LeadsMixin, FileFieldsMixin, CommentsMixin, QueryMixin, LimitsMixin,
@@ -82,10 +90,11 @@ class Portal(UsersMixin, LeadsMixin, FileFieldsMixin, CommentsMixin, QueryMixin,
         self.host = host
         self.rate = rate
         self.burst = burst
-        self._defaults = dict(user_id=user_id, code=code, scopes=set(scopes),
-                              file_field=file_field, file_field_type=file_field_type,
-                              file_field_multiple=file_field_multiple,
-                              assigned_check=assigned_check, operating_limit=operating_limit)
+        self._defaults = _Defaults(user_id=user_id, code=code, scopes=frozenset(scopes),
+                                   file_field=file_field, file_field_type=file_field_type,
+                                   file_field_multiple=file_field_multiple,
+                                   assigned_check=assigned_check,
+                                   operating_limit=operating_limit)
         self.reset()
 
     # ----------------------------------------------------------------- state
@@ -93,16 +102,16 @@ class Portal(UsersMixin, LeadsMixin, FileFieldsMixin, CommentsMixin, QueryMixin,
         """Back to a fresh portal (keeps the constructor's settings)."""
         d = self._defaults
         with self.lock:
-            self._reset_users(d["user_id"], d["code"], d["scopes"])
+            self._reset_users(d.user_id, d.code, set(d.scopes))
             self.userfields: dict[str, UserField] = {}
-            if d["file_field"]:
-                self.set_file_field(d["file_field"], type=d["file_field_type"],
-                                    multiple=d["file_field_multiple"])
+            if d.file_field:
+                self.set_file_field(d.file_field, type=d.file_field_type,
+                                    multiple=d.file_field_multiple)
             self._reset_leads()
             self.files: dict[int, tuple[str, bytes]] = {}
             self._reset_comments()
             self._ids: Counter[str] = Counter()
-            self.assigned_check = d["assigned_check"]  # "any" | "reject_unknown"
+            self.assigned_check = d.assigned_check  # "any" | "reject_unknown"
             self.renamed_to: str | None = None
             self.deleted = False
             self.overloaded = False  # REST blocked by support: 503 OVERLOAD_LIMIT
@@ -113,7 +122,7 @@ class Portal(UsersMixin, LeadsMixin, FileFieldsMixin, CommentsMixin, QueryMixin,
             self.unfilterable: set[str] = set()
             # filter operators this portal refuses with a 400 (an older or simpler portal)
             self.rejected_operators: set[str] = set()
-            self._reset_limits(d["operating_limit"])
+            self._reset_limits(d.operating_limit)
             # request body limit in bytes: the cloud's 2 GB POST limit (how-to-upload-files.md)
             self.max_body: int | None = 2 * 1024**3
             self._reset_observing()

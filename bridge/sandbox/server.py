@@ -37,6 +37,8 @@ class _Handler(FaultAnswersMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     server_version = "nginx"
     sys_version = ""
+    # (method, path as logged, fault) of the request being answered; None once recorded
+    _rec: tuple[str, str, str | None] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the portal keeps its own request log
@@ -61,7 +63,7 @@ class _Handler(FaultAnswersMixin, BaseHTTPRequestHandler):
 
     def _record(self, status: int) -> None:
         """Log the request before the answer leaves, so a client never sees an unlogged call."""
-        rec = getattr(self, "_rec", None)
+        rec = self._rec
         if rec is not None:
             self._rec = None
             self.server.portal.record(rec[0], status, rec[1], rec[2])
@@ -97,7 +99,7 @@ class _Handler(FaultAnswersMixin, BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR if not rst else socket.SHUT_RD)
         # Make the server's finish/shutdown a no-op on the dead socket.
-        self.wfile = _NullFile()  # type: ignore[assignment]
+        self.wfile = _NullFile()
 
     # ------------------------------------------------------------- routing
     def _handle(self) -> None:

@@ -37,8 +37,8 @@ def to_xml(payload: Any) -> bytes:
     """The ``.xml`` answer form: a ``<response>`` root, ``<item>`` for numeric keys."""
     root = ET.Element("response")
     _xml_value(root, payload)
-    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="utf-8"
-                                                                   ).split(b"?>", 1)[-1]
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>' + body.split(b"?>", 1)[-1]
 
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
@@ -51,9 +51,11 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         if not name or part.get_filename():
             continue  # uploaded files go to $_FILES, not into the parameters
-        payload = part.get_payload(decode=True) or b""
-        php_set(out, str(name), payload.decode("utf-8", "replace"))
-    return listify(out)
+        payload = part.get_payload(decode=True)
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        php_set(out, str(name), text)
+    result: dict[str, Any] = listify(out)  # a top-level map stays a map
+    return result
 
 
 def request_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
