@@ -25,7 +25,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -62,7 +62,7 @@ class RequestTimer:
     then); ``expired`` is True once the watchdog cut the request off.
     """
 
-    def __init__(self, seconds: float, clock: Any = time.monotonic) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = float(seconds)
         self._clock = clock
         self.started = clock()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bridge.config import is_loopback_host
+from bridge.hosts import is_loopback_host
 from bridge.i18n import t
 
 EXAMPLE_WEBHOOK_HOST = "rostferrum.bitrix24.ru"

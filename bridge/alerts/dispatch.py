@@ -113,7 +113,12 @@ class Dispatcher:
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every submitted notice was tried (for tests and shutdown)."""
         done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
+
+        def wait_for_queue() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait_for_queue, daemon=True).start()
         return done.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:

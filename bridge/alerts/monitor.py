@@ -29,6 +29,7 @@ from bridge.crm_items import DEAL, LEAD, item_url
 from bridge.healthfile import UNRECOGNISED_REASON, ledger_snapshot, write_health
 from bridge.i18n import t
 from bridge.metrics import Metrics, skip_label
+from bridge.model import PollReport
 from bridge.unrecognised import sender_of
 
 log = logging.getLogger(__name__)
@@ -188,13 +189,15 @@ class Monitor:
 
     # -- pieces -------------------------------------------------------------------------
 
-    def _mailbox(self, report: Any | None, error: BaseException | None, now: datetime) -> None:
+    def _mailbox(
+        self, report: PollReport | None, error: BaseException | None, now: datetime
+    ) -> None:
         from bridge.errors import MailboxError, MailboxRejected
 
         problem = ""
         if isinstance(error, MailboxRejected):
             problem = "login or folder refused by the IMAP server"
-        elif report is not None and getattr(report, "refused", ""):  # the daemon goes on
+        elif report is not None and report.refused:  # the daemon goes on
             problem = f"login or folder refused by the IMAP server: {report.refused}"
         elif isinstance(error, MailboxError) or (report is not None and report.errors):
             problem = "IMAP server unreachable"

@@ -117,7 +117,7 @@ def _userinfo(url: str) -> str:
 
 
 def _http_url(loader: Any, key: str, value: str, *, secret: bool, loopback_ok: bool) -> str:
-    from bridge.config import is_loopback_host
+    from bridge.hosts import is_loopback_host
 
     shown = "the value" if secret else f'"{value}"'
     try:
@@ -184,7 +184,7 @@ def _credential(loader: Any, credential: str) -> str:
 
 def _secret(loader: Any, s: Any, key: str, env: str, credential: str) -> str:
     # "" names the credentials folder itself, never a file: an empty credential is skipped
-    return loader.secret(s, key, env, _credential(loader, credential))
+    return str(loader.secret(s, key, env, _credential(loader, credential)))
 
 
 def _optional_secret(loader: Any, s: Any, key: str, env: str, credential: str) -> str:
@@ -227,7 +227,8 @@ def _telegram(loader: Any, table: dict[str, Any]) -> TelegramConfig:
 
 
 def _email(loader: Any, table: dict[str, Any]) -> EmailConfig:
-    from bridge.config import SECURITY_MODES, is_loopback_host
+    from bridge.config import SECURITY_MODES
+    from bridge.hosts import is_loopback_host
 
     s = _sub(loader, "email", table, EMAIL_KEYS)
     host = s.text("host", "").strip()
@@ -275,7 +276,7 @@ def _webhook(loader: Any, table: dict[str, Any]) -> WebhookConfig:
 
 def load_metrics(loader: Any) -> MetricsConfig:
     """Build MetricsConfig from ``[metrics]``."""
-    from bridge.config import is_loopback_host
+    from bridge.hosts import is_loopback_host
 
     s = loader.section("metrics")
     listen = s.text("listen", "").strip()

@@ -152,7 +152,7 @@ def type_mismatch(ext: str, data: bytes) -> str | None:
         return None
     if detected in _WEAK_ON_TEXT and _looks_like_text(head[:1024]):
         return None
-    return detected
+    return str(detected)
 
 
 def check_files(

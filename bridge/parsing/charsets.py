@@ -277,8 +277,8 @@ def decode_words(value: str) -> str:
                 groups[-1][1].extend(b)
             else:
                 groups.append((cs, bytearray(b)))
-        for cs, b in groups:
-            out.append(decode_bytes(bytes(b), cs)[0])
+        for cs, buf in groups:
+            out.append(decode_bytes(bytes(buf), cs)[0])
         pending.clear()
 
     pos = 0

@@ -20,7 +20,8 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4.element import NavigableString, PageElement
 
 from bridge.parsing.tables import bold_by_css, caption_columns, id_row
 

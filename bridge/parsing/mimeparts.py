@@ -39,7 +39,7 @@ def _span_payload(part: Message, span: tuple[bytes, int, int]) -> bytes:
         value, defects = decode_b(data[start:stop].translate(None, b"\r\n"))
         for defect in defects:
             part.policy.handle_defect(part, defect)
-        return value
+        return bytes(value)
     if cte == "quoted-printable":
         return quopri.decodestring(memoryview(data)[start:stop])
     if cte in ("x-uuencode", "uuencode", "uue", "x-uue"):

@@ -124,9 +124,9 @@ def parse_phone_field(value: str | None, region: str = "RU") -> list[Phone]:
     # try each separated chunk as one number.
     for chunk in _SPLIT.split(text):
         main, ext = chunk, None
-        m = re.search(r"(?:доб|ext|вн|x)\.?\s*(\d{1,6})\s*$", chunk, re.IGNORECASE)
-        if m:
-            main, ext = chunk[: m.start()], m.group(1)
+        tail = re.search(r"(?:доб|ext|вн|x)\.?\s*(\d{1,6})\s*$", chunk, re.IGNORECASE)
+        if tail:
+            main, ext = chunk[: tail.start()], tail.group(1)
         phone = _parse_loose(main, region)
         if phone:
             found.append(Phone(phone.e164, phone.extension or ext))

@@ -12,7 +12,7 @@ cell is only an id or a number and whose second cell is a known label reads as
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 _LABEL_WORDS = frozenset({
     "поле", "название поля", "название", "параметр", "вопрос", "field", "field name",
@@ -56,7 +56,7 @@ def id_row(texts: list[str], is_label: Callable[[str], bool]) -> tuple[str, str]
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.IGNORECASE)
 
 
-def bold_by_css(row: object, cells: list[object]) -> bool:
+def bold_by_css(row: object, cells: Sequence[object]) -> bool:
     """A row whose cells are all bold by a ``style`` (on the row or on every cell): column
     titles, like a row of ``<th>``."""
     def styled(tag: object) -> bool:
