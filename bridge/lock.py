@@ -87,7 +87,7 @@ class InstanceLock:
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
             if self.ledger is not None:
                 self._ledger_fd = self._lock_ledger(deadline, wait)
-        except BaseException:
+        except BaseException:  # any failure, even an interrupt: free the half-taken lock, re-raise
             if fd >= 0:
                 os.close(fd)
             raise

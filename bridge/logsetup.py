@@ -56,7 +56,7 @@ class RedactingFilter(secrets.RedactingFilter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string must not kill logging
+        except Exception:  # a broken format string must not kill logging (no log: it would recurse)
             message = str(record.msg)
         redacted = one_line(self.redact(message))  # no escape sequences reach a terminal
         if record.exc_info and record.exc_info[1] is not None:

@@ -156,7 +156,7 @@ class MeteredCrm:
             self._metrics.crm_requests.labels(name).inc()
             try:
                 return fn(*args, **kwargs)
-            except Exception as exc:
+            except Exception as exc:  # counted by its class, then re-raised unchanged
                 self._metrics.crm_errors.labels(error_class(exc)).inc()
                 raise
 

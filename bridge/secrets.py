@@ -71,7 +71,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken record is not ours to fix; the handler reports it
+        except Exception:  # a broken record is the handler's to report (no log: it would recurse)
             return True
         clean = self.redact(message)
         if clean != message:

@@ -80,7 +80,7 @@ class Runtime:
         try:
             report = run()
             return report
-        except BaseException as exc:
+        except BaseException as exc:  # kept for the monitor (finally below), then re-raised
             error = exc
             raise
         finally:

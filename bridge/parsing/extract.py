@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from bridge.errors import ParseError
@@ -56,14 +57,16 @@ def parse_message(raw: bytes, options: ParseOptions = _DEFAULT_OPTIONS) -> Parse
         raise ParseError(f"field extraction failed: {type(exc).__name__}") from exc
 
 
-def _base(doc: MailDoc, **kw: object) -> ParsedForm:
-    return ParsedForm(
+def _base(doc: MailDoc, *, is_form: bool, create_lead: bool, **kw: Any) -> ParsedForm:
+    base = ParsedForm(
         message_id=doc.message_id,
         subject=doc.subject,
         sender=doc.from_.addr if doc.from_ else None,
         date=doc.date,
-        **kw,  # type: ignore[arg-type]
+        is_form=is_form,
+        create_lead=create_lead,
     )
+    return replace(base, **kw) if kw else base
 
 
 def _body_text(doc: MailDoc) -> str:

@@ -85,7 +85,9 @@ def _readings(source: str, text: str, html: BeautifulSoup | None,
               options: ParseOptions) -> list[Layout]:
     out: list[Layout] = []
     if html is not None:
-        known = lambda label: is_known_label(label, options)  # noqa: E731
+        def known(label: str) -> bool:
+            return is_known_label(label, options)
+
         out.append(Layout("table", source, tuple(table_pairs(html, known))))
         out.append(Layout("bold", source, tuple(bold_pairs(html))))
     for name, reader in _TEXT_LAYOUTS:

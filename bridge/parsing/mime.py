@@ -93,7 +93,7 @@ def decode(
         notes.append(f"structure unreadable ({type(exc).__name__}), read as plain text")
         try:
             return _degraded(data, options, notes)
-        except Exception as exc2:
+        except Exception as exc2:  # the degraded read failed too: one ParseError says so
             raise ParseError(f"unreadable message ({type(exc2).__name__})") from exc2
     return doc
 

@@ -89,14 +89,14 @@ class FaultAnswersMixin:
         if kind == "lost_answer":
             raise Drop(rst=False)
         if kind == "slow":
-            time.sleep(float(fault.get("seconds", 1.0)))  # type: ignore[union-attr]
+            time.sleep(float((fault or {}).get("seconds", 1.0)))
         if kind == "error500":
             raise ApiError(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         if kind in ("html502", "html504"):
             self._html(int(kind[4:]))
             return
         if kind == "html":
-            self._html(int(fault.get("status", 502)))  # type: ignore[union-attr]
+            self._html(int((fault or {}).get("status", 502)))
             return
         if error is not None:
             raise error
