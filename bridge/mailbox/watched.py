@@ -25,7 +25,7 @@ def _register(sock: socket.socket) -> socket.socket:
     return sock
 
 
-class _WatchedTLS(tls.IMAP4_TLS):
+class _WatchedTLS(tls.IMAP4_TLS):  # type: ignore[misc]  # imapclient is untyped (Any)
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         if timeout is None:
             timeout = self._timeout
@@ -33,12 +33,12 @@ class _WatchedTLS(tls.IMAP4_TLS):
         return _register(tls.wrap_socket(raw, self.ssl_context, self.host))
 
 
-class _WatchedPlain(imap4.IMAP4WithTimeout):
+class _WatchedPlain(imap4.IMAP4WithTimeout):  # type: ignore[misc]  # imapclient is untyped
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return _register(super()._create_socket(timeout))
 
 
-class WatchedIMAPClient(IMAPClient):
+class WatchedIMAPClient(IMAPClient):  # type: ignore[misc]  # imapclient is untyped (Any)
     """IMAPClient for a host and port (not ``stream``), with watchable sockets."""
 
     def _create_IMAP4(self) -> Any:
