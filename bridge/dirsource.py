@@ -20,12 +20,15 @@ UIDVALIDITY = 1
 
 
 class DirMailbox:
+    """The ``.eml`` files of one directory as a mailbox (see the module docstring)."""
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._files: list[Path] = []
         self.folder = ""
         self.finished: dict[int, str] = {}
-        self.uidnext = 1
+        self.uidnext: int | None = 1  # as IMAP's SELECT reports it: the next UID to come
+        self.skipped: list[tuple[int, str]] = []  # (uid, why) unreadable: never, with files
 
     def select(self, folder: str) -> int:
         if not self.root.is_dir():
@@ -56,7 +59,7 @@ class DirMailbox:
             flags = ("\\Seen",) if uid in self.finished or ":2,S" in path.name else ()
             yield RawMessage(
                 MessageKey(self.folder, UIDVALIDITY, uid), path.read_bytes(), self._mtime(path),
-                flags,
+                flags=flags,
             )
 
     def finish(self, uid: int, processed_folder: str) -> str:
@@ -71,6 +74,10 @@ class DirMailbox:
         else:
             self.finished[uid] = "seen"
         return self.finished[uid]
+
+    def finish_many(self, uids: Sequence[int], processed_folder: str) -> dict[int, str]:
+        """``finish`` for each UID: uid -> "seen" | "moved" | "gone", as IMAP's answers."""
+        return {uid: self.finish(uid, processed_folder) for uid in sorted(set(uids))}
 
     def close(self) -> None:
         pass

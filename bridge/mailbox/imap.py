@@ -73,16 +73,6 @@ class ImapMailbox:
         """The server's capabilities, upper-case (cached per connection)."""
         return self.session.capabilities()
 
-    @property
-    def can_move(self) -> bool:
-        """The server has MOVE (finishing moves instead of COPY + UID EXPUNGE)."""
-        return "MOVE" in self.capabilities()
-
-    @property
-    def can_idle(self) -> bool:
-        """The server has IDLE (``idle_wait`` works)."""
-        return "IDLE" in self.capabilities()
-
     # ---- connection ----------------------------------------------------------------------
 
     def resolve(self) -> list[str]:
