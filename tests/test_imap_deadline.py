@@ -10,7 +10,7 @@ import pytest
 from bridge.errors import MailboxUnavailable
 from bridge.mailbox import ImapMailbox
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 from tests.servers.dripproxy import DripProxy
 
 pytestmark = pytest.mark.imap
@@ -21,30 +21,25 @@ BOUND = 10 * DEADLINE  # catches a hang, never a timing assertion
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
-
-
-@pytest.fixture
-def proxy(account: ImapAccount) -> Iterator[DripProxy]:
-    with DripProxy(account.server.port) as p:
+def proxy(imap_account: ImapAccount) -> Iterator[DripProxy]:
+    with DripProxy(imap_account.server.port) as p:
         yield p
 
 
-def mailbox(account: ImapAccount, proxy: DripProxy) -> ImapMailbox:
+def mailbox(imap_account: ImapAccount, proxy: DripProxy) -> ImapMailbox:
     """Plain IMAP to loopback: with TLS, CPython's per-read timeout already spans a whole
     TLS record, so only a plain socket shows a drip that no per-read timeout catches."""
-    return ImapMailbox(account.config("plain", port=proxy.port, timeout=DEADLINE))
+    return ImapMailbox(imap_account.config("plain", port=proxy.port, timeout=DEADLINE))
 
 
 def test_a_dripping_answer_drops_the_connection_and_a_reconnect_works(
-    account: ImapAccount, proxy: DripProxy
+    imap_account: ImapAccount, proxy: DripProxy
 ) -> None:
     """A server that drips its answer one byte every 0.2 s never trips the 0.5 s read
     timeout; the command's overall deadline drops the connection, and once the server is
     well again a reconnect goes on where it stopped."""
-    account.deliver(form_email(1))
-    box = mailbox(account, proxy)
+    imap_account.deliver(form_email(1))
+    box = mailbox(imap_account, proxy)
     try:
         box.connect()
         box.select("INBOX")
@@ -63,12 +58,12 @@ def test_a_dripping_answer_drops_the_connection_and_a_reconnect_works(
 
 
 def test_a_fetch_that_drips_midway_is_a_dead_connection(
-    account: ImapAccount, proxy: DripProxy
+    imap_account: ImapAccount, proxy: DripProxy
 ) -> None:
     """FETCH of a message that the server starts sending, then drips: dropped at the
     deadline, not held for the length of the message."""
-    uid = account.deliver(form_email(2, file_size=4000))
-    box = mailbox(account, proxy)
+    uid = imap_account.deliver(form_email(2, file_size=4000))
+    box = mailbox(imap_account, proxy)
     try:
         box.connect()
         box.select("INBOX")
@@ -83,11 +78,11 @@ def test_a_fetch_that_drips_midway_is_a_dead_connection(
 
 
 def test_a_dripping_greeting_cannot_hold_the_connect(
-    account: ImapAccount, proxy: DripProxy
+    imap_account: ImapAccount, proxy: DripProxy
 ) -> None:
     """TLS handshake and greeting dripped: connect() gives up at its deadline."""
     proxy.drip = DRIP
-    box = mailbox(account, proxy)
+    box = mailbox(imap_account, proxy)
     started = time.monotonic()
     with pytest.raises(MailboxUnavailable):
         box.connect()
