@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -124,8 +125,7 @@ class ImapSession:
 
     # ---- deadlines -------------------------------------------------------------------
 
-    def watch(self, nbytes: int = 0, wait: float = 0.0) -> contextlib.AbstractContextManager[
-            RequestTimer]:
+    def watch(self, nbytes: int = 0, wait: float = 0.0) -> AbstractContextManager[RequestTimer]:
         """An overall deadline for one command (``imap.timeout`` plus ``wait`` plus the time
         ``nbytes`` take at the minimum rate)."""
         sock = None
