@@ -25,7 +25,7 @@ from typing import TypeVar
 from bridge.messages import CATALOGUE
 
 LANGUAGES = ("en", "ru")
-SETTINGS = ("auto", *LANGUAGES)
+SETTINGS = ("auto", "ru", "en")  # ui.language, in the order its config error lists them
 _LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 _current = "en"

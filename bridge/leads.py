@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bridge.bounds import bound_comments, full_text
+from bridge.config.values import DEFAULT_RESPONSIBLE_USER_ID, DEFAULT_SOURCE_ID, DEFAULT_TITLE
 from bridge.identity import ORIGINATOR_ID
 from bridge.markup import comments_text, plain_text
 from bridge.model import Attachment, Lead, ParsedForm, RejectedAttachment
@@ -40,10 +41,10 @@ _REASONS = {
 class LeadSettings:
     """The part of the config that shapes a lead."""
 
-    title: str = "Заявка с сайта - {name}"
-    source_id: str = "WEB"
+    title: str = DEFAULT_TITLE  # the defaults are [bitrix24]'s (bridge.config.values)
+    source_id: str = DEFAULT_SOURCE_ID
     source_description: str = ""
-    responsible_user_id: int = 1
+    responsible_user_id: int = DEFAULT_RESPONSIBLE_USER_ID
 
 
 def escape(text: str) -> str:

@@ -28,7 +28,8 @@ RECIPIENT_HEADERS = ("To", "Delivered-To", "X-Original-To")
 # labels of the hidden/visible field that names the form (case-insensitive)
 FORM_LABELS = ("form", "form name", "form_name", "formname", "форма", "название формы",
                "имя формы", "форма на сайте")
-_FIELD_RE = re.compile(r"^(UF_CRM_[A-Z0-9_]+|[A-Z][A-Z0-9]*(_[A-Z0-9]+)*)$")
+# a CRM field name: "COMPANY_TITLE", "UF_CRM_CITY" (also [parsing.fields], bridge.config)
+FIELD_NAME_RE = re.compile(r"^(UF_CRM_[A-Z0-9_]+|[A-Z][A-Z0-9]*(_[A-Z0-9]+)*)$")
 FIELD_ENTITIES = ("lead", "deal", "contact")
 
 
@@ -171,9 +172,9 @@ def mapped_fields(fmap: Sequence[FieldMap], extra: Iterable[tuple[str, str]], en
         own = [m for m in fmap if m.entity == "lead"]
     out: dict[str, str] = {}
     for m in own:
-        value = values.get(" ".join(m.label.split()).casefold())
-        if value is not None:
-            out.setdefault(m.field, value)
+        found = values.get(" ".join(m.label.split()).casefold())
+        if found is not None:
+            out.setdefault(m.field, found)
     return out
 
 
@@ -212,7 +213,7 @@ def parse_field_target(raw: str) -> tuple[str, str] | None:
     """``"UF_CRM_1"`` -> ("lead", "UF_CRM_1"); ``"contact.POST"`` -> ("contact", "POST")."""
     entity, _, name = raw.strip().rpartition(".")
     entity = entity.lower() or "lead"
-    if entity not in FIELD_ENTITIES or not _FIELD_RE.match(name):
+    if entity not in FIELD_ENTITIES or not FIELD_NAME_RE.match(name):
         return None
     return entity, name
 

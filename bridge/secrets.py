@@ -3,7 +3,8 @@
 An inbound-webhook URL is ``https://HOST/rest/<user id>/<code>/``; the ``code`` is the
 secret. Everything that shows the URL (errors, ``status``, log lines) goes through here:
 
-* :func:`parse_webhook_url` validates it into a :class:`WebhookUrl` whose repr/str never
+* :func:`webhook_url_problem` is the one check of its shape (the config loader's too), and
+  :func:`parse_webhook_url` validates it into a :class:`WebhookUrl` whose repr/str never
   holds the code;
 * :func:`mask_webhook_url` and :func:`redact_url` show a URL as ``https://HOST/rest/1/***/``;
 * :func:`redact` removes every ``/rest/<user>/<code>`` from free text, and
@@ -32,9 +33,12 @@ __all__ = [
     "redact",
     "redact_url",
     "webhook_secrets",
+    "webhook_url_problem",
 ]
 
 CONFIG_KEY = "bitrix24.webhook_url"
+WEBHOOK_SHAPE = "https://HOST/rest/USER_ID/CODE/ (the inbound webhook's URL from Bitrix24)"
+_WEBHOOK_PATH = re.compile(r"/rest/(\d+)/([A-Za-z0-9_-]+)/?")
 _SECRET_IN_PATH = re.compile(r"(/rest/\d+/)[^/\s\"'?#]+")
 
 
@@ -145,39 +149,52 @@ def redact_url(url: str) -> str:
         return f"{parts.scheme or 'https'}://{host}/***"
 
 
+def webhook_url_problem(url: str) -> str | None:
+    """What is wrong with an inbound-webhook URL, or None; the answer never shows its code.
+
+    The one shape check: the config loader names the key (or file, or environment variable)
+    the URL came from in front of it, :func:`parse_webhook_url` names ``bitrix24.webhook_url``.
+    """
+    if not url.strip():
+        return f"is empty; expected {WEBHOOK_SHAPE}"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError:
+        return f"expected {WEBHOOK_SHAPE}; this is not a URL"
+    shown = mask_webhook_url(url) if host else "a value that is not a URL"
+    if parts.scheme not in ("https", "http") or not host:
+        return f"expected {WEBHOOK_SHAPE}, got {shown}"
+    bad_host = host_problem(host) or port_problem(parts.port)
+    if bad_host is not None:
+        return f"expected {WEBHOOK_SHAPE}: {bad_host}"
+    if parts.scheme == "http" and not is_loopback_host(host):
+        return ("http:// is allowed only to a loopback address (a local sandbox); "
+                f"use https://{host}/rest/...")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return f"expected {WEBHOOK_SHAPE} without a login, query or fragment, got {shown}"
+    if _WEBHOOK_PATH.fullmatch(parts.path):
+        return None
+    if re.match(r"^/rest/\d+/[A-Za-z0-9_-]+/.", parts.path):
+        return (f"expected {WEBHOOK_SHAPE}: {shown} is not a webhook URL, it has more path "
+                "after the code (a method name?); remove it")
+    hint = ""
+    if re.fullmatch(r"/rest/[A-Za-z0-9_-]+/?", parts.path):
+        hint = " (the user id segment is missing)"
+    return f"expected {WEBHOOK_SHAPE}, got {shown}{hint}"
+
+
 def parse_webhook_url(url: str) -> WebhookUrl:
     """Validate ``https://HOST/rest/<user id>/<code>/`` (``http://`` only to loopback)."""
     raw = str(url or "").strip()
-    expected = "expected https://HOST/rest/<user id>/<code>/"
-    if not raw:
-        raise ConfigError(f"{CONFIG_KEY}: is empty; {expected}", key=CONFIG_KEY)
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"{CONFIG_KEY}: not a URL; {expected}", key=CONFIG_KEY) from None
-    shown = f"{parts.scheme}://{host or '?'}/…"
-    if parts.scheme not in ("https", "http"):
-        raise ConfigError(f"{CONFIG_KEY}: {shown} must start with https://", key=CONFIG_KEY)
-    if not host:
-        raise ConfigError(f"{CONFIG_KEY}: no host; {expected}", key=CONFIG_KEY)
-    bad_host = host_problem(host) or port_problem(port)
-    if bad_host is not None:
-        raise ConfigError(f"{CONFIG_KEY}: {bad_host}; {expected}", key=CONFIG_KEY)
-    if parts.scheme == "http" and not is_loopback_host(host):
-        raise ConfigError(f"{CONFIG_KEY}: http:// is allowed only to a loopback address "
-                          f"(a local sandbox); use https://{host}/…", key=CONFIG_KEY)
-    if parts.username or parts.password:
-        raise ConfigError(f"{CONFIG_KEY}: must not contain a user name or password",
-                          key=CONFIG_KEY)
-    m = re.fullmatch(r"/rest/(\d+)/([A-Za-z0-9_\-]+)/?", parts.path)
-    if not m or parts.query or parts.fragment:
-        hint = ""
-        if re.fullmatch(r"/rest/[A-Za-z0-9_\-]+/?", parts.path):
-            hint = " (the user id segment is missing)"
-        raise ConfigError(f"{CONFIG_KEY}: {shown} is not a webhook URL{hint}; {expected}",
-                          key=CONFIG_KEY)
+    problem = webhook_url_problem(raw)
+    if problem is not None:
+        raise ConfigError(f"{CONFIG_KEY}: {problem}", key=CONFIG_KEY)
+    parts = urlsplit(raw)
+    host, port = parts.hostname or "", parts.port
+    m = _WEBHOOK_PATH.fullmatch(parts.path)
+    assert m is not None  # webhook_url_problem checked the path
     user_id, code = int(m.group(1)), m.group(2)
     netloc = host if port is None else f"{host}:{port}"
     if ":" in host:

@@ -16,13 +16,9 @@ MODULE_MAX, FUNCTION_MAX, CLASS_MAX = 400, 60, 300
 KNOWN_OVER: frozenset[str] = frozenset({
     "module bridge/cli.py",
     "function bridge/cli.py:build_parser",
-    "module bridge/config.py",
-    "class bridge/config.py:_Loader",
-    "function bridge/config.py:imap",
     "function bridge/daemon.py:run_daemon",
     "function bridge/daemon.py:_worker",
     "function bridge/demo/__init__.py:run_demo",
-    "function bridge/mailboxes.py:load_mailboxes",
     "module bridge/messages.py",
     "module bridge/pipeline.py",
     "class bridge/pipeline.py:Pipeline",

@@ -1,17 +1,18 @@
 """``[crm]`` and ``[[routes]]`` of the config file, validated once at start-up.
 
-Called by ``bridge.config`` with its own typed section readers, so every error is a
+Called by the loader with its own typed section readers, so every error is a
 ConfigError naming the key (``crm.target``, ``routes[2].sender``) like the rest of the file.
 Routes are numbered from 1, as a person counts the ``[[routes]]`` tables in the file.
 """
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from bridge.config.keys import SENDER_RE, STAGE_RE
+from bridge.config.values import DEFAULT_TITLE
 from bridge.errors import ConfigError
 from bridge.routes import (
     MATCH_KEYS,
@@ -24,13 +25,9 @@ from bridge.routes import (
     parse_field_target,
 )
 
-CRM_KEYS = ("target", "repeat", "category_id", "stage_id", "assign_to_contact_owner")
-_SENDER_RE = re.compile(r"^[^@\s]*@[^@\s.][^@\s]*$")
-_STAGE_RE = re.compile(r"^[A-Za-z0-9_:-]+$")
-
 
 class Section(Protocol):
-    """The part of ``bridge.config._Section`` used here."""
+    """The part of ``bridge.config.section.Section`` used here."""
 
     name: str
     table: dict[str, Any]
@@ -44,7 +41,7 @@ class Section(Protocol):
 
 def _stage(s: Section, default: str) -> str:
     stage = s.text("stage_id", default).strip()
-    if stage and not _STAGE_RE.match(stage):
+    if stage and not STAGE_RE.match(stage):
         raise s._fail("stage_id", f'expected a stage id such as "C2:NEW", got "{stage}"')
     return stage
 
@@ -74,7 +71,7 @@ def _strings(s: Section, key: str, *, address: bool = False) -> tuple[str, ...]:
         if not isinstance(item, str) or not item.strip():
             raise s._fail(key, f"item {i + 1}: expected a non-empty string")
         item = " ".join(item.split()).casefold()
-        if address and not _SENDER_RE.match(item):
+        if address and not SENDER_RE.match(item):
             raise s._fail(key, f'"{item}" is neither an address nor an @domain')
         out.append(item)
     return tuple(out)
@@ -83,9 +80,9 @@ def _strings(s: Section, key: str, *, address: bool = False) -> tuple[str, ...]:
 def title_problem(title: str) -> str | None:
     """What is wrong with a title template (only ``{name}`` is filled in), or None.
 
-    Shared by ``[bitrix24] title`` (bridge.config) and a route's ``title``."""
+    Shared by ``[bitrix24] title`` and a route's ``title``."""
     if not title.strip():
-        return 'must not be empty; e.g. "Заявка с сайта - {name}"'
+        return f'must not be empty; e.g. "{DEFAULT_TITLE}"'
     try:
         names = [f for _, f, _, _ in string.Formatter().parse(title) if f is not None]
     except ValueError as exc:
@@ -160,7 +157,7 @@ def route(s: Section, number: int) -> Route:
         source_id=_source(s),
         source_description=(s.text("source_description", "")
                             if "source_description" in s.table else None),
-        target=s.choice("target", "lead", TARGETS) if "target" in s.table else None,
+        target=s.choice("target", CrmConfig().target, TARGETS) if "target" in s.table else None,
         category_id=category,
         stage_id=_stage(s, "") if "stage_id" in s.table else None,
         fields=_fields(s),
