@@ -1,6 +1,6 @@
 """``[crm]`` and ``[[routes]]`` of the config file, validated once at start-up.
 
-Called by the loader with its own typed section readers, so every error is a
+Read through the loader's typed section readers, so every error is a
 ConfigError naming the key (``crm.target``, ``routes[2].sender``) like the rest of the file.
 Routes are numbered from 1, as a person counts the ``[[routes]]`` tables in the file.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from bridge.config.keys import SENDER_RE, STAGE_RE
+from bridge.config.section import Section
 from bridge.config.values import DEFAULT_TITLE
 from bridge.errors import ConfigError
 from bridge.routes import (
@@ -26,23 +27,10 @@ from bridge.routes import (
 )
 
 
-class Section(Protocol):
-    """The part of ``bridge.config.section.Section`` used here."""
-
-    name: str
-    table: dict[str, Any]
-
-    def text(self, key: str, default: str) -> str: ...
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str: ...
-    def integer(self, key: str, default: int, *, low: int | None = None) -> int: ...
-    def boolean(self, key: str, default: bool) -> bool: ...
-    def _fail(self, key: str, problem: str) -> ConfigError: ...
-
-
 def _stage(s: Section, default: str) -> str:
     stage = s.text("stage_id", default).strip()
     if stage and not STAGE_RE.match(stage):
-        raise s._fail("stage_id", f'expected a stage id such as "C2:NEW", got "{stage}"')
+        raise s.fail("stage_id", f'expected a stage id such as "C2:NEW", got "{stage}"')
     return stage
 
 
@@ -65,14 +53,14 @@ def _strings(s: Section, key: str, *, address: bool = False) -> tuple[str, ...]:
         return ()
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
-        raise s._fail(key, "expected a string or a non-empty array of strings")
+        raise s.fail(key, "expected a string or a non-empty array of strings")
     out: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            raise s._fail(key, f"item {i + 1}: expected a non-empty string")
+            raise s.fail(key, f"item {i + 1}: expected a non-empty string")
         item = " ".join(item.split()).casefold()
         if address and not SENDER_RE.match(item):
-            raise s._fail(key, f'"{item}" is neither an address nor an @domain')
+            raise s.fail(key, f'"{item}" is neither an address nor an @domain')
         out.append(item)
     return tuple(out)
 
@@ -98,7 +86,7 @@ def _title(s: Section) -> str | None:
         return None
     title = s.text("title", "")
     if (problem := title_problem(title)) is not None:
-        raise s._fail("title", problem)
+        raise s.fail("title", problem)
     return title
 
 
@@ -108,10 +96,10 @@ def _responsible(s: Section) -> tuple[int, ...]:
         return ()
     items = value if isinstance(value, list) else [value]
     if not items or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in items):
-        raise s._fail("responsible_user_id",
+        raise s.fail("responsible_user_id",
                       "expected a positive user id, or a non-empty array of them")
     if len(set(items)) != len(items):
-        raise s._fail("responsible_user_id", "a user is listed twice")
+        raise s.fail("responsible_user_id", "a user is listed twice")
     return tuple(items)
 
 
@@ -120,12 +108,12 @@ def _fields(s: Section) -> tuple[FieldMap, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise s._fail("fields", 'expected a table of "form label" = "FIELD"')
+        raise s.fail("fields", 'expected a table of "form label" = "FIELD"')
     out: list[FieldMap] = []
     for label, target in value.items():
         parsed = parse_field_target(target) if isinstance(target, str) else None
         if parsed is None:
-            raise s._fail(f"fields.{label}", 'expected a field such as "UF_CRM_123", '
+            raise s.fail(f"fields.{label}", 'expected a field such as "UF_CRM_123", '
                           '"deal.UF_CRM_5" or "contact.POST"')
         out.append(FieldMap(str(label), parsed[0], parsed[1]))
     return tuple(out)
@@ -136,14 +124,14 @@ def _source(s: Section) -> str | None:
         return None
     source = s.text("source_id", "").strip()
     if not source:
-        raise s._fail("source_id", 'must not be empty; leave it out for [bitrix24] source_id')
+        raise s.fail("source_id", 'must not be empty; leave it out for [bitrix24] source_id')
     return source
 
 
 def route(s: Section, number: int) -> Route:
     """One ``[[routes]]`` table (``s.name`` is ``routes[N]``)."""
     if not any(k in s.table for k in MATCH_KEYS):
-        raise s._fail("sender", "a route needs at least one of " + ", ".join(MATCH_KEYS)
+        raise s.fail("sender", "a route needs at least one of " + ", ".join(MATCH_KEYS)
                       + " (the top-level settings are the default for everything else)")
     name = s.text("name", "").strip() if "name" in s.table else ""
     category = s.integer("category_id", 0, low=0) if "category_id" in s.table else None

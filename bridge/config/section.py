@@ -51,25 +51,22 @@ class Section:
         self.seen.add(key)
         return self.table.get(key, default)
 
-    def _fail(self, key: str, problem: str) -> ConfigError:
-        return self.loader.fail(f"{self.name}.{key}", problem)
-
     def fail(self, key: str, problem: str) -> ConfigError:
         """A ConfigError for ``key`` of this table (``section.key``), with its line."""
-        return self._fail(key, problem)
+        return self.loader.fail(f"{self.name}.{key}", problem)
 
     def text(self, key: str, default: str, *, secret: bool = False) -> str:
         value = self._get(key, default)
         if not isinstance(value, str):
             got = kind(value) if secret else show(value)
-            raise self._fail(key, f"expected a string (in quotes), got {got}")
+            raise self.fail(key, f"expected a string (in quotes), got {got}")
         return value
 
     def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.text(key, default).strip().lower()
         if value not in choices:
             options = " | ".join(f'"{c}"' for c in choices)
-            raise self._fail(key, f"expected one of {options}, got {show(value)}")
+            raise self.fail(key, f"expected one of {options}, got {show(value)}")
         return value
 
     def integer(
@@ -78,29 +75,29 @@ class Section:
     ) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(key, f"expected an integer, got {show(value)}")
+            raise self.fail(key, f"expected an integer, got {show(value)}")
         if low is not None and value < low:
             what = "a positive integer" if low == 1 else f"an integer of at least {low}"
-            raise self._fail(key, f"expected {what}, got {value}")
+            raise self.fail(key, f"expected {what}, got {value}")
         if high is not None and value > high:
             because = f" ({why})" if why else ""
-            raise self._fail(key, f"expected at most {high}{because}, got {value}")
+            raise self.fail(key, f"expected at most {high}{because}, got {value}")
         return value
 
     def number(self, key: str, default: float, *, positive: bool = False) -> float:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._fail(key, f"expected a number, got {show(value)}")
+            raise self.fail(key, f"expected a number, got {show(value)}")
         if value != value or value in (float("inf"), float("-inf")):
-            raise self._fail(key, f"expected a finite number, got {value}")
+            raise self.fail(key, f"expected a finite number, got {value}")
         if positive and value <= 0:
-            raise self._fail(key, f"expected a positive number, got {value:g}")
+            raise self.fail(key, f"expected a positive number, got {value:g}")
         return float(value)
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):
-            raise self._fail(key, f"expected true or false, got {show(value)}")
+            raise self.fail(key, f"expected true or false, got {show(value)}")
         return value
 
     def text_list(self, key: str, default: tuple[str, ...]) -> list[str]:
@@ -119,7 +116,7 @@ class Section:
     def subtable(self, key: str) -> dict[str, Any]:
         value = self._get(key, {})
         if not isinstance(value, dict):
-            raise self._fail(key, f"expected a table, got {show(value)}")
+            raise self.fail(key, f"expected a table, got {show(value)}")
         return value
 
     def file_path(self, key: str) -> Path | None:
@@ -129,5 +126,5 @@ class Section:
             return None
         p = self.loader.resolve(raw)
         if not p.is_file():
-            raise self._fail(key, f'file not found: {p}; fix the path, or "" for none')
+            raise self.fail(key, f'file not found: {p}; fix the path, or "" for none')
         return p
