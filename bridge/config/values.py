@@ -3,8 +3,8 @@
 Every default is written once, here: as the dataclass field, or as a named constant when
 something else needs it too (the loader's hints, the lead builder, the port that follows
 ``imap.security``). The loader (:mod:`bridge.config.loader`) only reads and validates; it
-takes its defaults from these classes. ``config.toml.example`` documents the same values, and
-tests/test_config_example.py keeps it (and the README's table) equal to them.
+takes its defaults from these classes. ``config.toml.example`` and the README's table document
+the same values; tests/test_config.py and tests/test_config_defaults.py keep them equal.
 """
 
 from __future__ import annotations
