@@ -39,8 +39,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it",
     "module tests/test_sandbox.py",
     "module tests/test_store.py",
-    "module tests/test_variants.py",
-    "module tests/test_variants_more.py",
     "function bench/backlog.py:main",
     "function bench/latency.py:main",
     "function bench/startup.py:main",

@@ -1,0 +1,1 @@
+"""Builders and checkers shared by several test modules (each lives here once)."""
