@@ -35,7 +35,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "module tests/test_notify_cli.py",
     "function tests/test_notify_cli.py:"
     "test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it",
-    "module tests/test_sandbox.py",
     "module tests/test_store.py",
     "function bench/backlog.py:main",
     "function bench/latency.py:main",
