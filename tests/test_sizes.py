@@ -29,7 +29,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "class tests/servers/dovecot.py:DovecotServer",
     "function tests/test_blocked.py:"
     "test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes",
-    "module tests/test_crm.py",
     "module tests/test_deploy.py",
     "function tests/test_notify.py:test_daemon_speaks_sd_notify_as_the_unit_expects",
     "module tests/test_notify_cli.py",
