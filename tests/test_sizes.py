@@ -24,9 +24,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "function bridge/pipeline.py:_advance",
     "module bridge/store.py",
     "class bridge/store.py:Ledger",
-    "module tests/servers/dovecot.py",
-    "function tests/servers/dovecot.py:render_config",
-    "class tests/servers/dovecot.py:DovecotServer",
     "function tests/test_blocked.py:"
     "test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes",
     "module tests/test_deploy.py",
