@@ -6,6 +6,7 @@ tests/conftest.py registers this module as a plugin; a test module can also name
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,3 +45,8 @@ def crm_client(sandbox: SandboxServer) -> Iterator[Bitrix24Client]:
         yield client
     finally:
         client.close()
+
+
+def origin_counts(server: SandboxServer) -> collections.Counter[str]:
+    """How many leads the sandbox portal holds per ORIGIN_ID (exactly-once checks)."""
+    return collections.Counter(lead["ORIGIN_ID"] for lead in server.portal.list_leads())

@@ -42,3 +42,14 @@ def form_email(
         msg.add_attachment(body, maintype="application", subtype="pdf",
                            filename=f"Спецификация-{i}.pdf")
     return msg.as_bytes()
+
+
+# A form in a layout no rule knows (labels the parser has never seen): quarantined for a person.
+ODD_LAYOUT = (
+    "From: Site <robot@shop.example>\r\nTo: sales@shop.example\r\n"
+    "Subject: New request\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n"
+    "Message-ID: <odd-1@shop.example>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "Позывной заказчика: Степан Разин\r\n"
+    "Связь: 8 (912) 555-44-33\r\n"
+)

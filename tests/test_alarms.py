@@ -4,9 +4,7 @@ they clear; each kind triggered against the Telegram stand-in; a notice never ho
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -33,13 +31,6 @@ class Clock:
 
     def advance(self, **kw: float) -> None:
         self.now += timedelta(**kw)
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger.open(tmp_path / "bridge.db")
-    yield led
-    led.close()
 
 
 def add_row(ledger: Ledger, uid: int, at: datetime, subject: str = "Иван Петров +79161234567"):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from bridge.bounds import COMMENTS_MAX_BYTES, bound_comments
 from bridge.leads import FULL_TEXT_NAME, LeadSettings, build_lead
 from bridge.model import ParsedForm
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 HUGE = "Характеристики изделия & размеры; " * 300_000  # ~10 MB of UTF-8 in one field
 
@@ -53,11 +53,6 @@ def test_cut_never_splits_an_entity_or_a_letter(limit: int) -> None:
     assert was_cut and len(cut.encode("utf-8")) <= limit + 60
     head = cut.split("\n(…", 1)[0]
     assert head.count("&") == head.count(";")
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_huge_field_through_dovecot_makes_a_bounded_lead_with_the_full_text(

@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
-
 from bridge.parsing import parse_message
 from bridge.parsing.charsets import decode_bytes, decode_header, sniff
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 CUT = "р".encode()[:1]  # PHP substr() cutting a two-byte Cyrillic letter in half
 
@@ -85,11 +83,6 @@ def test_html_part_with_a_cut_letter_keeps_utf8() -> None:
     form = parse_message(_form("text/html; charset=utf-8", html))
     assert form.name == "Иван Петров"
     assert form.phone == "+79123456789"
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_cut_letter_through_dovecot_makes_a_whole_lead(account: ImapAccount,

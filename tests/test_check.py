@@ -7,15 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
 
 SECRET = "XXXXXXXXXXXXXXXX"
 NAMED = "UF_CRM_1701234567"  # a field named explicitly in attachments.field
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def check(cfg: Path) -> tuple[int, str]:

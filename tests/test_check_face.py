@@ -13,14 +13,9 @@ from bridge.checks import BAD, login_problem, provider_hint
 from bridge.errors import LoginRefused
 from bridge.mailbox import ImapMailbox
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_the_unfilled_example_says_fill_in(tmp_path: Path,

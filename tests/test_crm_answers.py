@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,16 +18,6 @@ from bridge.sandbox import SandboxServer
 from bridge.store import Ledger
 from tests.bitrix_fixtures import make_client
 from tests.forms import form_email
-
-
-@pytest.fixture
-def sb() -> Iterator[SandboxServer]:
-    """A sandbox portal with a fast bucket; stopped afterwards."""
-    server = SandboxServer(rate=1000.0, burst=100_000).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # ------------------------------------------------------------------ per-record answers
@@ -56,19 +45,19 @@ def test_the_same_codes_elsewhere_stay_portal_wide() -> None:
         is CrmRejected
 
 
-def test_sandbox_refuses_a_comment_on_one_lead_with_access_denied(sb: SandboxServer) -> None:
+def test_sandbox_refuses_a_comment_on_one_lead_with_access_denied(sandbox: SandboxServer) -> None:
     """The sandbox answers 400 ACCESS_DENIED for a lead whose timeline the user may not edit."""
-    client = make_client(sb)
+    client = make_client(sandbox)
     lead_id = client.add_lead({"TITLE": "x"})
-    sb.configure(comment_denied=[lead_id])
-    r = requests.post(sb.webhook_url + "crm.timeline.comment.add", timeout=5, json={
+    sandbox.configure(comment_denied=[lead_id])
+    r = requests.post(sandbox.webhook_url + "crm.timeline.comment.add", timeout=5, json={
         "fields": {"ENTITY_ID": lead_id, "ENTITY_TYPE": "lead", "COMMENT": "hi"}})
     assert (r.status_code, r.json()) == (400, {"error": "ACCESS_DENIED",
                                                "error_description": "Access denied."})
 
 
 def test_a_refused_double_click_comment_does_not_stop_the_run(tmp_path: Path,
-                                                              sb: SandboxServer,
+                                                              sandbox: SandboxServer,
                                                               caplog) -> None:
     """A double click whose first lead refuses timeline comments: the run goes on (other
     mail is created), the comment is tried again on later passes, then given up with an
@@ -78,10 +67,10 @@ def test_a_refused_double_click_comment_does_not_stop_the_run(tmp_path: Path,
     inbox.mkdir()
     (inbox / "001.eml").write_bytes(form_email(1))
     pipe = Pipeline(Settings(since_days=36500, dedupe_window=timedelta(minutes=10),
-                             max_attempts=3), Ledger.open(tmp_path / "b.db"), make_client(sb),
+                             max_attempts=3), Ledger.open(tmp_path / "b.db"), make_client(sandbox),
                     lambda: DirMailbox(inbox))
     assert pipe.poll_once().created == 1
-    sb.configure(comment_denied=[1])
+    sandbox.configure(comment_denied=[1])
     (inbox / "002.eml").write_bytes(form_email(1))  # the same enquiry again
     (inbox / "003.eml").write_bytes(form_email(3))
     report = pipe.poll_once()
@@ -90,78 +79,79 @@ def test_a_refused_double_click_comment_does_not_stop_the_run(tmp_path: Path,
     pipe.poll_once()
     assert pipe.poll_once().finished == 1  # third refusal: given up, the mail is finished
     assert "lead.comment_given_up id=2" in caplog.text
-    assert sb.portal.comments == {}
+    assert sandbox.portal.comments == {}
 
 
 # ------------------------------------------------------------------ limits
-def test_overload_limit_is_portal_wide_with_the_fix(sb: SandboxServer) -> None:
+def test_overload_limit_is_portal_wide_with_the_fix(sandbox: SandboxServer) -> None:
     """OVERLOAD_LIMIT (503, a manual block) is a setup error saying to contact support."""
-    sb.configure(overloaded=True)
+    sandbox.configure(overloaded=True)
     with pytest.raises(CrmSetupError) as info:
-        make_client(sb).profile()
+        make_client(sandbox).profile()
     assert "OVERLOAD_LIMIT" in str(info.value) and "contact Bitrix24 support" in str(info.value)
 
 
-def test_query_limit_exceeded_stays_temporary(sb: SandboxServer) -> None:
+def test_query_limit_exceeded_stays_temporary(sandbox: SandboxServer) -> None:
     """503 QUERY_LIMIT_EXCEEDED is temporary: retried, then handed back as CrmTemporary."""
-    sb.inject("profile", "limit503", times=10)
+    sandbox.inject("profile", "limit503", times=10)
     with pytest.raises(CrmTemporary):
-        make_client(sb, max_tries=2).profile()
+        make_client(sandbox, max_tries=2).profile()
 
 
-def test_time_blocks_carry_operating_also_per_batch_command(sb: SandboxServer) -> None:
+def test_time_blocks_carry_operating_also_per_batch_command(sandbox: SandboxServer) -> None:
     """Answers carry time.operating/operating_reset_at (integer unix time, as limits.md shows),
     batch has them per command in result_time, and the client keeps them per method."""
-    client = make_client(sb)
+    client = make_client(sandbox)
     env = client.call_envelope("crm.lead.list", {})
     assert isinstance(env["time"]["operating_reset_at"], int) and "operating" in env["time"]
-    sb.configure(operating_cost=7.0)
+    sandbox.configure(operating_cost=7.0)
     client.batch({"a": ("crm.status.list", {}), "b": ("crm.status.list", {})}, write=False)
     assert client.operating.operating("crm.status.list") == pytest.approx(14.0)
     assert client.operating.operating("batch") == 0.0  # the outer batch is not charged
 
 
-def test_the_client_slows_down_before_the_operating_limit(sb: SandboxServer) -> None:
+def test_the_client_slows_down_before_the_operating_limit(sandbox: SandboxServer) -> None:
     """Near the limit (80 %) the client waits for the oldest basket to drop instead of running
     into 429 OPERATION_TIME_LIMIT; every call succeeds and no 429 is ever answered."""
-    sb.configure(operating_limit=1.0, operating_cost=0.3, operating_window=2.0)
-    client = make_client(sb, operating_limit=1.0, max_wait=5.0)
+    sandbox.configure(operating_limit=1.0, operating_cost=0.3, operating_window=2.0)
+    client = make_client(sandbox, operating_limit=1.0, max_wait=5.0)
     for _ in range(6):
         client.call("crm.lead.list", {})
-    assert sb.portal.status_counts[429] == 0
-    assert sb.portal.method_calls["crm.lead.list"] == 6
+    assert sandbox.portal.status_counts[429] == 0
+    assert sandbox.portal.method_calls["crm.lead.list"] == 6
 
 
-def test_a_long_operating_wait_is_handed_back_unsent(sb: SandboxServer) -> None:
+def test_a_long_operating_wait_is_handed_back_unsent(sandbox: SandboxServer) -> None:
     """When the reset is further away than max_wait, the call is not sent at all: a
     CrmTemporary with retry_after until the reset goes back to the caller."""
-    sb.configure(operating_limit=1.0, operating_cost=0.9)
-    client = make_client(sb, operating_limit=1.0, max_wait=1.0)
+    sandbox.configure(operating_limit=1.0, operating_cost=0.9)
+    client = make_client(sandbox, operating_limit=1.0, max_wait=1.0)
     client.call("crm.lead.list", {})
     with pytest.raises(CrmTemporary) as info:
         client.call("crm.lead.list", {})
     assert info.value.retry_after is not None and info.value.retry_after > 500
-    assert sb.portal.method_calls["crm.lead.list"] == 1
+    assert sandbox.portal.method_calls["crm.lead.list"] == 1
 
 
 # ------------------------------------------------------------------ sandbox strictness
-def test_unknown_keys_are_dropped_so_uf_crm_task_loses_the_files(sb: SandboxServer) -> None:
+def test_unknown_keys_are_dropped_so_uf_crm_task_loses_the_files(sandbox: SandboxServer) -> None:
     """crm.lead.add with UF_CRM_TASK (a tasks field): the lead is created, the files are lost
     without an error, as a real portal does."""
-    lead_id = make_client(sb).add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"%PDF")],
-                                       "UF_CRM_TASK")
-    assert sb.portal.lead_files(lead_id) == [] and "UF_CRM_TASK" not in sb.portal.lead(lead_id)
+    lead_id = make_client(sandbox).add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"%PDF")],
+                                            "UF_CRM_TASK")
+    assert sandbox.portal.lead_files(lead_id) == []
+    assert "UF_CRM_TASK" not in sandbox.portal.lead(lead_id)
 
 
-def test_a_body_over_the_limit_is_refused_before_it_runs(sb: SandboxServer) -> None:
+def test_a_body_over_the_limit_is_refused_before_it_runs(sandbox: SandboxServer) -> None:
     """A request body over the front end's limit: an HTML 413, nothing created; the client
     calls it rejected (not an unknown outcome)."""
-    sb.configure(max_body=10_000)
-    client = make_client(sb)
+    sandbox.configure(max_body=10_000)
+    client = make_client(sandbox)
     with pytest.raises(CrmRejected) as info:
         client.add_lead({"TITLE": "x"}, [Attachment("a.pdf", "x", b"x" * 20_000)],
-                        sb.portal.file_field_code)
-    assert info.value.status == 413 and sb.portal.leads == {}
+                        sandbox.portal.file_field_code)
+    assert info.value.status == 413 and sandbox.portal.leads == {}
 
 
 # ------------------------------------------------------------------ pure classification

@@ -4,7 +4,6 @@ second contact nor a second deal; and the funnel/mode checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,6 @@ def form(**kw: Any) -> ParsedForm:
         extra=(("Город", "Тверь"), ("utm_source", "yandex"), ("Должность", "Инженер")))
     base.update(kw)
     return ParsedForm(**base)
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    """A real SQLite ledger, closed afterwards."""
-    led = Ledger.open(tmp_path / "bridge.db")
-    try:
-        yield led
-    finally:
-        led.close()
 
 
 def test_build_deal_splits_contact_and_deal() -> None:

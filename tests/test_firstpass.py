@@ -5,24 +5,13 @@ Real Dovecot, real sandbox, real ledger files; requests are counted by the sandb
 
 from __future__ import annotations
 
-import collections
 import math
 from pathlib import Path
 
-import pytest
-
+from tests.bitrix_fixtures import origin_counts
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
-
-
-def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
-    return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
+from tests.servers.dovecot import ImapAccount
 
 
 def with_ledger(cfg: Path, ledger: str) -> Path:

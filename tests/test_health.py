@@ -4,14 +4,12 @@ not, when it re-checks, and that the state survives in the ledger's meta table."
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bridge.errors import CrmSetupError, CrmTemporary, CrmUnknownOutcome
 from bridge.health import PortalHealth, poll_now_recheck
-from bridge.store import Ledger
 
 
 class FakeCrm:
@@ -45,13 +43,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Any:
-    led = Ledger.open(tmp_path / "bridge.db")
-    yield led
-    led.close()
 
 
 def health(ledger: Any, crm: FakeCrm, clock: Clock, **kw: Any) -> PortalHealth:

@@ -15,7 +15,7 @@ from bridge.parsing.attachments import type_mismatch
 from bridge.parsing.filecontent import base64_damage, markup_kind
 from bridge.parsing.filenames import MAX_NAME_BYTES, safe_filename
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HTML = b"<!DOCTYPE html><html><body><script>location='https://evil.example'</script></body></html>"
@@ -115,11 +115,6 @@ def test_parse_rejects_the_hostile_files_with_reasons() -> None:
     rejected = {r.filename: r.reason for r in form.rejected_attachments}
     assert rejected == {"invoicefdp.exe": "type", "photo.jpg": "type", "scan.pdf": "type",
                         "broken.pdf": "damaged"}
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_hostile_files_through_dovecot(account: ImapAccount, tmp_path: Path) -> None:

@@ -13,18 +13,13 @@ from bridge.checks import _PROVIDER_HINTS, _SETUP_ANSWERS
 from bridge.messages import CATALOGUE
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 # t("key") and i18n.t("key") with a literal key; keys built at run time are listed below
 _CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*(\+)?""")
 _DYNAMIC_PREFIXES = ("status.state.", "alarm.title.", "alarm.fix.", "alarm.head.")
 _CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def _fields(template: str) -> set[str]:

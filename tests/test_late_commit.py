@@ -4,7 +4,6 @@ late-commit fault (the portal commits after the client gave up), real Dovecot an
 
 from __future__ import annotations
 
-import collections
 import signal
 import subprocess
 import sys
@@ -15,22 +14,14 @@ import pytest
 
 from bridge.config import load as load_config
 from bridge.errors import ConfigError
+from tests.bitrix_fixtures import origin_counts
 from tests.e2e import corpus, run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 from tests.servers.slowhttp import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 0.5  # bitrix24.timeout: the base of the overall deadline
 BOUND = 10 * DEADLINE  # catches a hang, never a timing assertion
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
-
-
-def origins(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
-    return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
 
 
 def calls(sb, method: str) -> int:  # type: ignore[no-untyped-def]
@@ -69,7 +60,7 @@ def test_a_dripping_portal_cannot_hold_poll_now(account: ImapAccount, tmp_path: 
         assert time.monotonic() - started < BOUND
         time.sleep(1.0)
         assert poll(cfg) == 0
-        assert list(origins(sb).values()) == [1]
+        assert list(origin_counts(sb).values()) == [1]
         assert calls(sb, "crm.lead.add") == 1
         assert account.uids("INBOX") == []
 
@@ -92,7 +83,7 @@ def test_a_lookup_before_the_late_commit_would_duplicate(
         assert codes[-1] == 0, codes
         # the portal finishes the first request after the client gave up
         assert wait_until(lambda: len(sb.portal.list_leads()) >= 2, 10.0)
-        assert list(origins(sb).values()) == [2]
+        assert list(origin_counts(sb).values()) == [2]
 
 
 @pytest.mark.parametrize("cut", ["hold", "drop"])
@@ -123,7 +114,7 @@ def test_the_lookup_waits_for_the_late_commit_and_finds_one_lead(
             if codes[-1] == 0:
                 break
         assert codes[-1] == 0, codes
-        assert list(origins(sb).values()) == [1]
+        assert list(origin_counts(sb).values()) == [1]
         assert calls(sb, "crm.lead.add") == 1
         assert account.uids("INBOX") == []
 
@@ -150,5 +141,5 @@ def test_the_daemon_schedules_the_lookup(account: ImapAccount, tmp_path: Path) -
             _, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err.decode()
         assert account.uids("INBOX") == [], err.decode()
-        assert list(origins(sb).values()) == [1]
+        assert list(origin_counts(sb).values()) == [1]
         assert calls(sb, "crm.lead.add") == 1

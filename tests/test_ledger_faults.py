@@ -4,15 +4,12 @@ and make no duplicate (issue 10 items 1, 3, 10, 11). Real files, real Dovecot, r
 
 from __future__ import annotations
 
-import collections
 import os
 import shutil
 import signal
 import stat
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,34 +18,18 @@ import pytest
 from bridge.errors import ConfigError, LockHeld, RowClaimed
 from bridge.lock import InstanceLock
 from bridge.store import Ledger
+from tests.bitrix_fixtures import origin_counts
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.helpers.waiting import wait_for
+from tests.servers.dovecot import ImapAccount
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
-
-
-def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
-    return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
-
-
 def ledger_files(db: Path) -> list[Path]:
     return [db.with_name(db.name + s) for s in ("", "-wal", "-shm")]
-
-
-def wait_for(cond: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return cond()
 
 
 def start_daemon(cfg: Path, **env: str) -> subprocess.Popen[bytes]:

@@ -9,19 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bridge.logsetup import JournalFormatter, syslog_priority
 from tests.e2e import sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_levels_map_to_syslog_priorities() -> None:

@@ -3,64 +3,11 @@ and `retry` that cannot make it come early (a real ledger, a fake CRM)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
-import pytest
-
-from bridge.errors import CrmError
-from bridge.model import Attachment, Lead
 from bridge.pipeline import Pipeline, Settings
 from bridge.store import Ledger
-
-T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-
-
-class FakeCrm:
-    """Our Crm protocol: every origin has a lead; the lookups are counted."""
-
-    def __init__(self) -> None:
-        self.lookups: list[list[str]] = []
-
-    def add_lead(self, fields: dict[str, Any], files: Sequence[Attachment] = (),
-                 file_field: str = "") -> int:
-        raise AssertionError("nothing may be sent before the lookup")
-
-    def add_leads_batch(self, leads: Sequence[Lead],
-                        file_field: str = "") -> dict[str, int | CrmError]:
-        raise AssertionError("nothing may be sent before the lookup")
-
-    def find_leads_by_origin(self, origin_ids: Sequence[str]) -> dict[str, int]:
-        self.lookups.append(list(origin_ids))
-        return {o: 77 for o in origin_ids}
-
-    def add_timeline_comment(self, lead_id: int, text: str,
-                             files: Sequence[Attachment] = ()) -> int:
-        return 1
-
-    def find_timeline_comment(self, lead_id: int, marker: str) -> int | None:
-        return None
-
-    def lead_fields(self) -> dict[str, Any]:
-        return {}
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger.open(tmp_path / "bridge.db")
-    try:
-        yield led
-    finally:
-        led.close()
-
-
-def pushing_row(ledger: Ledger, at: datetime) -> int:
-    row = ledger.add_received("INBOX", 1, 1, None, "ident-1", "origin-1", "s", at, b"x", at)
-    ledger.set_parsed(row.id, ["phone:+79990000000"], "digest", at)
-    ledger.set_pushing(row.id, at)
-    return row.id
+from tests.helpers.lookupcrm import T0, FakeCrm, pushing_row
 
 
 def test_set_unknown_records_the_last_byte_and_next_attempt_is_the_earliest(

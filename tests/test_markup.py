@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-
-import pytest
 
 from bridge.dirsource import DirMailbox
 from bridge.leads import LeadSettings, build_lead, double_click_comment, files_comment
@@ -71,16 +68,6 @@ def test_the_bridges_own_comments_never_embed_client_text() -> None:
     assert "mailbridge:files o1" in text
 
 
-@pytest.fixture
-def sb() -> Iterator[SandboxServer]:
-    """A sandbox portal with a fast bucket; stopped afterwards."""
-    server = SandboxServer(rate=1000.0, burst=100_000).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def hostile_mail(minute: int) -> bytes:
     msg = EmailMessage()
     msg["Date"] = format_datetime(datetime(2026, 11, 30, 9, minute, tzinfo=UTC))
@@ -92,7 +79,8 @@ def hostile_mail(minute: int) -> bytes:
     return msg.as_bytes()
 
 
-def test_hostile_mail_through_the_pipeline_lands_inert(tmp_path: Path, sb: SandboxServer) -> None:
+def test_hostile_mail_through_the_pipeline_lands_inert(tmp_path: Path,
+                                                       sandbox: SandboxServer) -> None:
     """Through the real pipeline and sandbox: the lead and the double-click comment carry no
     live tag and no phishing link from the Subject."""
     inbox = tmp_path / "inbox"
@@ -100,27 +88,27 @@ def test_hostile_mail_through_the_pipeline_lands_inert(tmp_path: Path, sb: Sandb
     (inbox / "001.eml").write_bytes(hostile_mail(0))
     (inbox / "002.eml").write_bytes(hostile_mail(1))  # a double click
     pipe = Pipeline(Settings(since_days=36500, dedupe_window=timedelta(minutes=10)),
-                    Ledger.open(tmp_path / "b.db"), make_client(sb), lambda: DirMailbox(inbox))
+                    Ledger.open(tmp_path / "b.db"), make_client(sandbox), lambda: DirMailbox(inbox))
     report = pipe.poll_once()
     assert (report.created, report.duplicates) == (1, 1)
-    [lead] = sb.portal.list_leads()
+    [lead] = sandbox.portal.list_leads()
     for key in ("TITLE", "NAME", "COMMENTS"):
         assert not LIVE_TAG.search(str(lead[key])), (key, lead[key])
-    [comment] = sb.portal.comments.values()
+    [comment] = sandbox.portal.comments.values()
     assert "phish" not in comment["COMMENT"] and not LIVE_TAG.search(comment["COMMENT"])
 
 
-def test_what_the_card_shows_is_clean_text_without_live_links(sb: SandboxServer) -> None:
+def test_what_the_card_shows_is_clean_text_without_live_links(sandbox: SandboxServer) -> None:
     """Through the portal's own normalising (modelled in the sandbox): the manager reads the
     client's text as written (R&D, quotes, brackets, line breaks), and no link renders."""
     from bridge.sandbox.render import displayed, normalize_comment
 
-    client = make_client(sb)
+    client = make_client(sandbox)
     text = f'Нужен "А500С" R&D\n{URL}\n{IMG} [1] a < b'
     parsed = ParsedForm(message_id=None, subject="", sender=None, date=None, is_form=True,
                         create_lead=True, name="Иван", phone="+79120000001", message=text)
     lead_id = client.add_lead(build_lead(parsed, LeadSettings(), "o1").fields)
-    shown, live = sb.portal.displayed_comments(lead_id)
+    shown, live = sandbox.portal.displayed_comments(lead_id)
     assert shown == text and live == []
     # the same text unescaped would render the client's link and image
     assert displayed(normalize_comment(text))[1] == ["https://phish.example/login",

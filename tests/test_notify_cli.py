@@ -16,11 +16,10 @@ import pytest
 from bridge import logsetup
 from bridge.healthfile import evaluate, health_path
 from tests.e2e import run, sandbox, write_config
-from tests.forms import form_email
+from tests.forms import ODD_LAYOUT, form_email
 from tests.servers.dovecot import ImapAccount, new_account
 from tests.servers.notify_stubs import CHAT, TOKEN, HttpStub, SmtpStub
 from tests.test_config import BITRIX, IMAP, error_of, load_text, write
-from tests.test_quarantine import ODD_LAYOUT
 
 
 def telegram_table(stub: HttpStub, token: str = TOKEN) -> str:

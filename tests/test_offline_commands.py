@@ -8,12 +8,7 @@ import pytest
 
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
+from tests.servers.dovecot import ImapAccount
 
 
 def strip_secrets(cfg: Path, secrets_dir: Path) -> None:

@@ -15,7 +15,7 @@ from bridge.model import ParseOptions
 from bridge.oversized import leaves, oversized_identity, stand_in
 from bridge.parsing import parse_message
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 PDF_HEAD = b"%PDF-1.4\n1 0 obj<<>>endobj\n"
 
@@ -105,11 +105,6 @@ def _bytes_sent(account: ImapAccount) -> list[int]:
         if max(sent, default=0) > 100 * 1024 or time.monotonic() > deadline:
             return sent
         time.sleep(0.1)
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_too_large_mail_through_dovecot(account: ImapAccount, tmp_path: Path) -> None:

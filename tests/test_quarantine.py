@@ -6,25 +6,8 @@ import json
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.e2e import corpus, run, sandbox, write_config
-from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
-
-ODD_LAYOUT = (
-    "From: Site <robot@shop.example>\r\nTo: sales@shop.example\r\n"
-    "Subject: New request\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n"
-    "Message-ID: <odd-1@shop.example>\r\nMIME-Version: 1.0\r\n"
-    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-    "Позывной заказчика: Степан Разин\r\n"
-    "Связь: 8 (912) 555-44-33\r\n"
-)
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
+from tests.forms import ODD_LAYOUT, form_email
 
 
 def test_rejected_message_is_quarantined_and_does_not_block_others(

@@ -4,9 +4,7 @@ fake CRM and a fake mail source of our own Protocols)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +13,7 @@ from bridge.errors import FolderMissing, LoginRefused
 from bridge.pipeline import Pipeline, Settings
 from bridge.refusal import Refusal
 from bridge.store import Ledger
-from tests.test_lookup_timing import T0, FakeCrm, pushing_row
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger.open(tmp_path / "bridge.db")
-    try:
-        yield led
-    finally:
-        led.close()
+from tests.helpers.lookupcrm import T0, FakeCrm, pushing_row
 
 
 class RefusingSource:

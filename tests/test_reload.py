@@ -7,32 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from bridge.healthfile import health_path
 from tests.e2e import sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.helpers.waiting import wait_for
+from tests.servers.dovecot import ImapAccount
 from tests.servers.notify_stubs import HttpStub
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
-
-
-def wait_for(what: Callable[[], object], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not what():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_sighup_reloads_keeps_the_old_config_on_error_and_alarms(
@@ -58,29 +43,29 @@ def test_sighup_reloads_keeps_the_old_config_on_error_and_alarms(
                                     cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
             try:
-                wait_for(health_path(tmp_path / "bridge.db").exists)
+                assert wait_for(health_path(tmp_path / "bridge.db").exists)
                 cfg.write_text(config("B - {name}", store="other.db"))
                 proc.send_signal(signal.SIGHUP)
                 account.deliver(form_email(1))
-                wait_for(lambda: len(sb.portal.list_leads()) == 1)
+                assert wait_for(lambda: len(sb.portal.list_leads()) == 1)
                 titles = [sb.portal.lead(int(x["ID"]))["TITLE"] for x in sb.portal.list_leads()]
                 assert titles == ["B - Клиент Номер1"]
 
                 cfg.write_text(config("C - {name}") + "\n[imap]\nport = 'x'\n")
                 proc.send_signal(signal.SIGHUP)
-                wait_for(lambda: any(r.body.get("kind") == "reload_failed"
-                                     for r in hook.requests))
+                assert wait_for(lambda: any(r.body.get("kind") == "reload_failed"
+                                            for r in hook.requests))
                 account.deliver(form_email(2))
-                wait_for(lambda: len(sb.portal.list_leads()) == 2)
+                assert wait_for(lambda: len(sb.portal.list_leads()) == 2)
                 titles = sorted(sb.portal.lead(int(x["ID"]))["TITLE"]
                                 for x in sb.portal.list_leads())
                 assert titles == ["B - Клиент Номер1", "B - Клиент Номер2"]
 
                 cfg.write_text(config("B - {name}"))
                 proc.send_signal(signal.SIGHUP)
-                wait_for(lambda: [r.body.get("event") for r in hook.requests
-                                  if r.body.get("kind") == "reload_failed"]
-                         == ["alarm", "resolved"])
+                assert wait_for(lambda: [r.body.get("event") for r in hook.requests
+                                         if r.body.get("kind") == "reload_failed"]
+                                == ["alarm", "resolved"])
             finally:
                 proc.send_signal(signal.SIGTERM)
                 _, err = proc.communicate(timeout=30)

@@ -8,11 +8,9 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-
 from bridge.terminal import SafeStream, escape, one_line
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 # clear screen, set the window title (OSC 0), an 8-bit CSI, a bidi override, a bell
 EVIL = "\x1b[2J\x1b]0;pwned\x07\x9b31m\u202eтсет"
@@ -55,11 +53,6 @@ def test_parse_human_output_is_escaped(tmp_path: Path) -> None:
     assert code == 0
     assert "Иван" in out and "\\u001b" in out
     assert not RAW_CONTROL.search(out)
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_status_retry_and_summary_escape_a_hostile_subject(account: ImapAccount,

@@ -15,8 +15,7 @@ from bridge.model import ParseOptions
 from bridge.parsing import parse_message
 from bridge.parsing.unread import UNREAD_NOTE
 from tests.e2e import run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
-from tests.test_quarantine import ODD_LAYOUT
+from tests.forms import ODD_LAYOUT
 
 SUPPLIER = (
     "From: =?utf-8?B?0JDQvdC00YDQtdC5?= <a.kolesnikov@supplier.example>\r\n"
@@ -97,11 +96,6 @@ def test_config_key_is_validated(tmp_path: Path) -> None:
     path.write_text(base + '[parsing]\nunrecognised = "drop"\n')
     with pytest.raises(ConfigError, match=r"parsing\.unrecognised"):
         load(path, env={})
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_end_to_end_lead_and_count_per_sender(account, tmp_path: Path) -> None:

@@ -67,11 +67,34 @@ from tests.servers.dovecot_server import (
 )
 
 __all__ = [
-    "HOST", "MAX_BASE_DIR", "PORT_ATTEMPTS", "SHM_MIN_FREE", "STARTUP_TIMEOUT", "STOP_TIMEOUT",
-    "DovecotError", "DovecotServer", "ImapAccount", "Layout", "dovecot_server", "dovecot_version",
-    "fast_tmpdir", "find_binary", "free_port", "group_members", "imap_account", "maildir_folder",
-    "make_certificate", "missing_message", "new_account", "parse_uid_set", "parse_version",
-    "render_config", "require_dovecot", "running_server", "sample_message",
+    "HOST",
+    "MAX_BASE_DIR",
+    "PORT_ATTEMPTS",
+    "SHM_MIN_FREE",
+    "STARTUP_TIMEOUT",
+    "STOP_TIMEOUT",
+    "DovecotError",
+    "DovecotServer",
+    "ImapAccount",
+    "Layout",
+    "account",
+    "dovecot_server",
+    "dovecot_version",
+    "fast_tmpdir",
+    "find_binary",
+    "free_port",
+    "group_members",
+    "imap_account",
+    "maildir_folder",
+    "make_certificate",
+    "missing_message",
+    "new_account",
+    "parse_uid_set",
+    "parse_version",
+    "render_config",
+    "require_dovecot",
+    "running_server",
+    "sample_message",
 ]
 
 SHM_MIN_FREE = 512 * 1024 * 1024
@@ -214,3 +237,9 @@ def sample_message(
         f"{k}: {Header(v, 'utf-8').encode() if not v.isascii() else v}" for k, v in hdrs.items()
     ]
     return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+@pytest.fixture
+def account(dovecot_server: DovecotServer) -> ImapAccount:
+    """A fresh user on the module's Dovecot (the name most end-to-end tests use)."""
+    return new_account(dovecot_server)

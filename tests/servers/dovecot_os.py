@@ -20,6 +20,12 @@ import time
 from pathlib import Path
 
 from tests.servers.dovecot_config import HOST, DovecotError, find_binary
+from tests.servers.ports import free_port
+
+__all__ = [
+    "add_search_permission", "appenduid", "free_port", "greets", "group_members", "mail_identity",
+    "maildir_folder", "make_certificate", "parse_uid_set", "set_pdeathsig", "wait_group_gone",
+]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,13 +34,6 @@ def set_pdeathsig() -> None:  # pragma: no cover - runs in the child between for
     """Let the kernel SIGTERM dovecot when the thread that started it dies."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-def free_port() -> int:
-    """A TCP port on loopback that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def group_members(pgid: int) -> list[tuple[int, str]]:

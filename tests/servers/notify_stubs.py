@@ -10,7 +10,6 @@ the URL path and the chat id as the real API does (401 / 400).
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import threading
 import time
@@ -25,6 +24,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from tests.servers.ports import free_port
 
 TOKEN = "123456:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 CHAT = "-1001234567890"
@@ -141,12 +142,6 @@ class _Handler:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class SmtpStub:
     """A real SMTP server on loopback (aiosmtpd), optionally with AUTH LOGIN/PLAIN."""
 
@@ -166,7 +161,7 @@ class SmtpStub:
             kwargs["tls_context"] = tls_context  # offers STARTTLS
         if implicit_tls is not None:
             kwargs["ssl_context"] = implicit_tls  # TLS from the first byte (port 465 style)
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=10, **kwargs
         )

@@ -25,7 +25,6 @@ import pwd
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.servers.ports import free_port
 
 HOST = "127.0.0.1"
 SUPERUSER = "mailbridge"
@@ -90,12 +91,6 @@ def run_as_user() -> str | None:
             pwd.getpwnam(name)
             return name
     raise PostgresError("running as root and neither a postgres nor a nobody user exists")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def fast_tmpdir() -> str | None:
@@ -181,7 +176,7 @@ class PostgresServer:
             self._init()
         last: PostgresError | None = None
         for _attempt in range(PORT_ATTEMPTS):
-            self.port = free_port()
+            self.port = free_port(HOST)
             try:
                 self._run(
                     "pg_ctl", "start", "-w", "-t", str(START_TIMEOUT), "-D", str(self.data),
