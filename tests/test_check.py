@@ -18,6 +18,11 @@ def check(cfg: Path) -> tuple[int, str]:
     return code, out + err
 
 
+def failed(out: str) -> list[str]:
+    """The check lines marked as failed."""
+    return [line for line in out.splitlines() if line.startswith("✗")]
+
+
 def test_a_good_setup_passes_every_check(account, tmp_path: Path) -> None:
     """Every line is ✓ and the exit code is 0."""
     with sandbox() as sb:
@@ -91,7 +96,8 @@ def test_unreachable_portal_exits_69(account, tmp_path: Path) -> None:
         url = sb.webhook_url
     code, out = check(write_config(tmp_path / "c.toml", account, url))
     assert code == 69, out
-    assert "bitrix24" in out
+    [line] = failed(out)
+    assert line.startswith("✗ bitrix24: not reachable"), out
 
 
 def test_wrong_imap_password_exits_78(account, tmp_path: Path) -> None:
@@ -112,7 +118,8 @@ def test_closed_imap_port_exits_69(account, tmp_path: Path) -> None:
         cfg.write_text(cfg.read_text().replace(f"port = {account.server.tls_port}", "port = 1"))
         code, out = check(cfg)
     assert code == 69, out
-    assert "imap" in out
+    [line] = failed(out)
+    assert line.startswith("✗ imap: not reachable") and "imap.port" in line, out
 
 
 def test_unresolvable_imap_host_exits_69(account, tmp_path: Path) -> None:
