@@ -66,9 +66,9 @@ def leaf(ctype: str, body: bytes | str, cte: str = "8bit", charset: str = "UTF-8
     return head.encode() + b"\r\n" + _encode(data, cte)
 
 
-def attachment(name_params: str, data: bytes, ctype: str = "application/octet-stream",
+def attachment(name_params: tuple[str, str], data: bytes, ctype: str = "application/octet-stream",
                disposition: str = "attachment") -> bytes:
-    """A base64 file part; ``name_params`` is the raw parameter text after the type."""
+    """A base64 file part; ``name_params``: raw parameters after the type and the disposition."""
     head = (f"Content-Type: {ctype};{name_params[0]}\r\n"
             f"Content-Transfer-Encoding: base64\r\n"
             f"Content-Disposition: {disposition};{name_params[1]}\r\n")
