@@ -19,6 +19,7 @@ import pytest
 
 from bridge.parsing import parse_message
 from bridge.parsing.report import to_json
+from tests.fieldcheck import ws
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -28,10 +29,6 @@ def _cases() -> list[Any]:
         pytest.param(path, id=path.name.removesuffix(".expected.json"))
         for path in sorted(CORPUS.glob("*.expected.json"))
     ]
-
-
-def _ws(value: str | None) -> str | None:
-    return None if value is None else " ".join(value.split())
 
 
 def _check(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
@@ -44,16 +41,16 @@ def _check(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
             problems.append(f"{key}: got {actual[key]!r}, expected {expected[key]!r}")
     if (actual["email"] or "").lower() != (expected["email"] or "").lower():
         problems.append(f"email: got {actual['email']!r}, expected {expected['email']!r}")
-    if _ws(actual["name"]) != _ws(expected["name"]):
+    if ws(actual["name"]) != ws(expected["name"]):
         problems.append(f"name: got {actual['name']!r}, expected {expected['name']!r}")
     if "message_sha256" in expected:
         digest = hashlib.sha256((actual["message"] or "").encode()).hexdigest()
         if digest != expected["message_sha256"]:
             problems.append("message: sha256 differs")
-    if _ws(actual["message"]) != _ws(expected["message"]):
+    if ws(actual["message"]) != ws(expected["message"]):
         problems.append(f"message: got {str(actual['message'])[:200]!r}")
     for key, value in expected["extra"].items():
-        if _ws(actual["extra"].get(key)) != _ws(value):
+        if ws(actual["extra"].get(key)) != ws(value):
             problems.append(f"extra[{key!r}]: got {actual['extra'].get(key)!r}, expected {value!r}")
     got = Counter((a["filename"], a["sha256"]) for a in actual["attachments"])
     want = Counter((a["filename"], a["sha256"]) for a in expected["attachments"])

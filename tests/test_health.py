@@ -10,6 +10,7 @@ import pytest
 
 from bridge.errors import CrmSetupError, CrmTemporary, CrmUnknownOutcome
 from bridge.health import PortalHealth, poll_now_recheck
+from tests.helpers.fakes import Clock
 
 
 class FakeCrm:
@@ -35,14 +36,6 @@ class FakeCrm:
     def find_leads_by_origin(self, origin_ids: list[str]) -> dict[str, int]:
         self.calls.append("crm.lead.list")
         return {o: 1 for o in origin_ids if o in self.visible}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def health(ledger: Any, crm: FakeCrm, clock: Clock, **kw: Any) -> PortalHealth:

@@ -14,6 +14,7 @@ from bridge.repeat import Candidate, Client, Match, choose, client_of, memo_keys
 from bridge.sandbox import SandboxServer
 from bridge.sandbox.entities import state
 from bridge.store import Ledger
+from tests.helpers.fakes import MemoryMeta
 
 pytest_plugins = ["tests.bitrix_fixtures"]
 
@@ -112,15 +113,6 @@ def test_a_failed_lookup_raises(sandbox: SandboxServer, crm_client: Any, tmp_pat
     """A lookup that cannot be done raises a CRM error; it is never taken as 'not known'."""
     sandbox.portal.inject("batch", "reset", times=10)
     with pytest.raises(CrmError):
-        ContactBook(crm_client, _Meta()).find({"k": ANNA})
+        ContactBook(crm_client, MemoryMeta()).find({"k": ANNA})
 
 
-class _Meta:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        return self.values.get(key, default)
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.values[key] = value

@@ -24,6 +24,7 @@ from bridge.routes import (
     resolve,
 )
 from bridge.store import Ledger
+from tests.helpers.fakes import MemoryMeta
 
 BASE = """\
 [imap]
@@ -49,19 +50,6 @@ def error(tmp_path: Path, extra: str) -> ConfigError:
     with pytest.raises(ConfigError) as info:
         cfg(tmp_path, extra)
     return info.value
-
-
-class Meta:
-    """The ledger's meta table in memory (a fake of our own Protocol)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        return self.values.get(key, default)
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.values[key] = value
 
 
 # ------------------------------------------------------------------ matching
@@ -124,7 +112,7 @@ def test_mapped_fields_per_entity() -> None:
 # ------------------------------------------------------------------ round-robin
 def test_round_robin_turns_and_skips_inactive() -> None:
     """A list is served in turn; an inactive user is skipped; all inactive gives None."""
-    meta = Meta()
+    meta = MemoryMeta()
     active = {7: True, 9: True, 11: False}
     served = [next_responsible(meta, "r", [7, 9, 11], active.__getitem__) for _ in range(4)]
     assert served == [7, 9, 7, 9]

@@ -10,18 +10,9 @@ import pytest
 from bridge.errors import CrmRejected
 from bridge.sandbox import SandboxServer
 from bridge.sandbox.entities import add_category, deal_files, set_deal_file_field, state
+from tests.helpers.fakes import Clock
 
 pytest_plugins = ["tests.bitrix_fixtures"]
-
-
-class Clock:
-    """A settable clock for the duplicate index."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _contact(client: Any, **fields: Any) -> int:

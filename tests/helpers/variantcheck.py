@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from tests.fieldcheck import ws
+
 REQUIRED = frozenset({"is_form", "create_lead", "attachments", "rejected_attachments"})
 OPTIONAL = frozenset({"name", "phone", "email", "message", "extra", "absent_extra",
                       "other_phones", "phone_extension"})
-
-
-def _ws(value: str | None) -> str | None:
-    return None if value is None else " ".join(value.split())
 
 
 def _scalar_problems(got: dict[str, Any], exp: dict[str, Any]) -> list[str]:
@@ -29,7 +27,7 @@ def _scalar_problems(got: dict[str, Any], exp: dict[str, Any]) -> list[str]:
     if "email" in exp and (got["email"] or "").lower() != (exp["email"] or "").lower():
         out.append(f"email: got {got['email']!r}, expected {exp['email']!r}")
     for key in ("name", "message"):
-        if key in exp and _ws(got[key]) != _ws(exp[key]):
+        if key in exp and ws(got[key]) != ws(exp[key]):
             out.append(f"{key}: got {got[key]!r}, expected {exp[key]!r}")
     if "other_phones" in exp and got.get("other_phones", []) != exp["other_phones"]:
         out.append(f"other_phones: got {got.get('other_phones')!r}")
@@ -46,7 +44,7 @@ def problems(got: dict[str, Any], exp: dict[str, Any]) -> list[str]:
         return [f"expected JSON: unknown keys {sorted(unknown)}, missing {sorted(missing)}"]
     out = _scalar_problems(got, exp)
     for key, value in exp.get("extra", {}).items():
-        if _ws(got["extra"].get(key)) != _ws(value):
+        if ws(got["extra"].get(key)) != ws(value):
             out.append(f"extra[{key!r}]: got {got['extra'].get(key)!r}, expected {value!r}")
     out += [f"extra[{key!r}] should be absent"
             for key in exp.get("absent_extra", []) if key in got["extra"]]
