@@ -6,8 +6,7 @@ import importlib.util
 
 import pytest
 
-pytest_plugins = ["tests.servers.dovecot", "tests.servers.postgres", "tests.servers.notify_stubs",
-                  "tests.helpers.fixtures"]
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.postgres", "tests.servers.notify_stubs"]
 if importlib.util.find_spec("tests.bitrix_fixtures") is not None:
     pytest_plugins.append("tests.bitrix_fixtures")
 

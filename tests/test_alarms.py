@@ -17,6 +17,7 @@ from bridge.alerts.settings import NotifyConfig, TelegramConfig
 from bridge.errors import MailboxRejected, MailboxUnavailable
 from bridge.model import PollReport
 from bridge.store import Ledger
+from tests.helpers.fixtures import sqlite_ledger  # noqa: F401 - the ledger fixture
 from tests.servers.notify_stubs import CHAT, TOKEN, HttpStub
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

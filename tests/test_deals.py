@@ -18,6 +18,7 @@ from bridge.routes import FieldMap
 from bridge.sandbox import SandboxServer
 from bridge.sandbox.entities import add_category, deal_files, set_deal_file_field, state
 from bridge.store import Ledger
+from tests.helpers.fixtures import sqlite_ledger  # noqa: F401 - the ledger fixture
 
 pytest_plugins = ["tests.bitrix_fixtures"]
 

@@ -11,6 +11,7 @@ import pytest
 from bridge.errors import CrmSetupError, CrmTemporary, CrmUnknownOutcome
 from bridge.health import PortalHealth, poll_now_recheck
 from tests.helpers.fakes import Clock
+from tests.helpers.fixtures import sqlite_ledger  # noqa: F401 - the ledger fixture
 
 
 class FakeCrm:

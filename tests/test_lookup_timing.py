@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bridge.pipeline import Pipeline, Settings
 from bridge.store import Ledger
+from tests.helpers.fixtures import sqlite_ledger  # noqa: F401 - the ledger fixture
 from tests.helpers.lookupcrm import T0, FakeCrm, pushing_row
 
 

@@ -13,6 +13,7 @@ from bridge.errors import FolderMissing, LoginRefused
 from bridge.pipeline import Pipeline, Settings
 from bridge.refusal import Refusal
 from bridge.store import Ledger
+from tests.helpers.fixtures import sqlite_ledger  # noqa: F401 - the ledger fixture
 from tests.helpers.lookupcrm import T0, FakeCrm, pushing_row
 
 
