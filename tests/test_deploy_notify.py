@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.configfiles import BITRIX, IMAP, write
 from tests.e2e import run
 from tests.servers.notify_stubs import HttpStub
-from tests.test_config import BITRIX, IMAP, write
 from tests.test_deploy import (
     CONFIG,
     DEPLOY,

@@ -17,7 +17,7 @@ from bridge.errors import ConfigError, CrmTemporary
 from bridge.metrics import MeteredCrm, Metrics, metered_factory, skip_label
 from bridge.model import PollReport
 from bridge.store import Ledger
-from tests.test_config import BITRIX, IMAP, error_of, load_text
+from tests.configfiles import BITRIX, IMAP, error_of, load_text
 
 NAME = re.compile(r"^mailbridge_[a-z0-9_]+$")
 
