@@ -117,8 +117,8 @@ class DovecotOps:
                 c.login(user, password)
             else:  # LOGIN is ASCII-only
                 c.plain_login(user, password)
-        except BaseException:
-            with contextlib.suppress(Exception):
+        except BaseException:  # any failure (even ^C): close the socket, then re-raise as is
+            with contextlib.suppress(Exception):  # the login error is the one that matters
                 c.shutdown()
             raise
         c.normalise_times = False

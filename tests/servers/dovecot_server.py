@@ -233,7 +233,7 @@ class DovecotServer(DovecotOps):
         try:
             with self.client(user) as c:
                 c.select_folder("INBOX")
-        except Exception as exc:
+        except Exception as exc:  # whatever imapclient raises: one DovecotError with the log
             raise DovecotError(
                 f"login check for {user!r} failed: {exc}\n{self.log_tail()}"
             ) from exc
