@@ -9,6 +9,7 @@ as tests/variants/README.md says (tests/helpers/variantcheck.py).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from bridge.parsing import parse_message
 from bridge.parsing.report import to_json
-from tests.helpers.variantcheck import problems
+from tests.helpers.variantcheck import OPTIONAL, REQUIRED, problems
 
 VARIANTS = Path(__file__).resolve().parent / "variants"
 
@@ -35,6 +36,13 @@ def test_every_variant_has_its_message_and_expectation() -> None:
     emls = {p.stem for p in VARIANTS.glob("*.eml")}
     jsons = {p.stem for p in VARIANTS.glob("*.json")}
     assert emls == jsons
+
+
+def test_readme_documents_exactly_the_keys_the_check_knows() -> None:
+    """The README's key table and the checker agree on every key and on which are required."""
+    rows = re.findall(r"^\| `(\w+)` \| (yes|no) \|", (VARIANTS / "README.md").read_text(), re.M)
+    assert {k for k, req in rows if req == "yes"} == REQUIRED
+    assert {k for k, req in rows if req == "no"} == OPTIONAL
 
 
 @pytest.mark.parametrize("expected_path", _cases())
