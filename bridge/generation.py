@@ -48,9 +48,8 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +116,13 @@ def write_stamp(path: Path, stamp: Stamp) -> None:
         os.close(fd)
 
 
-def _meta(conn: Any, key: str) -> str | None:
+def _meta(conn: Connection, key: str) -> str | None:
     # bound parameters through text(): the same SQL on SQLite and PostgreSQL (store.url)
     row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
     return None if row is None else str(row[0])
 
 
-def _set_meta(conn: Any, key: str, value: str) -> None:
+def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.execute(
         text("INSERT INTO meta (key, value) VALUES (:k, :v) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
@@ -131,7 +130,7 @@ def _set_meta(conn: Any, key: str, value: str) -> None:
     )
 
 
-def mark_first_pass(conn: Any, why: str, at: str) -> int:
+def mark_first_pass(conn: Connection, why: str, at: str) -> int:
     """Every unfinished row is looked up before it is sent; every folder gets a first pass.
 
     Returns the number of rows marked. Runs inside the caller's write transaction.
@@ -149,7 +148,7 @@ def mark_first_pass(conn: Any, why: str, at: str) -> int:
     return max(marked, 0)
 
 
-def step(conn: Any, stamp_path: Path, at: str) -> Stamp:
+def step(conn: Connection, stamp_path: Path, at: str) -> Stamp:
     """Rules 1-3 above and the ledger's half of rule 4, inside the caller's write transaction
     (before its own work). The caller writes the returned stamp once its work succeeded and
     before it commits (a rolled-back transaction leaves the file alone)."""
@@ -180,7 +179,7 @@ def step(conn: Any, stamp_path: Path, at: str) -> Stamp:
 _SESSION_KEY = "session"
 
 
-def open_session(conn: Any, token: str, at: str) -> int:
+def open_session(conn: Connection, token: str, at: str) -> int:
     """The processor starts: if the last one did not close its session (it crashed, was
     killed, or this is a copy taken while it ran), every unfinished row may have been sent
     since and is looked up first. Returns the number of rows marked."""
@@ -198,7 +197,7 @@ def open_session(conn: Any, token: str, at: str) -> int:
     return marked
 
 
-def close_session(conn: Any, token: str) -> None:
+def close_session(conn: Connection, token: str) -> None:
     """The processor stops cleanly: nothing it did is missing from the ledger."""
     value = _meta(conn, _SESSION_KEY)
     if value is not None and value.split()[0] == token:

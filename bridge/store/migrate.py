@@ -1,0 +1,170 @@
+"""Schema migrations, managed by Alembic on both backends and run whenever a ledger is opened.
+
+The revisions live in ``bridge/store/migrations/versions`` (shipped inside the package; no
+``alembic.ini`` is read). ``migrate`` runs in the caller's write transaction (SQLite: ``BEGIN
+IMMEDIATE``; PostgreSQL: the writer's advisory lock), so two processes opening a new ledger at
+once take turns and the second finds the work done. On PostgreSQL each mailbox's schema has
+its own ``alembic_version`` table (``version_table_schema``).
+
+Ledgers from before Alembic carry their version elsewhere: SQLite in ``PRAGMA user_version``,
+PostgreSQL in the one-row table ``mailbridge_schema``. Revision ``NNNN`` is the schema such a
+ledger had at version ``N``, so it is stamped with that revision and upgraded in place, rows
+kept. That old version mark is kept equal to the head revision's number afterwards, so an
+older mailbridge, which reads only the mark, refuses the ledger as "newer than this mailbridge
+knows" instead of taking it for another program's database.
+
+Refused, nothing changed: a mark or an ``alembic_version`` newer than this code knows
+(``SchemaTooNew``), and a database with tables of another program and no version at all
+(``ForeignDatabase``). The caller words both for its backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Column, Connection, MetaData, String, Table, inspect, select, text
+
+from bridge.store.postgres import is_postgres
+from bridge.store.schema import metadata
+
+log = logging.getLogger(__name__)
+
+# Read at call time, so a test can point it at a copy with one more revision.
+SCRIPT_LOCATION = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"
+LEGACY_TABLE = "mailbridge_schema"  # PostgreSQL's version mark from before Alembic
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer mailbridge."""
+
+
+class ForeignDatabase(Exception):
+    """The database holds tables of another program and no ledger version."""
+
+
+@functools.cache
+def _scripts(location: str) -> ScriptDirectory:
+    return ScriptDirectory(location)
+
+
+def scripts() -> ScriptDirectory:
+    """The revisions this mailbridge ships (loaded once per process and location)."""
+    return _scripts(str(SCRIPT_LOCATION))
+
+
+def head_version() -> int:
+    """The newest revision's number: the schema version a ledger gets when it is opened."""
+    return int(_head(scripts()))
+
+
+def _head(script: ScriptDirectory) -> str:
+    head = script.get_current_head()
+    if head is None:
+        raise RuntimeError(f"no revisions under {SCRIPT_LOCATION}")
+    return head
+
+
+def version_mark(conn: Connection) -> int:
+    """The version an older mailbridge reads: ``PRAGMA user_version`` or ``mailbridge_schema``
+    (0 when there is none)."""
+    if not is_postgres(conn):
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": LEGACY_TABLE}).scalar() is None:
+        return 0
+    return int(conn.execute(text(f"SELECT version FROM {LEGACY_TABLE}")).scalar_one())
+
+
+def _set_version_mark(conn: Connection, version: int) -> None:
+    if not is_postgres(conn):
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        return
+    conn.execute(text(f"CREATE TABLE IF NOT EXISTS {LEGACY_TABLE} (version INTEGER NOT NULL)"))
+    conn.execute(text(f"DELETE FROM {LEGACY_TABLE}"))
+    conn.execute(text(f"INSERT INTO {LEGACY_TABLE} (version) VALUES (:v)"), {"v": version})
+
+
+def current_revision(conn: Connection, schema: str = "") -> str | None:
+    """The ledger's ``alembic_version`` (None before Alembic managed it), read with plain SQL
+    (the common case, a ledger at the head, needs no migration context)."""
+    if not inspect(conn).has_table(VERSION_TABLE, schema=schema or None):
+        return None
+    table = Table(VERSION_TABLE, MetaData(), Column("version_num", String), schema=schema or None)
+    return conn.execute(select(table.c.version_num)).scalar()
+
+
+def migrate(conn: Connection, schema: str = "") -> list[str]:
+    """Create or upgrade the ledger in the caller's transaction; returns the revisions applied
+    (empty when it was at the head). Raises SchemaTooNew or ForeignDatabase."""
+    if schema and is_postgres(conn):  # names come from [[mailboxes]]: lower-case, digits, _
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    script = scripts()
+    head = _head(script)
+    mark, current = version_mark(conn), current_revision(conn, schema)
+    if mark > int(head) or not _known(script, current):
+        found = max(mark, revision_number(current))
+        raise SchemaTooNew(f"schema version {found}, newer than this mailbridge knows "
+                           f"({int(head)}); upgrade mailbridge")
+    if current == head and mark == int(head):
+        return []
+    applied: list[str] = []
+    context = MigrationContext.configure(conn, opts={
+        "version_table_schema": schema or None,
+        "transactional_ddl": True,
+        "fn": lambda heads, _ctx: script._upgrade_revs(head, heads),
+        "on_version_apply": [lambda **kw: applied.append(str(kw["step"].up_revision_id))],
+    })
+    if current is None:
+        if mark == 0:
+            _refuse_foreign(conn)
+        else:  # a ledger from before Alembic: its version is the revision of that number
+            context.stamp(script, f"{mark:04d}")
+            log.info("ledger adopted by alembic version=%s", mark)
+    with Operations.context(context):
+        context.run_migrations()
+    _set_version_mark(conn, int(head))
+    return applied
+
+
+def _known(script: ScriptDirectory, revision: str | None) -> bool:
+    """Whether ``revision`` (None: none yet) is one this mailbridge ships."""
+    if revision is None:
+        return True
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:  # alembic's word for "no such revision here"
+        return False
+
+
+def revision_number(revision: str | None) -> int:
+    """A revision's number, 0 for none or one that is not ours (another numbering)."""
+    try:
+        return int(revision or 0)
+    except ValueError:
+        return 0
+
+
+def _refuse_foreign(conn: Connection) -> None:
+    """A database without any ledger version must hold no tables the ledger would create:
+    SQLite none at all (the file is the ledger), PostgreSQL none named like the ledger's (the
+    database may hold other schemas and programs)."""
+    names: Iterable[str] = inspect(conn).get_table_names()
+    if not is_postgres(conn):
+        foreign = sorted(n for n in names if not n.startswith("sqlite_"))
+        if foreign:
+            raise ForeignDatabase(f"is an SQLite file of another program (it has a table "
+                                  f"{foreign[0]!r}); point store.path at a new file")
+        return
+    ours = sorted(set(names) & set(metadata.tables))
+    if ours:
+        raise ForeignDatabase(
+            f"it has tables named like the ledger's ({', '.join(ours)}) but no mailbridge "
+            "schema version; use an empty database"
+        )

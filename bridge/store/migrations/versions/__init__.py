@@ -1,0 +1,1 @@
+"""The revisions, one file each, named by number (Alembic skips this file)."""
