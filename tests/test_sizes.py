@@ -22,8 +22,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "module bridge/pipeline.py",
     "class bridge/pipeline.py:Pipeline",
     "function bridge/pipeline.py:_advance",
-    "module bridge/store.py",
-    "class bridge/store.py:Ledger",
     "function tests/test_blocked.py:"
     "test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes",
     "module tests/test_deploy.py",
@@ -31,7 +29,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "module tests/test_notify_cli.py",
     "function tests/test_notify_cli.py:"
     "test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it",
-    "module tests/test_store.py",
     "function bench/backlog.py:main",
     "function bench/latency.py:main",
     "function bench/startup.py:main",
