@@ -46,10 +46,13 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, text
+
+from bridge.states import FINISHED, PUSHING, State
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,11 @@ def write_stamp(path: Path, stamp: Stamp) -> None:
         os.close(fd)
 
 
+def _sql_list(states: Iterable[State]) -> str:
+    """States as an SQL list of literals (the enum's own values, never user input)."""
+    return ", ".join(f"'{s.value}'" for s in sorted(states))
+
+
 def _meta(conn: Connection, key: str) -> str | None:
     # bound parameters through text(): the same SQL on SQLite and PostgreSQL (store.url)
     row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
@@ -137,7 +145,7 @@ def mark_first_pass(conn: Connection, why: str, at: str) -> int:
     """
     marked = conn.exec_driver_sql(
         "UPDATE messages SET lookup_first = 1 "
-        "WHERE state NOT IN ('created', 'skipped', 'duplicate') AND lookup_first = 0"
+        f"WHERE state NOT IN ({_sql_list(FINISHED)}) AND lookup_first = 0"
     ).rowcount
     conn.exec_driver_sql("DELETE FROM folders")
     _set_meta(conn, _MISMATCH_KEY, f"{at} {why}")
@@ -187,7 +195,7 @@ def open_session(conn: Connection, token: str, at: str) -> int:
     if _meta(conn, _SESSION_KEY) is not None:
         marked = max(conn.exec_driver_sql(
             "UPDATE messages SET lookup_first = 1 "
-            "WHERE state NOT IN ('created', 'skipped', 'duplicate', 'pushing') "
+            f"WHERE state NOT IN ({_sql_list({*FINISHED, PUSHING})}) "
             "AND lookup_first = 0"
         ).rowcount, 0)
         if marked:

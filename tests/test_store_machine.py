@@ -180,3 +180,28 @@ def test_raw_is_kept_for_unfinished_and_dropped_when_mailbox_is_done(
     assert ledger.raw(c.id) is None
 
 
+
+
+def test_guards_judge_a_move_without_a_database() -> None:
+    """check_move alone: a move off a claimed or finished row is RowClaimed, a lead needs a
+    push begun (or a lookup mark), a push needs a digest (or one written with it)."""
+    from bridge.errors import RowClaimed
+    from bridge.store.machine import Standing, check_move
+
+    def standing(state: str, pushed: bool = False, digest: bool = False,
+                 lookup: bool = False) -> Standing:
+        return Standing(state, T0 if pushed else None, "d" if digest else None, lookup)
+
+    with pytest.raises(RowClaimed, match="cannot go from pushing to received"):
+        check_move(1, standing(PUSHING), RECEIVED)
+    with pytest.raises(RowClaimed, match="cannot go from created to failed"):
+        check_move(1, standing(CREATED), FAILED)
+    with pytest.raises(StoreError, match="no push was started") as info:
+        check_move(1, standing(PARSED, digest=True), CREATED)
+    assert not isinstance(info.value, RowClaimed)
+    check_move(1, standing(PARSED, lookup=True), CREATED)
+    check_move(1, standing(FAILED, pushed=True), CREATED)
+    with pytest.raises(StoreError, match="not parsed"):
+        check_move(1, standing(FAILED), PUSHING)
+    check_move(1, standing(FAILED), PUSHING, digest_given=True)
+    check_move(1, standing(PUSHING), CREATED)

@@ -160,8 +160,8 @@ class LedgerBase:
                 applied = migrate.migrate(conn, self._schema)
             except (migrate.SchemaTooNew, migrate.ForeignDatabase) as exc:
                 if postgresql:
-                    raise StoreError(f"the PostgreSQL ledger cannot be used: {exc}") from None
-                raise LedgerCorrupt(f"ledger {self.path} {_sqlite_words(exc)}") from None
+                    raise StoreError(f"the PostgreSQL ledger cannot be used: it {exc}") from None
+                raise LedgerCorrupt(f"ledger {self.path} {exc}") from None
         for revision in applied:
             log.info("ledger migrated backend=%s path=%s version=%s",
                      self._engine.dialect.name, self.path, revision)
@@ -231,8 +231,3 @@ class LedgerBase:
             raise StoreError(f"message {id} is not in the ledger")
         return record
 
-
-def _sqlite_words(exc: Exception) -> str:
-    """migrate's refusal as today's SQLite messages read ("ledger X has schema version...")."""
-    text = str(exc)
-    return text if text.startswith("is ") else "has " + text

@@ -15,7 +15,8 @@ knows" instead of taking it for another program's database.
 
 Refused, nothing changed: a mark or an ``alembic_version`` newer than this code knows
 (``SchemaTooNew``), and a database with tables of another program and no version at all
-(``ForeignDatabase``). The caller words both for its backend.
+(``ForeignDatabase``). Their text follows the ledger's name ("ledger X has schema version
+...", "the PostgreSQL ledger ... it has tables ..."); the caller words the start.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def migrate(conn: Connection, schema: str = "") -> list[str]:
     mark, current = version_mark(conn), current_revision(conn, schema)
     if mark > int(head) or not _known(script, current):
         found = max(mark, revision_number(current))
-        raise SchemaTooNew(f"schema version {found}, newer than this mailbridge knows "
+        raise SchemaTooNew(f"has schema version {found}, newer than this mailbridge knows "
                            f"({int(head)}); upgrade mailbridge")
     if current == head and mark == int(head):
         return []
@@ -165,6 +166,6 @@ def _refuse_foreign(conn: Connection) -> None:
     ours = sorted(set(names) & set(metadata.tables))
     if ours:
         raise ForeignDatabase(
-            f"it has tables named like the ledger's ({', '.join(ours)}) but no mailbridge "
+            f"has tables named like the ledger's ({', '.join(ours)}) but no mailbridge "
             "schema version; use an empty database"
         )
