@@ -259,3 +259,23 @@ def test_migrations_ship_inside_the_package() -> None:
     shipped = sorted(p.name for p in (root / "bridge/store/migrations/versions").glob("0*.py"))
     assert [name[:4] for name in shipped] == [
         f"{n:04d}" for n in range(1, store.SCHEMA_VERSION + 1)]
+
+
+def test_a_ledger_at_the_head_opens_without_importing_alembic(tmp_path: Path) -> None:
+    """Only a ledger that needs migrating loads Alembic: every command's start stays as quick as
+    before for a ledger that is up to date."""
+    from tests.ledger_helpers import run_python
+
+    Ledger.open(tmp_path / "bridge.db").close()
+    child = run_python(
+        """
+        import sys
+        from bridge.store import Ledger
+        Ledger.open(sys.argv[1]).close()
+        print("alembic" in sys.modules, "bridge.store.migrate" in sys.modules)
+        """,
+        str(tmp_path / "bridge.db"),
+    )
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.split() == ["False", "True"]

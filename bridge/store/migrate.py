@@ -25,15 +25,15 @@ import functools
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Column, Connection, MetaData, String, Table, inspect, select, text
 
 from bridge.store.postgres import is_postgres
 from bridge.store.schema import metadata
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +51,30 @@ class ForeignDatabase(Exception):
     """The database holds tables of another program and no ledger version."""
 
 
+def head_version() -> int:
+    """The newest revision's number: the schema version a ledger gets when it is opened.
+
+    Read from the revision files' names (``NNNN_slug.py``), so a ledger already at the head
+    opens without importing Alembic (a tenth of a second every command would pay); the
+    upgrade path checks that Alembic agrees."""
+    return _file_head(str(SCRIPT_LOCATION))
+
+
+@functools.cache
+def _file_head(location: str) -> int:
+    names = (p.name for p in (Path(location) / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    return max((int(name[:4]) for name in names), default=0)
+
+
 @functools.cache
 def _scripts(location: str) -> ScriptDirectory:
-    return ScriptDirectory(location)
+    from alembic.script import ScriptDirectory  # only when a ledger needs migrating
 
-
-def scripts() -> ScriptDirectory:
-    """The revisions this mailbridge ships (loaded once per process and location)."""
-    return _scripts(str(SCRIPT_LOCATION))
-
-
-def head_version() -> int:
-    """The newest revision's number: the schema version a ledger gets when it is opened."""
-    return int(_head(scripts()))
-
-
-def _head(script: ScriptDirectory) -> str:
-    head = script.get_current_head()
-    if head is None:
-        raise RuntimeError(f"no revisions under {SCRIPT_LOCATION}")
-    return head
+    script = ScriptDirectory(location)
+    if script.get_current_head() != f"{_file_head(location):04d}":
+        raise RuntimeError(f"{location}: the newest revision must be named by its number "
+                           f"(NNNN_slug.py with revision = \"NNNN\")")
+    return script
 
 
 def version_mark(conn: Connection) -> int:
@@ -106,20 +110,34 @@ def migrate(conn: Connection, schema: str = "") -> list[str]:
     (empty when it was at the head). Raises SchemaTooNew or ForeignDatabase."""
     if schema and is_postgres(conn):  # names come from [[mailboxes]]: lower-case, digits, _
         conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-    script = scripts()
-    head = _head(script)
+    head = head_version()
     mark, current = version_mark(conn), current_revision(conn, schema)
-    if mark > int(head) or not _known(script, current):
-        found = max(mark, revision_number(current))
-        raise SchemaTooNew(f"has schema version {found}, newer than this mailbridge knows "
-                           f"({int(head)}); upgrade mailbridge")
-    if current == head and mark == int(head):
+    if mark > head:
+        raise _too_new(mark, head)
+    if current == f"{head:04d}" and mark == head:
         return []
+    return _upgrade(conn, schema, mark, current)
+
+
+def _too_new(found: int, head: int) -> SchemaTooNew:
+    return SchemaTooNew(f"has schema version {found}, newer than this mailbridge knows "
+                        f"({head}); upgrade mailbridge")
+
+
+def _upgrade(conn: Connection, schema: str, mark: int, current: str | None) -> list[str]:
+    """Alembic's part: stamp a ledger from before it, then run every revision it lacks."""
+    from alembic.migration import MigrationContext  # only when a ledger needs migrating
+    from alembic.operations import Operations
+
+    script = _scripts(str(SCRIPT_LOCATION))
+    head = head_version()
+    if not _known(script, current):
+        raise _too_new(revision_number(current), head)
     applied: list[str] = []
     context = MigrationContext.configure(conn, opts={
         "version_table_schema": schema or None,
         "transactional_ddl": True,
-        "fn": lambda heads, _ctx: script._upgrade_revs(head, heads),
+        "fn": lambda heads, _ctx: script._upgrade_revs(f"{head:04d}", heads),
         "on_version_apply": [lambda **kw: applied.append(str(kw["step"].up_revision_id))],
     })
     if current is None:
@@ -130,12 +148,14 @@ def migrate(conn: Connection, schema: str = "") -> list[str]:
             log.info("ledger adopted by alembic version=%s", mark)
     with Operations.context(context):
         context.run_migrations()
-    _set_version_mark(conn, int(head))
+    _set_version_mark(conn, head)
     return applied
 
 
 def _known(script: ScriptDirectory, revision: str | None) -> bool:
     """Whether ``revision`` (None: none yet) is one this mailbridge ships."""
+    from alembic.util import CommandError
+
     if revision is None:
         return True
     try:
