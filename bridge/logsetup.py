@@ -83,5 +83,6 @@ def setup(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Libraries stay at WARNING even with -v: their debug logs carry SQL parameters
     # (client data), IMAP traffic (message bodies) and request URLs.
-    for name in ("urllib3", "imapclient", "apscheduler", "sqlalchemy", "charset_normalizer"):
+    for name in ("urllib3", "imapclient", "apscheduler", "sqlalchemy", "charset_normalizer",
+                 "alembic"):  # the ledger logs its own "ledger migrated" lines
         logging.getLogger(name).setLevel("WARNING")
