@@ -244,46 +244,13 @@ class _Unit:
 
     def _serve(self) -> None:
         """SQLite: one term until the process stops. PostgreSQL: wait for the lease, work
-        while it is held, and wait again after losing it."""
+        while it is held, and wait again after losing it (bridge.ownership.serve_leased)."""
+        from bridge.ownership import serve_leased
+
         if not self.leased:
             self._run_term()
             return
-        while not self.stop.is_set():
-            if not self._take_lease():
-                return
-            try:
-                self._open()
-                self._run_term()
-            except Exception:  # this term's failure: the lease goes back, the unit waits; logged
-                log.exception("mailbox.term_failed mailbox=%s", self.box.name)
-                self.stop.wait(self.lock.lease_wait())
-            finally:
-                self._close_term()
-
-    def _take_lease(self) -> bool:
-        """Wait (a standby) until this process holds the mailbox's lease; False: stopping."""
-        from bridge.errors import LockHeld, StoreError
-        from bridge.ownership import inherited_sent_at
-
-        self.term = threading.Event()
-        self.lock.on_lost = self.term.set
-        log.info("lease.waiting mailbox=%s", self.box.name)
-        while not self.stop.is_set():
-            try:
-                self.lock.acquire(wait=self.lock.lease_wait(), stop=self.stop)
-            except LockHeld:
-                continue
-            except StoreError as exc:
-                log.warning("lease.unavailable mailbox=%s error=%s", self.box.name,
-                            " ".join(str(exc).split()))
-                self.stop.wait(self.lock.lease_wait())
-                continue
-            if self.stop.is_set():
-                self.lock.release()
-                return False
-            self.inherited = inherited_sent_at(self.cfg.store.takeover_seconds)
-            return True
-        return False
+        serve_leased(self)
 
     def _run_term(self) -> None:
         from bridge.daemon import Daemon

@@ -9,12 +9,16 @@ working on: it stops with LeaseLost and the rows stay as they are.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge.lease import Holder
 from bridge.testhooks import freeze_point
+
+log = logging.getLogger(__name__)
 
 # The ledger's writes (bridge.store.Ledger); reads pass through unfenced.
 WRITES = frozenset({
@@ -80,3 +84,45 @@ def owner_line(holder: Holder | None) -> str:
 
 def owner_json(holder: Holder | None) -> dict[str, Any] | None:
     return None if holder is None else holder.as_json()
+
+
+def serve_leased(unit: Any) -> None:
+    """A ``[[mailboxes]]`` unit on a shared ledger (bridge.multibox): wait for the lease (a
+    standby), open the ledger and work while the lease is held, close, and wait again; until
+    the process stops."""
+    while not unit.stop.is_set():
+        if not take_lease(unit):
+            return
+        try:
+            unit._open()
+            unit._run_term()
+        except Exception:  # this term's failure: the lease goes back, the unit waits; logged
+            log.exception("mailbox.term_failed mailbox=%s", unit.box.name)
+            unit.stop.wait(unit.lock.lease_wait())
+        finally:
+            unit._close_term()
+
+
+def take_lease(unit: Any) -> bool:
+    """Wait until this process holds ``unit``'s lease; False when the process stops first."""
+    from bridge.errors import LockHeld, StoreError
+
+    unit.term = threading.Event()
+    unit.lock.on_lost = unit.term.set
+    log.info("lease.waiting mailbox=%s", unit.box.name)
+    while not unit.stop.is_set():
+        try:
+            unit.lock.acquire(wait=unit.lock.lease_wait(), stop=unit.stop)
+        except LockHeld:
+            continue
+        except StoreError as exc:
+            log.warning("lease.unavailable mailbox=%s error=%s", unit.box.name,
+                        " ".join(str(exc).split()))
+            unit.stop.wait(unit.lock.lease_wait())
+            continue
+        if unit.stop.is_set():
+            unit.lock.release()
+            return False
+        unit.inherited = inherited_sent_at(unit.cfg.store.takeover_seconds)
+        return True
+    return False
