@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +56,8 @@ def freeze_point(name: str) -> None:
     if hit:
         log.warning("testhook.freeze point=%s n=%s pid=%s", name, n, os.getpid())
         sys.stderr.flush()
-        os.kill(os.getpid(), signal.SIGSTOP)
+        # aimed at this thread, so that it is this thread that stops on its way out of the
+        # call; the short sleeps make sure the stop has taken effect before going on
+        signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)
+        for _ in range(20):
+            time.sleep(0.005)

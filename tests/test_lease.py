@@ -224,7 +224,7 @@ def test_takeover_seconds_is_validated(tmp_path: Path) -> None:
     assert load(path).store.takeover_seconds == 60.0
     for bad in ("0", '"abc"', "-1"):
         path.write_text(base + f"takeover_seconds = {bad}\n")
-        with pytest.raises(ConfigError, match="store.takeover_seconds"):
+        with pytest.raises(ConfigError, match=r"store\.takeover_seconds"):
             load(path)
 
 
