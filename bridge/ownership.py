@@ -86,10 +86,19 @@ def owner_json(holder: Holder | None) -> dict[str, Any] | None:
     return None if holder is None else holder.as_json()
 
 
+# What a term needs, imported before the first wait: a standby is warm (seconds saved)
+WARM = ("bridge.alerts.runtime", "bridge.daemon", "bridge.health", "bridge.mailbox",
+        "bridge.pipeline", "bridge.reload", "bridge.store")
+
+
 def serve_leased(unit: Any) -> None:
     """A ``[[mailboxes]]`` unit on a shared ledger (bridge.multibox): wait for the lease (a
     standby), open the ledger and work while the lease is held, close, and wait again; until
     the process stops."""
+    import importlib
+
+    for name in WARM:
+        importlib.import_module(name)
     while not unit.stop.is_set():
         if not take_lease(unit):
             return
