@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -78,7 +79,11 @@ def dead_here(owner: str) -> bool:
         return True
     except OSError:  # alive, under another user
         return False
-    return False
+    try:  # a zombie (killed, not yet reaped by its parent) sends nothing either
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 @dataclass(frozen=True, slots=True)

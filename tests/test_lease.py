@@ -143,6 +143,24 @@ def test_dead_holder_on_this_host_is_taken_at_once(table: LeaseTable, clocks: Cl
     assert not lease(table, clocks, "other@h:3").try_take()  # this process is alive
 
 
+def test_zombie_holder_on_this_host_is_taken_at_once(table: LeaseTable,
+                                                      clocks: Clocks) -> None:
+    """A holder killed but not yet reaped by its parent (a zombie) counts as gone."""
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        stat = Path(f"/proc/{child.pid}/stat")
+        end = time.monotonic() + 30  # catches a hang
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < end
+            time.sleep(0.01)
+        assert lease(table, clocks, f"{owner_name().rsplit(':', 1)[0]}:{child.pid}").try_take()
+        assert lease(table, clocks, owner_name()).try_take()
+    finally:
+        child.wait()
+
+
 def test_keeper_reports_a_lost_lease(table: LeaseTable, clocks: Clocks) -> None:
     """The renewing thread tells its owner once the lease is taken over."""
     import threading
