@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DovecotServer, banner, dovecot, new_account, workdir
 
 from bridge.sandbox import SandboxServer
-from tests.failover import Node, owner_pid, wait_for, write_config
 from tests.forms import form_email
+from tests.helpers.failover import Node, owner_pid, wait_for, write_config
 from tests.servers.postgres import PostgresServer, running_server
 
 

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from tests.bitrix_fixtures import origin_counts
 from tests.e2e import sandbox
-from tests.failover import Node, origin_counts, owner_pid, wait_for, write_config
 from tests.forms import form_email
+from tests.helpers.failover import Node, owner_pid, wait_for, write_config
 from tests.servers.dovecot import new_account
 from tests.servers.postgres import PostgresServer
 
@@ -39,7 +40,7 @@ class Ring:
         return owner_pid(lambda: self.server.connect(self.database))
 
     def counts(self) -> dict[str, int]:
-        return origin_counts(self.portal)
+        return dict(origin_counts(self.sandbox))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from bridge.pipeline import Pipeline, Settings
 from bridge.store import Ledger
 from bridge.testhooks import parse
 from tests.e2e import toml_str
-from tests.test_lookup_timing import FakeCrm, pushing_row
+from tests.helpers.lookupcrm import FakeCrm, pushing_row
 
 T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 TAKEOVER = 60.0

@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.e2e import toml_str
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MAILBOX = "site"
 LEASE_KEY = "mailbridge_site"
 HANG = 60.0  # seconds: a bound that only catches a hang
@@ -145,12 +145,3 @@ def owner_pid(connect: Callable[[], Any]) -> int | None:
             "SELECT owner FROM mailbridge_leases WHERE mailbox = %s "
             "AND expires_at > clock_timestamp()", (LEASE_KEY,)).fetchone()
     return None if row is None else int(row[0].rsplit(":", 1)[1])
-
-
-def origin_counts(portal: Any) -> dict[str, int]:
-    """How many leads the portal holds per ORIGIN_ID."""
-    counts: dict[str, int] = {}
-    for lead in portal.list_leads():
-        origin = str(lead.get("ORIGIN_ID"))
-        counts[origin] = counts.get(origin, 0) + 1
-    return counts
