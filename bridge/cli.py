@@ -733,6 +733,13 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
         data.update(status_fields(ledger, now))
     finally:
         ledger.close()
+    if cfg.store.url and not cfg.store.schema:  # who owns the shared ledger (bridge.lease)
+        from bridge.ownership import owner_json, owner_line, owners
+
+        holder = owners(cfg.store.url).get("default")
+        data["owner"] = owner_json(holder)
+        if not as_json:
+            print(owner_line(holder))
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EX_OK

@@ -294,3 +294,34 @@ password = "p"
     assert boxes["site-b"]["owner"] is None
     assert f"owner: {owner_name()} epoch 1 until" in text.stdout
     assert "owner: none" in text.stdout
+
+
+def test_single_mailbox_status_names_the_owner(pg_url: str, tmp_path: Path) -> None:
+    """Without [[mailboxes]] the one ledger's owner shows too; after a clean stop its lease
+    shows as expired."""
+    from bridge.lock import InstanceLock
+    from bridge.pglock import PgProcessorLock
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f"""
+[imap]
+host = "127.0.0.1"
+username = "a"
+password = "p"
+[bitrix24]
+webhook_url = "http://127.0.0.1:9/rest/1/XXXXXXXXXXXXXXXX/"
+[store]
+url = {toml_str(pg_url)}
+""")
+    argv = [sys.executable, "-m", "bridge", "--config", str(cfg), "status", "--json"]
+    lock = PgProcessorLock(InstanceLock(tmp_path / "x.lock"), pg_url)
+    lock.acquire()
+    try:
+        held = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    finally:
+        lock.release()
+    text = subprocess.run(argv[:-1], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert held.returncode == 0, held.stderr
+    owner = json.loads(held.stdout)["owner"]
+    assert owner["owner"] == owner_name() and not owner["expired"]
+    assert f"owner: {owner_name()} epoch 1 expired" in text.stdout
