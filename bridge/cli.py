@@ -381,15 +381,18 @@ def pipeline_settings(cfg: Any) -> Any:
 def make_crm(cfg: Any, bucket: Any = None) -> Any:
     """The Bitrix24 client; ``bucket`` shares one portal's rate limit between mailboxes."""
     from bridge.crm import Bitrix24Client
+    from bridge.pglock import fence_for
     from bridge.ratelimit import LeakyBucket
 
     b = cfg.bitrix24
-    return Bitrix24Client(
+    client = Bitrix24Client(
         b.webhook_url,
         timeout=b.timeout,
         ca_file=b.ca_file,
         bucket=bucket if bucket is not None else LeakyBucket(b.rate_per_second, b.burst),
     )
+    client.fence = fence_for(cfg.store)  # with store.url: never send past the lease
+    return client
 
 
 def mailbox_factory(cfg: Any) -> Any:
@@ -412,7 +415,7 @@ def lock_for(cfg: Any) -> Any:
 
         # no SQLite file to lock here: the lock file, and the database's own lock
         return PgProcessorLock(InstanceLock(path.with_name(path.name + ".lock")), cfg.store.url,
-                               cfg.store.schema)
+                               cfg.store.schema, cfg.store.takeover_seconds)
     # bridge.db.lock, and bridge.db itself: the lock holds if its file is removed
     return InstanceLock(path.with_name(path.name + ".lock"), ledger=path)
 
@@ -730,6 +733,13 @@ def cmd_status(cfg: Any, as_json: bool) -> int:
         data.update(status_fields(ledger, now))
     finally:
         ledger.close()
+    if cfg.store.url and not cfg.store.schema:  # who owns the shared ledger (bridge.lease)
+        from bridge.ownership import owner_json, owner_line, owners
+
+        holder = owners(cfg.store.url).get("default")
+        data["owner"] = owner_json(holder)
+        if not as_json:
+            print(owner_line(holder))
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return EX_OK

@@ -5,6 +5,8 @@
     BridgeError
     ├── ConfigError            the setup is wrong: a config key, or a portal setting (exit 78)
     ├── LockHeld               another process holds the ledger (exit 75)
+    │   └── LeaseLost              this process's lease on a mailbox ran out or was taken
+    │                              over: stop pushing, keep every row as it is
     ├── MailboxError           IMAP trouble
     │   ├── MailboxUnavailable     DNS, refused, TLS, drop, BYE, timeouts: try again later
     │   └── MailboxRejected        login refused, folder missing: the setup (--poll-now: 78;
@@ -50,6 +52,11 @@ class ConfigError(BridgeError):
 
 class LockHeld(BridgeError):
     """Another mailbridge process is working on the same ledger."""
+
+
+class LeaseLost(LockHeld):
+    """The lease on a mailbox ran out (or another daemon took it over): nothing more may be
+    sent or written for it; the rows stay as they are for the new owner (bridge.lease)."""
 
 
 class MailboxError(BridgeError):

@@ -109,33 +109,53 @@ class PortalBuckets:
 
 
 class _Unit:
-    """One mailbox's pipeline, ledger, lock, runtime and poll daemon."""
+    """One mailbox's pipeline, ledger, lock, runtime and poll daemon.
+
+    On SQLite the unit holds its lock from start to exit. On PostgreSQL (``store.url``) it
+    serves in terms: it waits for the mailbox's lease (a standby), opens the ledger and works
+    until the lease is lost or the process stops, closes everything and waits again
+    (bridge.lease)."""
 
     def __init__(self, box: MailboxConfig, cfg: Any, buckets: PortalBuckets) -> None:
-        from bridge.alerts.runtime import Runtime
-        from bridge.cli import LOCK_WAIT, lock_for, open_ledger
+        from bridge.cli import LOCK_WAIT, lock_for
         from bridge.refusal import Refusal
-        from bridge.reload import Reloader
 
         self.box = box
         self.cfg = cfg
         self.refusal = Refusal(cfg.imap.poll_interval, name=box.name)  # a refused box waits
         self.buckets = buckets
-        self.stop = threading.Event()
+        self.stop = threading.Event()  # the process stops
+        self.term = threading.Event()  # this term ends (the process stops, or the lease is lost)
         self.lock = lock_for(cfg)
-        self.lock.acquire(wait=LOCK_WAIT)
-        try:
-            self.ledger = open_ledger(cfg)
-            self.runtime = Runtime.build(cfg, self.ledger, serve=False)
-            self.pipeline, self.health = self._build(cfg)
-        except BaseException:
-            self.lock.release()
-            raise
-        self.reloader = Reloader(cfg, load=self._load, apply=self._apply,
-                                 alarms=self.runtime.monitor.alarms)
+        self.leased = bool(cfg.store.url)
+        self.inherited: datetime | None = None  # a term's take: when inherited rows count as sent
+        self.ledger: Any = None
+        self.runtime: Any = None
+        self.pipeline: Any = None
+        self.health: Any = None
+        self.reloader: Any = None
         self.daemon: Any = None
         self.thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._closing = threading.Lock()
+        if not self.leased:
+            self.lock.acquire(wait=LOCK_WAIT)
+            try:
+                self._open()
+            except BaseException:
+                self.lock.release()
+                raise
+
+    def _open(self) -> None:
+        from bridge.alerts.runtime import Runtime
+        from bridge.cli import open_ledger
+        from bridge.reload import Reloader
+
+        self.ledger = open_ledger(self.cfg)
+        self.runtime = Runtime.build(self.cfg, self.ledger, serve=False)
+        self.pipeline, self.health = self._build(self.cfg)
+        self.reloader = Reloader(self.cfg, load=self._load, apply=self._apply,
+                                 alarms=self.runtime.monitor.alarms)
 
     def _build(self, cfg: Any) -> tuple[Any, Any]:
         """A pipeline and its portal health for ``cfg`` (at start and after a reload)."""
@@ -144,11 +164,17 @@ class _Unit:
         from bridge.pipeline import Pipeline
 
         crm = self.runtime.crm(make_crm(cfg, bucket=self.buckets.for_portal(cfg.bitrix24)))
+        ledger = self.ledger
+        if self.leased:  # no write past the lease either (bridge.ownership)
+            from bridge.ownership import FencedLedger
+
+            ledger = FencedLedger(self.ledger, self.lock.fence)
         pipeline = Pipeline(
-            pipeline_settings(cfg), self.ledger, crm,
+            pipeline_settings(cfg), ledger, crm,
             self.runtime.mailbox_factory(mailbox_factory(cfg)),
-            stop=self.stop, on_lead=self.runtime.monitor.lead_created,
+            stop=self.term, on_lead=self.runtime.monitor.lead_created,
         )  # fmt: skip
+        pipeline.pushing_sent_at = self.inherited
         pipeline.refusal = self.refusal
         self.refusal.cap = cfg.imap.poll_interval
         self.refusal.reset()  # new settings are tried at once
@@ -180,7 +206,7 @@ class _Unit:
         from bridge.cli import record_poll
 
         def once() -> PollReport:
-            report = None
+            report: PollReport | None = None
             try:
                 report = self.health.run_pass(self.pipeline)
                 return report
@@ -212,29 +238,50 @@ class _Unit:
         return None if when is None else (when - datetime.now(UTC)).total_seconds()
 
     def start(self) -> None:
+        self.thread = threading.Thread(target=self._serve, name=f"mailbox-{self.box.name}",
+                                       daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        """SQLite: one term until the process stops. PostgreSQL: wait for the lease, work
+        while it is held, and wait again after losing it (bridge.ownership.serve_leased)."""
+        from bridge.ownership import serve_leased
+
+        if not self.leased:
+            self._run_term()
+            return
+        serve_leased(self)
+
+    def _run_term(self) -> None:
         from bridge.daemon import Daemon
         from bridge.notify import Notifier
 
         cfg = self.cfg
+        if self.stop.is_set():
+            self.term.set()
         self.daemon = Daemon(
             self.poll,
             interval=cfg.imap.poll_interval,
             idle_factory=self.idle_factory if cfg.imap.idle else None,
             idle_refresh=cfg.imap.idle_refresh,
             notifier=Notifier.disabled(),  # the process talks to systemd, not each mailbox
-            stop=self.stop,
+            stop=self.term,
             health_interval=cfg.bitrix24.health_interval,
             describe=lambda: self.health.status_line() or self.refusal.status_line(),
             ticker=self.runtime.monitor.tick,
             reloader=self.reloader.reload,
             next_due=self.next_due,
         )
-        self.thread = threading.Thread(
-            target=self.daemon.run, name=f"mailbox-{self.box.name}", daemon=True
-        )
-        self.thread.start()
+        self.daemon.run()
+
+    def halt(self) -> None:
+        """The process stops: end the current term and any wait for the lease."""
+        self.stop.set()
+        self.term.set()
 
     def status(self) -> str:
+        if self.leased and self.pipeline is None:
+            return f"{self.box.name}: standby (another daemon owns it)"
         if self.last_error:
             return f"{self.box.name}: failing ({self.last_error})"
         if self.refusal.refused:
@@ -242,17 +289,31 @@ class _Unit:
         blocked = self.health.status_line() if self.health.reason else None
         return f"{self.box.name}: {'blocked' if blocked else 'ok'}"
 
-    def close(self) -> None:
-        try:
-            self.pipeline.close()
-        finally:
+    def _close_term(self) -> None:
+        """Close what a term opened (once), and give the lease back."""
+        with self._closing:
+            pipeline, runtime, ledger = self.pipeline, self.runtime, self.ledger
+            self.pipeline = self.runtime = self.ledger = None
+            busy = self.daemon is not None and self.daemon.busy
             try:
-                self.runtime.close(wait=1.0)
+                if pipeline is not None:
+                    pipeline.close()
             finally:
                 try:
-                    self.ledger.close()
+                    if runtime is not None:
+                        runtime.close(wait=1.0)
                 finally:
-                    self.lock.release()
+                    try:
+                        if ledger is not None and not busy:  # an abandoned request keeps it
+                            ledger.close()
+                    finally:
+                        self.lock.release()
+
+    def close(self) -> None:
+        self.halt()
+        if self.leased and self.thread is not None and self.thread.is_alive():
+            self.thread.join(timeout=2.0)
+        self._close_term()
 
 
 def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
@@ -292,7 +353,7 @@ def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
         notifier.stopping()
         log.info("daemon.stopping")
         for unit in units:
-            unit.stop.set()
+            unit.halt()
         end = time.monotonic() + STOP_JOIN  # the units stop in parallel
         for unit in units:
             if unit.thread is not None:
@@ -301,7 +362,7 @@ def run_many(cfg: Any, stop: threading.Event | None = None) -> int:
         return 0
     finally:
         for unit in units:
-            unit.stop.set()
+            unit.halt()
             try:
                 unit.close()
             except Exception:  # one mailbox's cleanup must not keep the others open; logged

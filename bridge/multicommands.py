@@ -58,10 +58,14 @@ def check_many(cfg: Any, out: TextIO) -> int:
 def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
     """``status``: the usual lines per mailbox, each under a header (JSON: keyed by name)."""
     from bridge.cli import cmd_status
+    from bridge.ownership import owner_json, owner_line, owners
 
+    leases = owners(cfg.store.url) if cfg.store.url else None  # who owns what (bridge.lease)
     if not as_json:
         for box, box_cfg in per_mailbox(cfg):
             _header(box, out)
+            if leases is not None:
+                print(owner_line(leases.get(box_cfg.store.schema)), file=out, flush=True)
             cmd_status(box_cfg, as_json=False)
         return 0
     data: dict[str, Any] = {}
@@ -71,6 +75,8 @@ def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
         entry = json.loads(buf.getvalue())
         entry.update(username=box.imap.username, host=box.imap.host,
                      portal=portal_key(box.bitrix24.webhook_url))
+        if leases is not None:
+            entry["owner"] = owner_json(leases.get(box_cfg.store.schema))
         data[box.name] = entry
     print(json.dumps({"mailboxes": data}, ensure_ascii=False, indent=2), file=out)
     return 0

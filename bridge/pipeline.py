@@ -210,6 +210,8 @@ class Pipeline:
         self._deal_queue: list[tuple[Any, Any]] = []  # deals waiting for one batch
         self._first_pass = False  # this pass over the folder is a first pass (bridge.firstpass)
         self.refusal: Refusal | None = None  # the daemon's (bridge.refusal): a refusal waits
+        # a lease taken over (bridge.multibox): inherited "pushing" rows count as sent then
+        self.pushing_sent_at: datetime | None = None
 
     # -- the pass ---------------------------------------------------------------------
 
@@ -825,6 +827,8 @@ class Pipeline:
             # A row left in "pushing" (a crash, or an error before anything was sent) has no
             # recorded last byte: it is looked up at once, as before.
             sent = r.sent_at
+            if r.state == "pushing" and self.pushing_sent_at is not None:
+                sent = max(sent or self.pushing_sent_at, self.pushing_sent_at)
             if sent is None or sent + wait <= now:
                 continue
             early.add(r.id)

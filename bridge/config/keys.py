@@ -48,7 +48,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "parsing": ("default_region", "labels", "fields", "spam_max_links", "spam_words",
                 "unrecognised"),
     "retry": ("max_attempts", "backoff_base", "backoff_cap"),
-    "store": ("path", "keep_days", "url", "url_file"),
+    "store": ("path", "keep_days", "url", "url_file", "takeover_seconds"),
     "notify": NOTIFY_KEYS,
     "metrics": METRICS_KEYS,
     "ui": ("language",),

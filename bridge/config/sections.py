@@ -150,7 +150,9 @@ def store(loader: Loader) -> StoreConfig:
     if p.is_dir():
         raise s.fail("path", f"{p} is a folder; name the SQLite file, e.g. {d.path}")
     keep_days = s.integer("keep_days", d.keep_days, low=1)
-    return StoreConfig(path=p, keep_days=keep_days, url=store_url(loader, s))
+    takeover = s.number("takeover_seconds", d.takeover_seconds, positive=True)
+    return StoreConfig(path=p, keep_days=keep_days, url=store_url(loader, s),
+                       takeover_seconds=takeover)
 
 
 def ui(loader: Loader) -> UiConfig:

@@ -107,6 +107,7 @@ class StoreConfig:
     # "" = the SQLite ledger at path; else a postgresql+psycopg URL (a secret: bridge.storeurl)
     url: str = field(default="", repr=False)
     schema: str = ""  # with url and [[mailboxes]]: the mailbox's own schema (bridge.multibox)
+    takeover_seconds: float = 60.0  # with url: a dead owner's mailbox is taken over (bridge.lease)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from bridge.hosts import NotLoopback, Resolver, ip_literal, loopback_address, sy
 from bridge.operating import DOCS_EXAMPLE_LIMIT, OperatingTime
 from bridge.ratelimit import LeakyBucket, backoff_delay
 from bridge.secrets import WebhookUrl, install_log_redaction, parse_webhook_url
+from bridge.testhooks import freeze_point
 
 __all__ = ["CONNECT_TIMEOUT", "Transport"]
 
@@ -105,6 +106,9 @@ class Transport:
         self.session.trust_env = False  # no proxies from the environment for the webhook
         self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self.operating = OperatingTime(operating_limit)
+        # called immediately before every request; raises LeaseLost when this process may no
+        # longer send for its mailbox (bridge.lease); None = no shared ledger, no fence
+        self.fence: Callable[[], None] | None = None
 
     # ------------------------------------------------------------ basics
     @property
@@ -125,11 +129,16 @@ class Transport:
         self.close()
 
     # ------------------------------------------------------------ one request
-    def _send_once(self, method: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _send_once(self, method: str, params: Mapping[str, Any] | None,
+                   write: bool = False) -> dict[str, Any]:
         """One HTTP request; returns the decoded envelope or raises a CrmError."""
         if self.bucket is not None:
             self.bucket.acquire()
         base, host_header = self._target(method)
+        if write:
+            freeze_point("before_send")  # a test hook, off unless configured (bridge.testhooks)
+        if self.fence is not None:
+            self.fence()  # after every wait: never a request past the lease's deadline
         url = base + method
         body = json_body(params or {})
         started = time.monotonic()
@@ -159,10 +168,13 @@ class Transport:
             raise failure
         log.debug("crm.request method=%s status=%d ms=%d", method, resp.status_code, ms)
         try:
-            return self._decode(method, resp)
+            envelope = self._decode(method, resp)
         except CrmUnknownOutcome as err:
             err.sent_monotonic = timer.sent  # looked up only max_request_seconds after it
             raise
+        if write:
+            freeze_point("after_answer")  # a test hook, off unless configured
+        return envelope
 
     def _target(self, method: str) -> tuple[str, dict[str, str]]:
         """The base URL to send to, and a Host header when it differs from the URL's host.
@@ -239,7 +251,7 @@ class Transport:
             attempt += 1
             try:
                 self._pace_operating(method)
-                return self._send_once(method, params)
+                return self._send_once(method, params, write)
             except CrmTemporary as err:
                 self._after_temporary(method, err, attempt)
             except CrmUnknownOutcome as err:
