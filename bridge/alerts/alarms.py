@@ -19,9 +19,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bridge.alerts.channels import Notice
+from bridge.clock import utcnow
 from bridge.i18n import t
 from bridge.logsetup import REDACTOR
 
@@ -61,9 +62,6 @@ FIXES: dict[str, str] = {
 }
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 @dataclass(slots=True)
 class Alarm:
@@ -100,7 +98,7 @@ class Alarms:
         send: Callable[[Notice], None],
         *,
         repeat: timedelta,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.send = send
         self.repeat = repeat

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from bridge.alerts import alarms as kinds
 from bridge.alerts.alarms import Alarms
 from bridge.alerts.channels import Notice
+from bridge.clock import utcnow
 from bridge.crm_items import DEAL, LEAD, item_url
 from bridge.healthfile import UNRECOGNISED_REASON, ledger_snapshot, write_health
 from bridge.i18n import t
@@ -42,9 +43,6 @@ STATE_META = "alarm_state"  # ledger meta key: active alarms and mailbox trouble
 RESPONSIBLE_META = "responsible_inactive"  # kept by bridge.health's responsible-user check
 _MARKUP = re.compile(r"<[^>]*>|\[/?[a-zA-Z]+(?:=[^\]]*)?\]")
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def portal_base(webhook_url: str) -> str:
@@ -94,7 +92,7 @@ class Monitor:
         health_file: Path | None = None,
         textfile: Path | None = None,
         portal: str = "",
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.notify = notify
         self.ledger = ledger
