@@ -62,7 +62,6 @@ FIXES: dict[str, str] = {
 }
 
 
-
 @dataclass(slots=True)
 class Alarm:
     kind: str

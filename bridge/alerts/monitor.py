@@ -44,7 +44,6 @@ RESPONSIBLE_META = "responsible_inactive"  # kept by bridge.health's responsible
 _MARKUP = re.compile(r"<[^>]*>|\[/?[a-zA-Z]+(?:=[^\]]*)?\]")
 
 
-
 def portal_base(webhook_url: str) -> str:
     """``https://HOST/rest/1/CODE/`` -> ``https://HOST`` (for links to leads; no secret)."""
     parts = urlsplit(webhook_url)
