@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 ORIGINATOR_ID = "mailbridge"
@@ -19,14 +21,6 @@ _KEPT_HEADERS = (b"message-id", b"date", b"from", b"to", b"subject", b"reply-to"
 
 
 _PIECE = 1 << 20
-
-
-def _split(raw: bytes) -> tuple[bytes, memoryview]:
-    """The header block (a copy; small) and a view of the body (no copy; maybe 10 MB+)."""
-    m = _HEADER_END.search(raw, 0, 1 << 20)
-    if m is None:
-        return raw[: 1 << 20], memoryview(b"")
-    return raw[: m.start()], memoryview(raw)[m.end():]
 
 
 def _hash_body(h: Any, body: memoryview) -> None:
@@ -60,23 +54,56 @@ def _headers(head: bytes) -> dict[bytes, bytes]:
     return found
 
 
-def message_identity(raw: bytes) -> str:
-    """sha256 hex of the Message-ID, the identifying headers and the normalised body."""
-    head, body = _split(raw)
-    headers = _headers(head)
+@dataclass(frozen=True, slots=True)
+class HeaderBlock:
+    """The kept headers of one message, read once at intake and passed on: the identity,
+    the Message-ID and the ledger's subject and date all come from this one read."""
+
+    fields: Mapping[bytes, bytes]  # first occurrence of each kept header, unfolded
+    body_at: int | None  # where the body starts in the raw bytes (None: no header end found)
+
+    @property
+    def message_id(self) -> str | None:
+        """The Message-ID header as written (angle brackets kept), or None."""
+        value = self.fields.get(b"message-id")
+        if not value:
+            return None
+        return value.decode("ascii", "replace")[:250]
+
+    def text(self, name: bytes) -> str | None:
+        """A kept header's value as the e-mail parser sees raw bytes (ASCII, other bytes
+        escaped), or None when the message has no such header."""
+        value = self.fields.get(name)
+        return None if value is None else value.decode("ascii", "surrogateescape")
+
+
+def read_headers(raw: bytes) -> HeaderBlock:
+    """One pass over the header block of ``raw``."""
+    m = _HEADER_END.search(raw, 0, 1 << 20)
+    if m is None:
+        return HeaderBlock(_headers(raw[: 1 << 20]), None)
+    return HeaderBlock(_headers(raw[: m.start()]), m.end())
+
+
+def identity_of(raw: bytes, block: HeaderBlock) -> str:
+    """sha256 hex of the Message-ID, the identifying headers and the normalised body, from
+    headers already read by :func:`read_headers`."""
     h = hashlib.sha256()
     for name in _KEPT_HEADERS:
-        h.update(name + b"\0" + headers.get(name, b"") + b"\0")
+        h.update(name + b"\0" + block.fields.get(name, b"") + b"\0")
+    body = memoryview(b"") if block.body_at is None else memoryview(raw)[block.body_at:]
     _hash_body(h, body)  # line endings differ between servers and exports
     return h.hexdigest()
 
 
+def message_identity(raw: bytes) -> str:
+    """sha256 hex of the Message-ID, the identifying headers and the normalised body."""
+    return identity_of(raw, read_headers(raw))
+
+
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID header as written (angle brackets kept), or None."""
-    value = _headers(_split(raw)[0]).get(b"message-id")
-    if not value:
-        return None
-    return value.decode("ascii", "replace")[:250]
+    return read_headers(raw).message_id
 
 
 def origin_id(identity: str) -> str:
