@@ -19,9 +19,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "function bridge/daemon.py:run_daemon",
     "function bridge/daemon.py:_worker",
     "function bridge/demo/__init__.py:run_demo",
-    "module bridge/pipeline.py",
-    "class bridge/pipeline.py:Pipeline",
-    "function bridge/pipeline.py:_advance",
     "function tests/test_blocked.py:"
     "test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes",
     "module tests/test_deploy.py",
