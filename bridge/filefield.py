@@ -105,7 +105,8 @@ def file_fields(fields: Mapping[str, Any],
             continue
         settings = settings_of.get(code)
         if settings is None:
-            settings = info.get("settings") if isinstance(info.get("settings"), Mapping) else {}
+            own = info.get("settings")
+            settings = own if isinstance(own, Mapping) else {}
         label = str(info.get("formLabel") or info.get("listLabel") or info.get("title") or "")
         out[code] = FileField(code=code, label=label, multiple=bool(info.get("isMultiple")),
                               extensions=_extensions(settings), max_size=_max_size(settings))

@@ -19,9 +19,14 @@ like any new mail (the flag is cleared), so it is looked up once, not at every r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bridge.model import RawMessage
+from bridge.states import PUSHING
+
+if TYPE_CHECKING:
+    from bridge.crm_target import Targeting
+    from bridge.store import MessageRecord
 
 
 def is_first_pass(baseline: tuple[int, int] | None, uidvalidity: int) -> bool:
@@ -34,20 +39,16 @@ def lookup_first(first_pass: bool, msg: RawMessage) -> bool:
     return first_pass or msg.seen
 
 
-def may_exist(row: Any) -> bool:
+def may_exist(row: MessageRecord) -> bool:
     """A lead may exist for this row: a push of ours began, or it was marked for a lookup."""
-    return (
-        row.state == "pushing"
-        or row.push_started_at is not None
-        or bool(getattr(row, "lookup_first", False))
-    )
+    return row.state == PUSHING or row.push_started_at is not None or row.lookup_first
 
 
-def uses_deals(targeting: Any) -> bool:
+def uses_deals(targeting: Targeting | None) -> bool:
     """The config sends some enquiries to deals (``crm.target`` or a route): a first-pass
     lookup then asks for deals too (``Targeting.adopt_deals``, 50 per request)."""
     if targeting is None:
         return False
-    if getattr(targeting.crm, "target", "lead") == "deal":
+    if targeting.crm.target == "deal":
         return True
-    return any(getattr(r, "target", None) == "deal" for r in targeting.routes)
+    return any(r.target == "deal" for r in targeting.routes)

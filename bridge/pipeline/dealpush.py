@@ -20,6 +20,7 @@ from bridge.pipeline.context import (
 )
 from bridge.pipeline.outcomes import Outcomes
 from bridge.routes import Routed
+from bridge.states import PUSHING
 
 if TYPE_CHECKING:
     from bridge.crm_target import Targeting
@@ -61,7 +62,7 @@ class DealPush:
         return max(s.unknown_wait, s.max_request_seconds - seconds_since_sent(exc))
 
     def _start(self, row: MessageRecord) -> None:
-        if row.state != "pushing":
+        if row.state != PUSHING:
             self.ctx.ledger.set_pushing(row.id, self.ctx.clock())
         self.ctx.ledger.set_meta(files_via_key(row.origin_id), "deal")  # files go with it
 
