@@ -160,5 +160,13 @@ if TYPE_CHECKING:  # the real adapters satisfy these Protocols (checked by mypy 
     def _imap(mailbox: ImapMailbox) -> Mailbox:
         return mailbox
 
+    def _imap_features(
+        mailbox: ImapMailbox,
+    ) -> tuple[FinishesMany, KnowsUidNext, ReportsUnreadable]:
+        return mailbox, mailbox, mailbox
+
+    def _dir_uidnext(mailbox: DirMailbox) -> KnowsUidNext:
+        return mailbox
+
     def _crm(client: Bitrix24Client) -> Crm:
         return client
