@@ -241,3 +241,38 @@ def test_held_lookups_wait_for_their_monotonic_time(make: Callable[..., Rig]) ->
     r.pipe.poll_once()
     row = r.ledger.by_id(1)
     assert r.crm.lookups and row is not None and row.state == CREATED
+
+
+def test_assign_to_and_the_progress_hooks_reach_the_steps(make: Callable[..., Rig]) -> None:
+    """assign_to changes the responsible of the next lead, and the progress hooks the CLI sets
+    on the pipeline are told of each fetched and each sent message."""
+    r = make(batch=False)
+    fetched: list[tuple[int, int]] = []
+    sent: list[tuple[int, int]] = []
+    r.pipe.progress = lambda n, total: fetched.append((n, total))
+    r.pipe.push_progress = lambda n, total: sent.append((n, total))
+    r.pipe.assign_to(9)
+    r.box.deliver(form_email(1))
+    r.box.deliver(form_email(2))
+    assert r.pipe.poll_once().created == 2
+    assert [f["ASSIGNED_BY_ID"] for f in r.crm.leads.values()] == [9, 9]
+    assert fetched == [(1, 2), (2, 2)] and sent == [(1, 2), (2, 2)]
+
+
+def test_the_new_lead_hook_is_told_and_its_failure_never_fails_the_lead(
+    make: Callable[..., Rig],
+) -> None:
+    """on_lead hears of each created lead (row, lead id, lead); a hook that raises is logged
+    and the lead stays created, its mail finished."""
+    r = make()
+    told: list[tuple[int, int, str]] = []
+
+    def hook(row: Any, lead_id: int, lead: Any, entity: str = "lead") -> None:
+        told.append((row.id, lead_id, entity))
+        raise RuntimeError("notification channel bug")
+
+    r.pipe.on_lead = hook
+    r.box.deliver(form_email(1))
+    report = r.pipe.poll_once()
+    [lead_id] = r.crm.leads
+    assert told == [(1, lead_id, "lead")] and report.created == 1 and report.finished == 1
