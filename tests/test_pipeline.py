@@ -12,7 +12,7 @@ import pytest
 
 from bridge.errors import CrmRejected, CrmSetupError, CrmTemporary, CrmUnknownOutcome
 from bridge.identity import message_identity, origin_id
-from bridge.states import CREATED, DUPLICATE, FAILED, PUSHING, QUARANTINED
+from bridge.states import CREATED, DUPLICATE, FAILED, QUARANTINED
 from tests.forms import form_email
 from tests.pipeline_fakes import Rig, rig
 
@@ -222,25 +222,27 @@ def test_a_row_left_pushing_is_looked_up_and_found_instead_of_sent_again(
     assert "add_leads_batch" not in r.crm.calls
 
 
-def test_held_lookups_wait_for_their_monotonic_time(make: Callable[..., Rig]) -> None:
-    """hold_lookups: a row that may have a lead is neither looked up nor sent before the given
-    monotonic time, while new mail goes on; after it, the row is looked up."""
-    r = make()
+def test_inherited_pushing_rows_wait_from_pushing_sent_at(make: Callable[..., Rig]) -> None:
+    """After a lease is taken over, a row the old owner left in "pushing" is neither looked up
+    nor sent before max_request_seconds after pushing_sent_at, while new mail goes on."""
+    r = make(max_request_seconds=5.0)
     r.box.deliver(form_email(1))
     r.pipe.intake_only()
     r.ledger.set_parsed(1, "phone:+79120000001", "digest", r.clock.now)
     r.ledger.claim_push(1, r.clock.now)
-    tick = [100.0]
-    r.pipe.hold_lookups(130.0, monotonic=lambda: tick[0])
+    r.crm.leads[555] = {"ORIGIN_ID": r.ledger.by_id(1).origin_id}  # type: ignore[union-attr]
+    r.pipe.pushing_sent_at = r.clock.now + timedelta(seconds=2)  # the take + takeover time
     r.box.deliver(form_email(2))
     report = r.pipe.poll_once()
     row = r.ledger.by_id(1)
-    assert row is not None and row.state == PUSHING and r.crm.lookups == []
-    assert report.created == 1  # the new mail was not held
-    tick[0] = 130.0
+    assert row is not None and row.state == FAILED and r.crm.lookups == []
+    assert row.next_attempt_at == r.clock.now + timedelta(seconds=7)
+    assert report.created == 1 and r.crm.calls.count("add_lead") == 1  # the new mail
+    r.clock.advance(7)
     r.pipe.poll_once()
     row = r.ledger.by_id(1)
-    assert r.crm.lookups and row is not None and row.state == CREATED
+    assert r.crm.lookups and row is not None and row.state == CREATED and row.lead_id == 555
+    assert r.crm.calls.count("add_lead") == 1
 
 
 def test_assign_to_and_the_progress_hooks_reach_the_steps(make: Callable[..., Rig]) -> None:

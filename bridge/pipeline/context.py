@@ -1,5 +1,5 @@
 """What the steps of one pipeline share: settings, the three ports, the clocks, and the little
-state that outlives a pass (files already commented, a hold on lookups)."""
+state that outlives a pass (files already commented, when inherited rows count as sent)."""
 
 from __future__ import annotations
 
@@ -49,13 +49,8 @@ class Context:
     progress: Callable[[int, int], None] | None = None  # (fetched, to fetch) during intake
     push_progress: Callable[[int, int], None] | None = None  # (sent so far, due this pass)
     files_done: set[int] = field(default_factory=set)  # rows whose files comment is made
-    # No row that may already have a lead is looked up (or sent) before this monotonic time.
-    lookups_not_before: float = 0.0
-    monotonic: Callable[[], float] = time.monotonic
-
-    def lookups_held(self) -> bool:
-        """Are lookups held back now (``Pipeline.hold_lookups``)?"""
-        return self.lookups_not_before > 0.0 and self.monotonic() < self.lookups_not_before
+    # a lease taken over (bridge.multibox): inherited "pushing" rows count as sent then
+    pushing_sent_at: datetime | None = None
 
 
 def seconds_since_sent(exc: CrmUnknownOutcome) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -133,16 +132,6 @@ class Pipeline:
             if self.targeting is not None:  # routes fall back to the same default user
                 self.targeting.base = self.s.lead
 
-    def hold_lookups(
-        self, not_before: float, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        """No row that may already have a lead (a push began, a lost answer, a first pass)
-        is looked up or sent before the ``monotonic()`` time ``not_before``; other rows go on.
-        For rows inherited from another process whose last request may still be running on
-        the portal. ``hold_lookups(0.0)`` ends the hold."""
-        self.ctx.lookups_not_before = not_before
-        self.ctx.monotonic = monotonic
-
     def close(self) -> None:
         """Close the mailbox connection (the ledger and the CRM client are the caller's)."""
         self.drop_mailbox()
@@ -186,6 +175,17 @@ class Pipeline:
     def targeting(self) -> Targeting | None:
         """Routing, repeat clients and deals; None when the config asks for none."""
         return self.ctx.targeting
+
+    @property
+    def pushing_sent_at(self) -> datetime | None:
+        """After a lease is taken over (bridge.multibox): rows the old owner left in
+        ``pushing`` count as sent at this time, so none is looked up before
+        ``max_request_seconds`` after it."""
+        return self.ctx.pushing_sent_at
+
+    @pushing_sent_at.setter
+    def pushing_sent_at(self, when: datetime | None) -> None:
+        self.ctx.pushing_sent_at = when
 
     @property
     def on_lead(self) -> OnLead | None:

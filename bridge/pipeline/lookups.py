@@ -3,7 +3,8 @@
 A row that may already have a lead (a push of ours began, an answer was lost, or the ledger
 is new to the folder) is looked up first, 50 per request. After an unknown outcome no lookup
 runs before ``max_request_seconds`` after the request's last byte: the portal may still be
-running it. ``Pipeline.hold_lookups`` holds every such row back until a given monotonic time.
+running it; after a lease is taken over, a row the old owner left in ``pushing`` counts as
+sent at ``Pipeline.pushing_sent_at`` (bridge.multibox).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bridge.errors import CrmRejected, CrmTemporary, CrmUnknownOutcome
 from bridge.model import PollReport
 from bridge.pipeline.context import Context, StopPushing, one_line, seconds_since_sent
 from bridge.pipeline.outcomes import Outcomes
-from bridge.states import FAILED
+from bridge.states import FAILED, PUSHING
 
 if TYPE_CHECKING:
     from bridge.store import MessageRecord
@@ -38,10 +39,6 @@ class Lookups:
         """Rows that may already have a lead (a crash, a lost answer) are looked up first,
         all in one request per 50; returns the rows still to be sent."""
         doubtful = [r for r in rows if firstpass.may_exist(r)]
-        if doubtful and self.ctx.lookups_held():
-            held = {r.id for r in doubtful}
-            log.info("lead.lookups_held rows=%d", len(held))
-            return [r for r in rows if r.id not in held]
         early = self.too_early(doubtful)
         if early:
             doubtful = [r for r in doubtful if r.id not in early]
@@ -90,6 +87,9 @@ class Lookups:
             # A row left in "pushing" (a crash, or an error before anything was sent) has no
             # recorded last byte: it is looked up at once, as before.
             sent = r.sent_at
+            inherited = self.ctx.pushing_sent_at
+            if r.state == PUSHING and inherited is not None:
+                sent = max(sent or inherited, inherited)
             if sent is None or sent + wait <= now:
                 continue
             early.add(r.id)
