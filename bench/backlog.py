@@ -193,7 +193,7 @@ def show_profile(path: Path, top: int) -> None:
         print(f"\ncProfile of the batched run, top {top} by {key}:\n" + text[start:].rstrip())
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="backlog size (default 1000)")
     ap.add_argument("--attach-pct", type=float, default=10.0,
@@ -212,8 +212,11 @@ def main() -> int:
     ap.add_argument("--profile", type=int, metavar="TOP", default=0,
                     help="run the batched --poll-now under cProfile and list the TOP functions "
                          "by cumulative and by own time (timings then include its overhead)")
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def main() -> int:
+    args = parse_args()
     banner("backlog drain (--poll-now subprocess, real Dovecot, sandbox at the real limits)")
     print(f"portal: leaky bucket rate {args.rate:g}/s, burst {args.burst}; client configured "
           f"with the same figures; attachments {args.attach_pct:g}% x {args.file_size} B PDF; "
@@ -232,9 +235,14 @@ def main() -> int:
                          args.attach_pct, args.file_size, False, args.rate, args.burst, tmp,
                          args.timeout, args.processed_folder, target=args.target)
             show(base, args.rate, args.burst)
+    summarise(main_run, base, args.rate, args.burst)
+    print(load_note())
+    return 0
 
+
+def summarise(m: Outcome, base: Outcome | None, rate: float, burst: int) -> None:
+    """The batched run against the baseline, extrapolated to the batched run's size."""
     print("\n== summary")
-    m = main_run
     print(f"batched: {m.n} messages in {m.run.wall:.1f} s; {m.requests} requests = "
           f"{m.per_lead:.4f}/lead (text-only {m.text_per_lead:.4f}/lead, target <= 0.05); "
           f"503s {m.stats['count_503']} (target 0); leads {m.leads}/{m.n}, duplicate "
@@ -245,7 +253,7 @@ def main() -> int:
         linear = base.run.wall * scale
         first = base.first_request_s or 0.0
         tail = base.run.wall - (base.last_request_s or base.run.wall)
-        floor = first + max(0.0, base_req - args.burst) / args.rate + tail
+        floor = first + max(0.0, base_req - burst) / rate + tail
         model = max(linear, floor)
         print(f"baseline: {base.n} messages in {base.run.wall:.1f} s; {base.requests} requests "
               f"= {base.per_lead:.4f}/lead (text-only {base.text_per_lead:.4f}/lead); 503s "
@@ -254,16 +262,14 @@ def main() -> int:
               f"(= {base.per_lead:.4f} x {m.n}); time {linear:.0f} s linearly "
               f"(= {base.run.wall:.1f} s x {scale:g}), {model:.0f} s by the bucket model "
               f"(the larger of the linear figure and {first:.1f} s to the first request + "
-              f"(requests - {args.burst}) / {args.rate:g}/s + {tail:.1f} s after the last; "
-              f"linear scaling understates a rate-bound run: only the first {args.burst} "
+              f"(requests - {burst}) / {rate:g}/s + {tail:.1f} s after the last; "
+              f"linear scaling understates a rate-bound run: only the first {burst} "
               f"requests are free)")
         print(f"ratio batched/baseline: requests {ratio(m.requests, base_req)} "
               f"(text-only per lead {ratio(m.text_per_lead, base.text_per_lead)}), "
               f"time {ratio(m.run.wall, linear)} vs linear, {ratio(m.run.wall, model)} vs model"
               f"; speed-up x{ratio(model, m.run.wall)} (model), x{ratio(linear, m.run.wall)}"
               f" (linear)")
-    print(load_note())
-    return 0
 
 
 if __name__ == "__main__":

@@ -70,6 +70,41 @@ def show_imports(title: str, run: CliRun, top: int) -> None:
         print(f"   {self_us / 1000:7.1f} ms self  {name}")
 
 
+def time_mode(title: str, env: dict[str, str | None], cfg: Path, tmp: Path,
+              runs: int) -> list[tuple[str, CliRun]]:
+    """Time the interpreter floor, --help and a nothing-new --poll-now in one bytecode mode;
+    returns the two -X importtime runs to list."""
+    run_cli(None, "--help", out_dir=tmp, env=env)  # fills the cache in cached mode
+    run_cli(cfg, "--poll-now", out_dir=tmp, env=env)
+    floor_runs = [run_python(["-c", "pass"], out_dir=tmp, env=env) for _ in range(runs)]
+    help_runs = [run_cli(None, "--help", out_dir=tmp, env=env) for _ in range(runs)]
+    floor, floor_cpu = [r.wall for r in floor_runs], [r.cpu for r in floor_runs]
+    helps, help_cpu = [r.wall for r in help_runs], [r.cpu for r in help_runs]
+    warm = [run_cli(cfg, "--poll-now", out_dir=tmp, env=env) for _ in range(runs)]
+    walls = [r.wall for r in warm]
+    codes = sorted({r.code for r in warm})
+    print(f"\n-- {title}")
+    print(f"interpreter floor `python -c pass`: median {median(floor) * 1000:.0f} ms "
+          f"wall, {median(floor_cpu) * 1000:.0f} ms CPU")
+    print(f"`python -m bridge --help`:          median {median(helps) * 1000:.0f} ms "
+          f"wall, {median(help_cpu) * 1000:.0f} ms CPU")
+    print(f"--poll-now, nothing new, {runs} runs: median {median(walls):.3f} s "
+          f"wall (min {min(walls):.3f}, max {max(walls):.3f}), median "
+          f"{median([r.cpu for r in warm]):.3f} s CPU (user+sys); exit codes {codes}; "
+          f"peak RSS {median([r.maxrss_mib for r in warm]):.1f} MiB")
+    print(f"   = {median(walls) / median(floor):.1f}x the interpreter floor; "
+          f"{(median(walls) - median(helps)) * 1000:.0f} ms more than --help")
+    if any(r.code != 0 for r in warm):
+        print("stderr tail of the last run:\n" + warm[-1].tail(10))
+    flags = ["-X", "importtime"]
+    return [
+        (f"python -X importtime -m bridge --help; {title}",
+         run_cli(None, "--help", out_dir=tmp, python_flags=flags, env=env)),
+        (f"python -X importtime -m bridge --config X --poll-now (nothing new); {title}",
+         run_cli(cfg, "--poll-now", out_dir=tmp, python_flags=flags, env=env)),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=7, help="timed runs (default 7)")
@@ -93,42 +128,11 @@ def main() -> int:
         print(f"first --poll-now (1 message -> {sb.portal.stats()['leads']} lead; ledger "
               f"created): {cold.wall:.2f} s, exit {cold.code}")
         before = sb.portal.stats()["requests"]
-        total_runs = 0
         tables: list[tuple[str, CliRun]] = []
         for title, env in modes:
-            run_cli(None, "--help", out_dir=tmp, env=env)  # fills the cache in cached mode
-            run_cli(cfg, "--poll-now", out_dir=tmp, env=env)
-            floor_runs = [run_python(["-c", "pass"], out_dir=tmp, env=env)
-                          for _ in range(args.runs)]
-            help_runs = [run_cli(None, "--help", out_dir=tmp, env=env) for _ in range(args.runs)]
-            floor, floor_cpu = [r.wall for r in floor_runs], [r.cpu for r in floor_runs]
-            helps, help_cpu = [r.wall for r in help_runs], [r.cpu for r in help_runs]
-            warm = [run_cli(cfg, "--poll-now", out_dir=tmp, env=env) for _ in range(args.runs)]
-            total_runs += args.runs + 1
-            walls = [r.wall for r in warm]
-            codes = sorted({r.code for r in warm})
-            print(f"\n-- {title}")
-            print(f"interpreter floor `python -c pass`: median {median(floor) * 1000:.0f} ms "
-                  f"wall, {median(floor_cpu) * 1000:.0f} ms CPU")
-            print(f"`python -m bridge --help`:          median {median(helps) * 1000:.0f} ms "
-                  f"wall, {median(help_cpu) * 1000:.0f} ms CPU")
-            print(f"--poll-now, nothing new, {args.runs} runs: median {median(walls):.3f} s "
-                  f"wall (min {min(walls):.3f}, max {max(walls):.3f}), median "
-                  f"{median([r.cpu for r in warm]):.3f} s CPU (user+sys); exit codes {codes}; "
-                  f"peak RSS {median([r.maxrss_mib for r in warm]):.1f} MiB")
-            print(f"   = {median(walls) / median(floor):.1f}x the interpreter floor; "
-                  f"{(median(walls) - median(helps)) * 1000:.0f} ms more than --help")
-            if any(r.code != 0 for r in warm):
-                print("stderr tail of the last run:\n" + warm[-1].tail(10))
-            flags = ["-X", "importtime"]
-            tables.append((f"python -X importtime -m bridge --help; {title}",
-                           run_cli(None, "--help", out_dir=tmp, python_flags=flags, env=env)))
-            tables.append((f"python -X importtime -m bridge --config X --poll-now (nothing "
-                           f"new); {title}",
-                           run_cli(cfg, "--poll-now", out_dir=tmp, python_flags=flags,
-                                   env=env)))
+            tables += time_mode(title, env, cfg, tmp, args.runs)
         after = sb.portal.stats()
-        print(f"\nCRM requests made by the {total_runs} nothing-new runs: "
+        print(f"\nCRM requests made by the {len(modes) * (args.runs + 1)} nothing-new runs: "
               f"{after['requests'] - before} (want 0)")
     for title, run in tables:
         show_imports(title, run, args.top)

@@ -3,11 +3,8 @@ says why once per interval and resumes by itself; real Dovecot and the sandbox p
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +15,7 @@ import pytest
 
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
+from tests.running import StatusSocket, daemon_env
 from tests.servers.dovecot import ImapAccount, new_account
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,32 +57,22 @@ def test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes(
     """A blocked webhook: the daemon keeps running, takes every new mail into the ledger,
     sends nothing, logs the error with its fix once per health_interval, shows it in status
     and the systemd STATUS line, and pushes everything once the webhook is restored."""
-    sock_path = tmp_path / "notify.sock"
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(sock_path))
-    sock.settimeout(0.2)
+    status_socket = StatusSocket(tmp_path / "notify.sock")
     account.deliver(form_email(1))
     stderr_path = tmp_path / "daemon.log"
     with sandbox() as sb, stderr_path.open("wb") as stderr:
         sb.configure(blocked=True)
         cfg = config(tmp_path, account, sb.webhook_url)
-        env = {**os.environ, "NOTIFY_SOCKET": str(sock_path)}
-        env.pop("JOURNAL_STREAM", None)
         proc = subprocess.Popen([sys.executable, "-m", "bridge", "--config", str(cfg)],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        seen: list[str] = []
-
-        def drain() -> None:
-            with contextlib.suppress(TimeoutError):
-                seen.extend(sock.recv(4096).decode().splitlines())
-
+                                cwd=ROOT, env=daemon_env(status_socket.path),
+                                stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             assert wait_for(lambda: status(cfg)["blocked"] is not None), "never blocked"
             blocked_at = time.monotonic()
             account.deliver(form_email(2))
             account.deliver(form_email(3))
             assert wait_for(lambda: sum(status(cfg)["states"].values()) == 3), status(cfg)
-            assert wait_for(lambda: (drain(), any("BLOCKED" in s for s in seen))[1]), seen
+            assert wait_for(lambda: any("BLOCKED" in s for s in status_socket.drain()))
             state = status(cfg)
             assert "bitrix24.webhook_url" in state["blocked"]["why"]
             assert {k for k, v in state["states"].items() if v} <= {"received", "parsed", "failed"}
@@ -103,7 +91,7 @@ def test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes(
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
-            sock.close()
+            status_socket.close()
         ids = origin_ids(sb)
         assert len(ids) == len(set(ids)) == 4  # no duplicates
         assert sb.portal.lead_add_calls == 4

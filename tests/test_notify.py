@@ -227,17 +227,10 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_daemon_speaks_sd_notify_as_the_unit_expects(
-    tmp_path: Path, notify_socket: tuple[str, socket.socket]
-) -> None:
-    """The real daemon, started as mailbridge.service would start it, reports READY=1, pings the
-    watchdog while its mailbox is unreachable, and on SIGTERM sends STOPPING=1 and exits 0."""
-    import signal
-    import subprocess
-    import sys
-
-    path, sock = notify_socket
+def unit_like_start(tmp_path: Path, notify_path: str) -> tuple[Path, dict[str, str]]:
+    """A config and environment as mailbridge.service gives the daemon: secrets as systemd
+    credentials, NOTIFY_SOCKET and WATCHDOG_USEC set, a mailbox and a portal that refuse
+    connections at once."""
     creds = tmp_path / "credentials"
     creds.mkdir()
     (creds / "imap-password").write_text("XXXXXXXXXXXXXXXX\n")
@@ -253,7 +246,7 @@ def test_daemon_speaks_sd_notify_as_the_unit_expects(
     (tmp_path / "state").mkdir()
     env = {
         **os.environ,
-        "NOTIFY_SOCKET": path,
+        "NOTIFY_SOCKET": notify_path,
         "WATCHDOG_USEC": "2000000",
         "CREDENTIALS_DIRECTORY": str(creds),
         "INVOCATION_ID": "0123456789abcdef",
@@ -261,6 +254,21 @@ def test_daemon_speaks_sd_notify_as_the_unit_expects(
     }
     for name in ("BRIDGE_IMAP_PASSWORD", "BITRIX24_WEBHOOK_URL"):
         env.pop(name, None)
+    return config, env
+
+
+@pytest.mark.slow
+def test_daemon_speaks_sd_notify_as_the_unit_expects(
+    tmp_path: Path, notify_socket: tuple[str, socket.socket]
+) -> None:
+    """The real daemon, started as mailbridge.service would start it, reports READY=1, pings the
+    watchdog while its mailbox is unreachable, and on SIGTERM sends STOPPING=1 and exits 0."""
+    import signal
+    import subprocess
+    import sys
+
+    path, sock = notify_socket
+    config, env = unit_like_start(tmp_path, path)
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.Popen(
         [sys.executable, "-m", "bridge", "--config", str(config)],

@@ -19,16 +19,6 @@ KNOWN_OVER: frozenset[str] = frozenset({
     "function bridge/daemon.py:run_daemon",
     "function bridge/daemon.py:_worker",
     "function bridge/demo/__init__.py:run_demo",
-    "function tests/test_blocked.py:"
-    "test_daemon_blocked_by_a_revoked_webhook_keeps_mail_and_resumes",
-    "module tests/test_deploy.py",
-    "function tests/test_notify.py:test_daemon_speaks_sd_notify_as_the_unit_expects",
-    "module tests/test_notify_cli.py",
-    "function tests/test_notify_cli.py:"
-    "test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it",
-    "function bench/backlog.py:main",
-    "function bench/latency.py:main",
-    "function bench/startup.py:main",
 })
 
 
