@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,12 @@ def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
 
 def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
     return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
+
+
+def unseen(account: ImapAccount, folder: str = "INBOX") -> list[str]:
+    """The messages in ``folder`` without \\Seen (one doveadm search)."""
+    out = account.server.doveadm("search", "-u", account.user, "mailbox", folder, "unseen")
+    return out.stdout.decode().split()
 
 
 def poll_until_done(cfg: Path, tries: int = 12) -> list[int]:
@@ -58,9 +65,12 @@ def poll_until_done(cfg: Path, tries: int = 12) -> list[int]:
          "reset", "503-limit", "429-operating"],
 )
 def test_single_lead_with_files_survives_portal_faults(
-    account, tmp_path: Path, fault: str, opts: dict
+    account, tmp_path: Path, fault: str, opts: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Whatever the portal does to crm.lead.add, 029 ends as one lead with its 7 files once."""
+    # A 429 with no earlier report of the method waits one basket (60 s on a portal); here
+    # 1 s, the shortest wait the client takes (bridge.operating.OperatingTime.blocked).
+    monkeypatch.setattr("bridge.operating.BLOCKED_FALLBACK", 1.0)
     account.deliver(corpus("029-rostferrum-all-types-base64"))
     with sandbox() as sb:
         sb.portal.inject("crm.lead.add", fault, times=1, **opts)
@@ -166,8 +176,9 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
             if fault != "none":  # however loaded the machine, each run makes some progress
-                deadline = time.monotonic() + 20
-                while len(sb.portal.list_leads()) == before and time.monotonic() < deadline:
+                deadline = time.monotonic() + 20  # (none left to make once all n exist)
+                while (before == len(sb.portal.list_leads()) < n
+                       and time.monotonic() < deadline):
                     time.sleep(0.05)
             time.sleep(rng.uniform(0.2, 0.9) if fault == "none" else rng.uniform(0.0, 0.6))
             proc.send_signal(signal.SIGKILL)
@@ -184,8 +195,8 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         if processed:
             assert account.uids("INBOX") == []
             assert len(account.uids("Processed")) == n
-        else:
-            assert all("\\Seen" in account.flags(uid) for uid in account.uids("INBOX"))
+        else:  # every message stays, \Seen (one doveadm search, not one per message)
+            assert len(account.uids("INBOX")) == n and not unseen(account)
 
 
 def test_sigterm_stops_the_daemon_cleanly(account, tmp_path: Path) -> None:
@@ -249,10 +260,13 @@ def test_unreachable_mailbox_exits_75_and_loses_nothing(account, tmp_path: Path)
 def test_dead_portal_exits_75_and_the_mail_waits(account, tmp_path: Path) -> None:
     """The portal unreachable: exit 75, the mail stays unmarked, a later run creates the lead."""
     uid = account.deliver(corpus("001-cf7-default-ru"))
-    with sandbox() as sb:
-        url = sb.webhook_url
-    cfg = write_config(tmp_path / "config.toml", account, url)
-    code, _, _ = run("--config", str(cfg), "--poll-now")
+    # A port bound but not listening refuses connections, and no other test's server can take
+    # it meanwhile (a stopped sandbox's port can be reused by a parallel test).
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{dead.getsockname()[1]}/rest/1/XXXXXXXXXXXXXXXX/"
+        cfg = write_config(tmp_path / "config.toml", account, url)
+        code, _, _ = run("--config", str(cfg), "--poll-now")
     assert code == 75
     assert account.uids("INBOX") == [uid]
     assert "\\Seen" not in account.flags(uid)
