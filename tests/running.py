@@ -1,24 +1,12 @@
-"""Helpers for tests that run the daemon as a subprocess: waiting for a condition with a
-hang guard, the systemd notify socket it talks to, and an environment without the secrets'
-overrides."""
+"""Helpers for tests that run the daemon as a subprocess: the systemd notify socket it talks
+to, and an environment without the secrets' overrides (waiting: tests/helpers/waiting.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import socket
-import time
-from collections.abc import Callable
 from pathlib import Path
-
-
-def wait_for(what: Callable[[], object], seconds: float = 60, step: float = 0.05) -> None:
-    """Poll ``what()`` every ``step`` s until it is true; fail after ``seconds`` (a bound far
-    above the expected, to catch a hang, never a timing assertion)."""
-    deadline = time.monotonic() + seconds
-    while not what():
-        assert time.monotonic() < deadline, f"timed out after {seconds} s"
-        time.sleep(step)
 
 
 class StatusSocket:

@@ -16,19 +16,14 @@ import pytest
 
 from bridge.healthfile import health_path
 from tests.e2e import run, sandbox, write_config
-from tests.forms import form_email
-from tests.running import StatusSocket, daemon_env, wait_for
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.forms import ODD_LAYOUT, form_email
+from tests.helpers.waiting import wait_for
+from tests.running import StatusSocket, daemon_env
+from tests.servers.dovecot import ImapAccount
 from tests.servers.notify_stubs import TOKEN, HttpStub
 from tests.test_notify_cli import telegram_table
-from tests.test_quarantine import ODD_LAYOUT
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
-    return new_account(dovecot_server)
 
 
 def test_poll_now_alarms_announces_and_keeps_the_health_file(
@@ -101,14 +96,14 @@ def test_a_refused_login_alarms_the_daemon_goes_on_and_a_reload_resolves_it(
                                 cwd=ROOT, env=daemon_env(status.path),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(lambda: ("mailbox_unreachable", "alarm") in kinds_seen())
-            wait_for(lambda: status.says("STATUS=MAILBOX REFUSED"))
+            assert wait_for(lambda: ("mailbox_unreachable", "alarm") in kinds_seen())
+            assert wait_for(lambda: status.says("STATUS=MAILBOX REFUSED"))
             assert proc.poll() is None  # still running
             assert sb.portal.list_leads() == []
             cfg.write_text(good)
             proc.send_signal(signal.SIGHUP)
-            wait_for(lambda: ("mailbox_unreachable", "resolved") in kinds_seen())
-            wait_for(lambda: len(sb.portal.list_leads()) == 1)
+            assert wait_for(lambda: ("mailbox_unreachable", "resolved") in kinds_seen())
+            assert wait_for(lambda: len(sb.portal.list_leads()) == 1)
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
@@ -136,7 +131,7 @@ def test_a_ledger_corrupted_under_the_daemon_stops_it_with_one_stopped_alarm(
                                 cwd=ROOT, env=daemon_env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(health_path(tmp_path / "bridge.db").exists)  # the daemon started
+            assert wait_for(health_path(tmp_path / "bridge.db").exists)  # the daemon started
             broken = tmp_path / "broken.db"
             broken.write_bytes(b"this is not an SQLite file at all\n" * 100)
             for side in tmp_path.glob("bridge.db-*"):
