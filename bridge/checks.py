@@ -57,13 +57,9 @@ def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Chec
         return out
     out.append(Check(OK, t("check.imap.resolves", host=imap.host)))
     if connect is None:
-        from bridge.mailbox import ImapMailbox
+        from bridge.app import mailbox_factory
 
-        def connect() -> Any:
-            mailbox = ImapMailbox(imap)
-            mailbox.connect()
-            return mailbox
-
+        connect = mailbox_factory(cfg)
     try:
         mailbox = connect()
     except MailboxUnavailable as exc:
@@ -249,7 +245,7 @@ def run_checks(cfg: Any, out: TextIO, crm: Any = None,
         results.append(Check(BAD, t("check.imap.rejected", error=say(exc))))
     flush()
     if crm is None:
-        from bridge.cli import make_crm
+        from bridge.app import make_crm
 
         crm = make_crm(cfg)
     results.extend(crm_checks(cfg, crm))

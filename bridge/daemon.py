@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -35,6 +35,10 @@ from bridge.errors import (
 )
 from bridge.model import PollReport
 from bridge.notify import Notifier
+
+if TYPE_CHECKING:
+    from bridge.app import MailboxApp
+    from bridge.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -98,54 +102,65 @@ class Daemon:
                     log.exception("reload.crashed (a bug); the old config stays")
             self._poll_started = time.monotonic()
             try:
-                report = self.poll()
-            except LedgerCorrupt as exc:  # a setup problem (78), with the fix in the text
-                log.error("daemon.ledger_corrupt error=%s", " ".join(str(exc).split()))
-                self.fatal = exc
-                self.exit_code = 78
-                self.stop.set()
-                return
-            except LockHeld as exc:  # the new ledger file is another processor's
-                log.error("daemon.lock_lost error=%s", " ".join(str(exc).split()))
-                self.exit_code = 75
-                self.stop.set()
-                return
-            except MailboxRejected as exc:  # SPEC §1: not a reason to stop; the next poll retries
-                log.error("daemon.mailbox_refused error=%s", " ".join(str(exc).split()))
-                self._last_status = f"mailbox refused: {type(exc).__name__}"
-            except (ConfigError, CrmSetupError) as exc:
-                log.error("daemon.setup_error error=%s", " ".join(str(exc).split()))
-                self.fatal = exc
-                self.exit_code = 78
-                self.stop.set()
-                return
-            except BridgeError as exc:
-                log.warning("daemon.poll_failed error=%s", " ".join(str(exc).split()))
-                self._last_status = f"last poll failed: {type(exc).__name__}"
-            except Exception:
-                log.exception("daemon.poll_crashed (a bug)")
-                self._last_status = "last poll crashed"
-            else:
-                self.polls += 1
-                when = datetime.now(UTC).strftime("%H:%M:%S")
-                self._last_status = (
-                    f"last poll {when} UTC: created={report.created} "
-                    f"skipped={report.skipped} waiting={report.waiting}"
-                )
-                if report.fetched or report.created or report.waiting:
-                    log.info(
-                        "poll.done fetched=%s created=%s duplicates=%s skipped=%s "
-                        "quarantined=%s waiting=%s",
-                        report.fetched, report.created, report.duplicates, report.skipped,
-                        report.quarantined, report.waiting,
-                    )
-                if report.unrecognised:  # counts only: a sender may be a person's address
-                    log.warning("poll.unrecognised_layouts count=%s (see `mailbridge status`)",
-                                sum(report.unrecognised.values()))
+                if not self._poll_once():
+                    return
             finally:
                 self._poll_started = None
             self.notifier.status(self._status_text())
             self.notifier.watchdog()
+
+    def _poll_once(self) -> bool:
+        """One poll, its outcome logged and kept for the STATUS line; False: stop now."""
+        try:
+            report = self.poll()
+        except LedgerCorrupt as exc:  # a setup problem (78), with the fix in the text
+            return self._fatal("daemon.ledger_corrupt", exc)
+        except LockHeld as exc:  # the new ledger file is another processor's
+            log.error("daemon.lock_lost error=%s", " ".join(str(exc).split()))
+            self.exit_code = 75
+            self.stop.set()
+            return False
+        except MailboxRejected as exc:  # SPEC §1: not a reason to stop; the next poll retries
+            log.error("daemon.mailbox_refused error=%s", " ".join(str(exc).split()))
+            self._last_status = f"mailbox refused: {type(exc).__name__}"
+        except (ConfigError, CrmSetupError) as exc:
+            return self._fatal("daemon.setup_error", exc)
+        except BridgeError as exc:
+            log.warning("daemon.poll_failed error=%s", " ".join(str(exc).split()))
+            self._last_status = f"last poll failed: {type(exc).__name__}"
+        except Exception:  # a bug in one poll must not stop the daemon; logged with its trace
+            log.exception("daemon.poll_crashed (a bug)")
+            self._last_status = "last poll crashed"
+        else:
+            self._done(report)
+        return True
+
+    def _fatal(self, event: str, exc: BaseException) -> bool:
+        """A setup error: logged, kept for the alarm, and the daemon stops with 78."""
+        log.error("%s error=%s", event, " ".join(str(exc).split()))
+        self.fatal = exc
+        self.exit_code = 78
+        self.stop.set()
+        return False
+
+    def _done(self, report: PollReport) -> None:
+        """A finished poll: the STATUS line, and a log line when it did something."""
+        self.polls += 1
+        when = datetime.now(UTC).strftime("%H:%M:%S")
+        self._last_status = (
+            f"last poll {when} UTC: created={report.created} "
+            f"skipped={report.skipped} waiting={report.waiting}"
+        )
+        if report.fetched or report.created or report.waiting:
+            log.info(
+                "poll.done fetched=%s created=%s duplicates=%s skipped=%s "
+                "quarantined=%s waiting=%s",
+                report.fetched, report.created, report.duplicates, report.skipped,
+                report.quarantined, report.waiting,
+            )
+        if report.unrecognised:  # counts only: a sender may be a person's address
+            log.warning("poll.unrecognised_layouts count=%s (see `mailbridge status`)",
+                        sum(report.unrecognised.values()))
 
     def _status_text(self) -> str:
         if self.describe is not None:
@@ -278,111 +293,57 @@ def install_reload_handler(daemon: Daemon) -> None:
     signal.signal(signal.SIGHUP, handler)
 
 
-def run_daemon(cfg: Any) -> int:
-    """The composition of the daemon for a loaded config (used by the CLI)."""
-    from bridge.alerts.runtime import Runtime
-    from bridge.cli import (
-        LOCK_WAIT,
-        forget_old,
-        lock_for,
-        mailbox_factory,
-        make_crm,
-        open_ledger,
-        pipeline_settings,
-        record_poll,
-        reload_config,
-        reopen_if_replaced,
-    )
-    from bridge.health import for_config
-    from bridge.mailbox import ImapMailbox
-    from bridge.pipeline import Pipeline
+def run_daemon(cfg: Config) -> int:
+    """The daemon for one mailbox (the CLI's default command): wired by bridge.app, run until
+    SIGTERM/SIGINT, reloaded on SIGHUP."""
+    from bridge import app
     from bridge.refusal import Refusal
     from bridge.reload import Reloader
 
     stop = threading.Event()
     install_signal_handlers(stop)
     notifier = Notifier.from_env()
-    lock = lock_for(cfg)
-    lock.acquire(wait=LOCK_WAIT)
-    ledger = open_ledger(cfg)
-    ledger.open_session()
-    runtime = Runtime.build(cfg, ledger)
-    current: dict[str, Any] = {"cfg": cfg}
+    lock = app.lock_for(cfg)
+    lock.acquire(wait=app.LOCK_WAIT)
     refusal = Refusal(cfg.imap.poll_interval)  # a refused mailbox waits, never stops us
-
-    def make_pipeline(c: Any) -> tuple[Pipeline, Any]:
-        crm = runtime.crm(make_crm(c))
-        pipeline = Pipeline(
-            pipeline_settings(c), ledger, crm, runtime.mailbox_factory(mailbox_factory(c)),
-            stop=stop, on_lead=runtime.monitor.lead_created,
-        )
-        pipeline.refusal = refusal
-        refusal.cap = c.imap.poll_interval
-        refusal.reset()  # new settings are tried at once
-        health = for_config(c, crm, ledger, pipeline)
-        health.check_first = True  # the portal is verified at start (and after a reload)
-        return pipeline, health
-
-    current["pipeline"], current["health"] = make_pipeline(cfg)
-
-    def apply(new: Any) -> None:
-        pipeline, health = make_pipeline(new)  # a ConfigError here leaves all as it was
-        runtime.reconfigure(new)
-        current["pipeline"].close()
-        current.update(cfg=new, pipeline=pipeline, health=health)
-
-    reloader = Reloader(cfg, load=reload_config, apply=apply, alarms=runtime.monitor.alarms)
-
-    def poll_once() -> PollReport:
-        reopen_if_replaced(ledger, lock)  # inode check each poll: never write into a lost file
-        report = None
-        try:
-            report = current["health"].run_pass(current["pipeline"])
-            return report
-        finally:
-            record_poll(ledger, report)
-            forget_old(ledger, cfg)
+    try:
+        wired = app.MailboxApp(cfg, lock, serve=True, stop=stop, refusal=refusal,
+                               check_first=True)
+    except BaseException:
+        lock.release()
+        raise
+    reloader = Reloader(cfg, load=app.reload_config, apply=wired.apply,
+                        alarms=wired.runtime.monitor.alarms)
 
     def poll() -> PollReport:
-        report: PollReport = runtime.poll(poll_once)
+        report: PollReport = wired.runtime.poll(wired.poll)
         return report
-
-    idle_factory = None
-    if cfg.imap.idle:
-        def idle_factory() -> Any:
-            imap = current["cfg"].imap
-            mailbox = ImapMailbox(imap)
-            mailbox.connect()
-            mailbox.select(imap.folder)
-            return mailbox
-
-    def next_due() -> float | None:
-        when = ledger.next_attempt()
-        return None if when is None else (when - datetime.now(UTC)).total_seconds()
 
     daemon = Daemon(
         poll,
         interval=cfg.imap.poll_interval,
-        idle_factory=idle_factory,
+        idle_factory=wired.idle_connect if cfg.imap.idle else None,
         idle_refresh=cfg.imap.idle_refresh,
         notifier=notifier,
         stop=stop,
         health_interval=cfg.bitrix24.health_interval,
-        describe=lambda: current["health"].status_line() or refusal.status_line(),
-        ticker=runtime.monitor.tick,
+        describe=wired.status_line,
+        ticker=wired.runtime.monitor.tick,
         reloader=reloader.reload,
-        next_due=next_due,
+        next_due=wired.next_due,
     )
     install_reload_handler(daemon)
+    return _run(daemon, wired)
+
+
+def _run(daemon: Daemon, wired: MailboxApp) -> int:
+    """Run ``daemon`` to its end; then close what ``wired`` holds."""
     try:
         code = daemon.run()
         if daemon.fatal is not None:
-            runtime.monitor.stopped(daemon.fatal)
+            wired.runtime.monitor.stopped(daemon.fatal)
         return code
     finally:
-        # the stop stays within SPEC's 10 s; a setup error's alarm gets the full wait
-        runtime.close(wait=5.0 if daemon.fatal is not None else 1.0)
-        if not daemon.busy:  # a request abandoned mid-way keeps the ledger until exit
-            ledger.close_session()
-            ledger.close()
-        lock.release()
+        # the stop stays within SPEC's 10 s; a setup error's alarm gets the full wait;
+        # a request abandoned mid-way keeps the ledger until exit
+        wired.close(wait=5.0 if daemon.fatal is not None else 1.0, keep_ledger=daemon.busy)

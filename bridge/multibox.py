@@ -117,7 +117,7 @@ class _Unit:
     (bridge.lease)."""
 
     def __init__(self, box: MailboxConfig, cfg: Any, buckets: PortalBuckets) -> None:
-        from bridge.cli import LOCK_WAIT, lock_for
+        from bridge.app import LOCK_WAIT, lock_for
         from bridge.refusal import Refusal
 
         self.box = box
@@ -148,7 +148,7 @@ class _Unit:
 
     def _open(self) -> None:
         from bridge.alerts.runtime import Runtime
-        from bridge.cli import open_ledger
+        from bridge.app import open_ledger
         from bridge.reload import Reloader
 
         self.ledger = open_ledger(self.cfg)
@@ -159,7 +159,7 @@ class _Unit:
 
     def _build(self, cfg: Any) -> tuple[Any, Any]:
         """A pipeline and its portal health for ``cfg`` (at start and after a reload)."""
-        from bridge.cli import mailbox_factory, make_crm, pipeline_settings
+        from bridge.app import mailbox_factory, make_crm, pipeline_settings
         from bridge.health import for_config
         from bridge.pipeline import Pipeline
 
@@ -185,7 +185,7 @@ class _Unit:
     def _load(self, path: Any) -> Any:
         """SIGHUP: this mailbox's view of the re-read file (its secrets read again). The set of
         mailboxes changes only on a restart: a mailbox gone from the file keeps its config."""
-        from bridge.cli import reload_config
+        from bridge.app import reload_config
 
         new = reload_config(path)
         for box in new.mailboxes:
@@ -203,7 +203,7 @@ class _Unit:
         old.close()
 
     def poll(self) -> PollReport:
-        from bridge.cli import record_poll
+        from bridge.app import record_poll
 
         def once() -> PollReport:
             report: PollReport | None = None
@@ -226,12 +226,9 @@ class _Unit:
         return report
 
     def idle_factory(self) -> Any:
-        from bridge.mailbox import ImapMailbox
+        from bridge.app import connect_imap
 
-        mailbox = ImapMailbox(self.cfg.imap)
-        mailbox.connect()
-        mailbox.select(self.cfg.imap.folder)
-        return mailbox
+        return connect_imap(self.cfg.imap, select=True)
 
     def next_due(self) -> float | None:
         when = self.ledger.next_attempt()

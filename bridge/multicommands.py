@@ -28,7 +28,8 @@ def _header(box: MailboxConfig, out: TextIO) -> None:
 
 def poll_many(cfg: Any, out: TextIO) -> int:
     """``--poll-now`` over every mailbox in turn; a failing one does not stop the rest."""
-    from bridge.cli import EX_CONFIG, EX_TEMPFAIL, cmd_poll_now
+    from bridge.cli.common import EX_CONFIG, EX_TEMPFAIL
+    from bridge.cli.pollnow import cmd_poll_now
 
     codes: list[int] = []
     for box, box_cfg in per_mailbox(cfg):
@@ -57,7 +58,7 @@ def check_many(cfg: Any, out: TextIO) -> int:
 
 def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
     """``status``: the usual lines per mailbox, each under a header (JSON: keyed by name)."""
-    from bridge.cli import cmd_status
+    from bridge.cli.status import cmd_status
     from bridge.ownership import owner_json, owner_line, owners
 
     leases = owners(cfg.store.url) if cfg.store.url else None  # who owns what (bridge.lease)
@@ -84,7 +85,8 @@ def status_many(cfg: Any, as_json: bool, out: TextIO) -> int:
 
 def retry_many(cfg: Any, ids: list[int], all_: bool, mailbox: str | None) -> int:
     """``retry``: IDs are per mailbox, so they need ``--mailbox``; ``--all`` covers all."""
-    from bridge.cli import EX_DATAERR, _err, cmd_retry
+    from bridge.cli.common import EX_DATAERR, err
+    from bridge.cli.retry import cmd_retry
     from bridge.i18n import t
 
     pairs = per_mailbox(cfg)
@@ -92,10 +94,10 @@ def retry_many(cfg: Any, ids: list[int], all_: bool, mailbox: str | None) -> int
         pairs = [(b, c) for b, c in pairs if b.name == mailbox]
         if not pairs:
             names = ", ".join(b.name for b in cfg.mailboxes)
-            _err(t("retry.no_such_mailbox", name=repr(mailbox), names=names))
+            err(t("retry.no_such_mailbox", name=repr(mailbox), names=names))
             return EX_DATAERR
     elif ids:
-        _err(t("retry.needs_mailbox"))
+        err(t("retry.needs_mailbox"))
         return 64  # a command-line usage error (SPEC §1)
     return combine([cmd_retry(c, ids, all_) for _b, c in pairs])
 

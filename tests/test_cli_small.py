@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import cli
+from bridge import app
 from bridge.cli import build_parser, human_summary
 from bridge.clihelp import bash_completion
 from bridge.lock import InstanceLock
@@ -93,7 +93,7 @@ def test_waiting_for_the_lock_says_who_holds_it(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A --poll-now that finds the lock held says at once that it waits and which process
     (the daemon, by pid) holds it; after the wait it exits 75."""
-    monkeypatch.setattr(cli, "LOCK_WAIT", 0.3)
+    monkeypatch.setattr(app, "LOCK_WAIT", 0.3)
     cfg = ledger_config(tmp_path)
     with InstanceLock(tmp_path / "bridge.db"):
         code, _, err = run("--config", str(cfg), "--poll-now")

@@ -10,9 +10,7 @@ from typing import IO, Any
 from bridge.alerts.channels import Notice, build_channels
 from bridge.alerts.dispatch import send_now
 from bridge.alerts.settings import (
-    ENV_NOTIFY_WEBHOOK,
-    ENV_SMTP_PASSWORD,
-    ENV_TELEGRAM_TOKEN,
+    OFFLINE_SECRETS,
     load_notify,
 )
 from bridge.errors import ConfigError
@@ -20,25 +18,16 @@ from bridge.healthfile import evaluate, health_path, read_health
 from bridge.i18n import t
 from bridge.logsetup import REDACTOR
 
-# A monitoring user has no secrets: placeholders let the config load for its non-secret keys.
-OFFLINE_SECRETS = {
-    "BRIDGE_IMAP_PASSWORD": "not-needed-for-health",
-    "BITRIX24_WEBHOOK_URL": "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/",
-    ENV_TELEGRAM_TOKEN: "0:not-needed-for-health",
-    ENV_SMTP_PASSWORD: "not-needed-for-health",
-    ENV_NOTIFY_WEBHOOK: "https://offline.invalid/notify",
-}
-
 
 def cmd_health(args: Any, out: IO[str] | None = None) -> int:
     """`status --health`: one line and the monitoring exit code (0, 65, 75, 78)."""
     import sys
 
     from bridge import config as config_mod
-    from bridge.cli import _find_config
+    from bridge.app import find_config
 
     out = out or sys.stdout
-    path = _find_config(args)
+    path = find_config(getattr(args, "config", None))
     try:
         if path is None:
             raise ConfigError("no config file")
@@ -131,9 +120,9 @@ def notify_only(path: Path) -> Any:
 
 def cmd_notify_failure(args: Any, out: IO[str]) -> int:
     """`notify-failure UNIT` (systemd OnFailure=): tell every channel that the unit failed."""
-    from bridge.cli import _find_config
+    from bridge.app import find_config
 
-    path = _find_config(args)
+    path = find_config(getattr(args, "config", None))
     if path is None:
         print("✗ no config file", file=out)
         return 78

@@ -17,6 +17,16 @@ ENV_TELEGRAM_TOKEN = "BRIDGE_TELEGRAM_BOT_TOKEN"
 ENV_TELEGRAM_PROXY = "BRIDGE_TELEGRAM_PROXY"
 ENV_SMTP_PASSWORD = "BRIDGE_SMTP_PASSWORD"
 ENV_NOTIFY_WEBHOOK = "BRIDGE_NOTIFY_WEBHOOK_URL"
+
+# A monitoring user has no secrets: placeholders let the config load for its non-secret keys.
+OFFLINE_SECRETS = {
+    "BRIDGE_IMAP_PASSWORD": "not-needed-for-health",
+    "BITRIX24_WEBHOOK_URL": "https://offline.invalid/rest/1/XXXXXXXXXXXXXXXX/",
+    ENV_TELEGRAM_TOKEN: "0:not-needed-for-health",
+    ENV_SMTP_PASSWORD: "not-needed-for-health",
+    ENV_NOTIFY_WEBHOOK: "https://offline.invalid/notify",
+}
+
 CREDENTIAL_TELEGRAM_TOKEN = "telegram-bot-token"
 CREDENTIAL_TELEGRAM_PROXY = "telegram-proxy"
 CREDENTIAL_SMTP_PASSWORD = "smtp-password"

@@ -38,7 +38,9 @@ def _multi(lead: dict[str, Any], key: str) -> str:
 
 
 def run_demo(out: TextIO) -> int:
+    """Run the samples through the real pipeline into a sandbox on loopback; print the leads."""
     from bridge.crm import Bitrix24Client
+    from bridge.demo.routing import run_routing_demo
     from bridge.ratelimit import LeakyBucket
     from bridge.sandbox import SandboxServer
     from bridge.store import Ledger
@@ -64,36 +66,11 @@ def run_demo(out: TextIO) -> int:
             report = pipeline.poll_once()
             pipeline.close()
             rows = ledger.all_messages() if hasattr(ledger, "all_messages") else []
-            leads = sandbox.portal.list_leads()
             print(f"mailbridge demo: {len(sample_files())} sample form e-mails -> "
                   f"local Bitrix24 sandbox at {sandbox.host}:{sandbox.port}", file=out)
             print("", file=out)
-            header = f"{'lead':>4}  {'title':<36} {'name':<26} {'phone':<13} {'e-mail':<26} files"
-            print(header, file=out)
-            print("-" * len(header), file=out)
-            for lead in leads:
-                lead_id = int(lead["ID"])
-                files = sandbox.portal.lead_files(lead_id)
-                print(
-                    f"{lead_id:>4}  {_cell(lead.get('TITLE'), 36):<36} "
-                    f"{_cell(lead.get('NAME'), 26):<26} {_cell(_multi(lead, 'PHONE'), 13):<13} "
-                    f"{_cell(_multi(lead, 'EMAIL'), 26):<26} {len(files)}",
-                    file=out,
-                )
-                for name, data in files:
-                    print(f"{'':>6}file: {name} ({len(data)} bytes)", file=out)
-                comments = str(lead.get("COMMENTS") or "")
-                if "Файлы не приложены:" in comments:
-                    for line in comments.split("Файлы не приложены:", 1)[1].splitlines():
-                        if line.startswith("- "):
-                            print(f"{'':>6}not attached: {line[2:]}", file=out)
-            not_leads = [r for r in rows if r.state in ("skipped", "duplicate", "quarantined")]
-            if not_leads:
-                print("", file=out)
-                print("no lead, recorded with the reason:", file=out)
-                for r in not_leads:
-                    why = r.reason or (f"double click of #{r.duplicate_of}")
-                    print(f"  #{r.id} {_cell(r.subject, 50)}: {r.state} ({why})", file=out)
+            _print_leads(sandbox.portal, out)
+            _print_not_leads(rows, out)
             print("", file=out)
             print(
                 f"created={report.created} duplicates={report.duplicates} "
@@ -101,10 +78,43 @@ def run_demo(out: TextIO) -> int:
                 f"Bitrix24 requests: {sandbox.portal.stats().get('requests', '?')}",
                 file=out,
             )
-            from bridge.demo.routing import run_routing_demo
-
             ledger.close()
             run_routing_demo(sandbox, crm, work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _print_leads(portal: Any, out: TextIO) -> None:
+    """One table row per lead the sandbox received, with its files and the files refused."""
+    header = f"{'lead':>4}  {'title':<36} {'name':<26} {'phone':<13} {'e-mail':<26} files"
+    print(header, file=out)
+    print("-" * len(header), file=out)
+    for lead in portal.list_leads():
+        lead_id = int(lead["ID"])
+        files = portal.lead_files(lead_id)
+        print(
+            f"{lead_id:>4}  {_cell(lead.get('TITLE'), 36):<36} "
+            f"{_cell(lead.get('NAME'), 26):<26} {_cell(_multi(lead, 'PHONE'), 13):<13} "
+            f"{_cell(_multi(lead, 'EMAIL'), 26):<26} {len(files)}",
+            file=out,
+        )
+        for name, data in files:
+            print(f"{'':>6}file: {name} ({len(data)} bytes)", file=out)
+        comments = str(lead.get("COMMENTS") or "")
+        if "Файлы не приложены:" in comments:
+            for line in comments.split("Файлы не приложены:", 1)[1].splitlines():
+                if line.startswith("- "):
+                    print(f"{'':>6}not attached: {line[2:]}", file=out)
+
+
+def _print_not_leads(rows: list[Any], out: TextIO) -> None:
+    """The messages that made no lead, each with the reason the ledger recorded."""
+    not_leads = [r for r in rows if r.state in ("skipped", "duplicate", "quarantined")]
+    if not not_leads:
+        return
+    print("", file=out)
+    print("no lead, recorded with the reason:", file=out)
+    for r in not_leads:
+        why = r.reason or (f"double click of #{r.duplicate_of}")
+        print(f"  #{r.id} {_cell(r.subject, 50)}: {r.state} ({why})", file=out)
