@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.checks import BAD, OK, WARN, Check, _crm_problem
+from bridge.checks.lines import BAD, OK, WARN, Check, crm_problem
 from bridge.errors import CrmError
 from bridge.health import SIMPLE_MODE
 from bridge.i18n import t
@@ -23,7 +23,7 @@ def crm_mode_check(crm: Any, leads: bool = True) -> Check:
     try:
         mode = crm.call("crm.settings.mode.get")
     except CrmError as exc:
-        return _crm_problem(exc)
+        return crm_problem(exc)
     if str(mode) == str(SIMPLE_MODE):
         if not leads:
             return Check(OK, t("check.crm.simple_mode_deals"))
@@ -43,7 +43,7 @@ def lead_read_check(crm: Any, webhook_user_id: int, responsible_user_id: int) ->
             "select": ["ID", "ASSIGNED_BY_ID"], "order": {"ID": "DESC"},
         })
     except CrmError as exc:
-        return _crm_problem(exc)
+        return crm_problem(exc)
     seen = [r for r in rows or [] if isinstance(r, dict)
             and str(r.get("ASSIGNED_BY_ID")) == str(responsible_user_id)]
     if seen:
