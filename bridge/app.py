@@ -145,7 +145,7 @@ def make_crm(cfg: Config, bucket: Any = None) -> Any:
     client = Bitrix24Client(
         b.webhook_url,
         timeout=b.timeout,
-        ca_file=b.ca_file,
+        ca_file=str(b.ca_file) if b.ca_file else None,
         bucket=bucket if bucket is not None else LeakyBucket(b.rate_per_second, b.burst),
     )
     client.fence = fence_for(cfg.store)  # with store.url: never send past the lease

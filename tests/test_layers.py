@@ -118,9 +118,9 @@ def place(module: str) -> tuple[int, str] | None:
     best: tuple[int, int, str] | None = None
     for rank, row, members in LAYERS:
         for member in members:
-            if module == member or module.startswith(member + "."):
-                if best is None or len(member) > best[0]:
-                    best = (len(member), rank, row)
+            covers = module == member or module.startswith(member + ".")
+            if covers and (best is None or len(member) > best[0]):
+                best = (len(member), rank, row)
     return None if best is None else (best[1], best[2])
 
 

@@ -14,11 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULE_MAX, FUNCTION_MAX, CLASS_MAX = 400, 60, 300
 
 KNOWN_OVER: frozenset[str] = frozenset({
-    "module bridge/cli.py",
-    "function bridge/cli.py:build_parser",
-    "function bridge/daemon.py:run_daemon",
-    "function bridge/daemon.py:_worker",
-    "function bridge/demo/__init__.py:run_demo",
 })
 
 

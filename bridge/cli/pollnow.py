@@ -53,7 +53,7 @@ def _one_pass(wired: app.MailboxApp) -> tuple[PollReport, str | None]:
     report = None
     try:
         report = wired.runtime.poll(once)
-        return report, health.reason  # type: ignore[return-value]  # run_pass is untyped
+        return report, health.reason
     finally:
         app.record_poll(wired.ledger, report)
         app.forget_old(wired.ledger, wired.cfg)
