@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import build_parser
+from bridge.clihelp import COMMANDS
 from tests.e2e import CORPUS, run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,12 +78,16 @@ def test_commands_without_config_exit_78_and_suggest_demo(
 
 
 def test_every_command_has_help() -> None:
-    """Each subcommand documents itself."""
+    """Each subcommand's help says what it does, its exit codes and an example (clihelp)."""
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    for name, p in sub.choices.items():  # type: ignore[union-attr]
-        assert p.format_help(), name
-        assert p.description or p.format_usage()
+    assert set(sub.choices) == set(COMMANDS) - {""}  # type: ignore[arg-type]  # a dict here
+    for name, p in sub.choices.items():  # type: ignore[union-attr]  # subparsers: a dict
+        text = p.format_help()
+        description, codes, example = COMMANDS[name]
+        assert description in text, name
+        assert f"exit codes: {codes}" in text, name
+        assert f"example:\n  {example}" in text, name
 
 
 def test_config_may_stand_after_the_subcommand(tmp_path: Path) -> None:

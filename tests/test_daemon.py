@@ -106,7 +106,10 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
         out_b, err_b = proc.communicate(timeout=15)
         outputs.append(out_b.decode() + err_b.decode())
     text = "\n".join(outputs)
-    assert "***" in text or "rest/1/" in text or "webhook" in text
+    # the runs really went through the webhook: a lead made, the check answered, then refused
+    assert "lead.created id=1 lead_id=1" in outputs[0]
+    assert "webhook valid" in outputs[1]
+    assert "webhook rejected: INVALID_CREDENTIALS" in outputs[6]
     assert CODE not in text
     assert account.password not in text
     assert body_words not in text
