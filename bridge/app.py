@@ -26,7 +26,16 @@ from bridge.model import PollReport
 from bridge.secrets import webhook_secrets
 
 if TYPE_CHECKING:
+    from bridge.alerts.runtime import Runtime
     from bridge.config import Config, ImapConfig
+    from bridge.crm import Bitrix24Client
+    from bridge.health import PortalHealth
+    from bridge.lock import InstanceLock
+    from bridge.mailbox import ImapMailbox
+    from bridge.pglock import PgProcessorLock
+    from bridge.pipeline import Pipeline, Settings
+    from bridge.refusal import Refusal
+    from bridge.store import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +112,7 @@ def redact_secrets(cfg: Config) -> None:
 # -- the parts ----------------------------------------------------------------------------
 
 
-def pipeline_settings(cfg: Config) -> Any:
+def pipeline_settings(cfg: Config) -> Settings:
     """The pipeline's Settings from the config's sections."""
     from bridge.leads import LeadSettings
     from bridge.pipeline import Settings
@@ -135,7 +144,7 @@ def pipeline_settings(cfg: Config) -> Any:
     )
 
 
-def make_crm(cfg: Config, bucket: Any = None) -> Any:
+def make_crm(cfg: Config, bucket: Any = None) -> Bitrix24Client:
     """The Bitrix24 client; ``bucket`` shares one portal's rate limit between mailboxes."""
     from bridge.crm import Bitrix24Client
     from bridge.pglock import fence_for
@@ -152,7 +161,7 @@ def make_crm(cfg: Config, bucket: Any = None) -> Any:
     return client
 
 
-def connect_imap(imap: ImapConfig, *, select: bool = False) -> Any:
+def connect_imap(imap: ImapConfig, *, select: bool = False) -> ImapMailbox:
     """A logged-in IMAP mailbox (the one place that connects); ``select`` opens the folder
     too (the IDLE connection)."""
     from bridge.mailbox import ImapMailbox
@@ -164,12 +173,12 @@ def connect_imap(imap: ImapConfig, *, select: bool = False) -> Any:
     return mailbox
 
 
-def mailbox_factory(cfg: Config) -> Callable[[], Any]:
+def mailbox_factory(cfg: Config) -> Callable[[], ImapMailbox]:
     """What the pipeline and ``check`` call for a new logged-in connection to ``cfg.imap``."""
     return lambda: connect_imap(cfg.imap)
 
 
-def lock_for(cfg: Config) -> Any:
+def lock_for(cfg: Config) -> InstanceLock | PgProcessorLock:
     """The one-processor lock of ``cfg``'s ledger (not yet acquired)."""
     from bridge.lock import InstanceLock
 
@@ -184,7 +193,7 @@ def lock_for(cfg: Config) -> Any:
     return InstanceLock(path.with_name(path.name + ".lock"), ledger=path)
 
 
-def open_ledger(cfg: Config) -> Any:
+def open_ledger(cfg: Config) -> Ledger:
     """The ledger ``store`` names: SQLite at ``store.path`` or PostgreSQL at ``store.url``."""
     from bridge.store import Ledger
 
@@ -211,7 +220,7 @@ def summary_line(report: PollReport) -> str:
     )
 
 
-def record_poll(ledger: Any, report: PollReport | None) -> None:
+def record_poll(ledger: Ledger, report: PollReport | None) -> None:
     """When the pass ran, what it did (None: it failed) and, if it read the mailbox and
     finished, the time of the last success."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -224,16 +233,17 @@ def record_poll(ledger: Any, report: PollReport | None) -> None:
         ledger.set_meta("last_success_at", now)
 
 
-def forget_old(ledger: Any, cfg: Config) -> None:
+def forget_old(ledger: Ledger, cfg: Config) -> None:
     """store.keep_days: finished rows older than that lose the client's data."""
     ledger.forget_client_data(datetime.now(UTC) - timedelta(days=cfg.store.keep_days))
 
 
-def reopen_if_replaced(ledger: Any, lock: Any) -> bool:
+def reopen_if_replaced(ledger: Ledger, lock: Any) -> bool:
     """The ledger file was deleted, moved away or replaced under us: never write into the
     lost file. Lock and open, in place, what is at ``store.path`` now (a new ledger if nothing
     is), so everything holding the ledger uses the new file; its generation check makes the
-    next pass a first pass (bridge.generation)."""
+    next pass a first pass (bridge.generation). Only a SQLite file can be replaced, so
+    ``lock`` is then an InstanceLock (a PostgreSQL ledger's lock has no file to relock)."""
     if not ledger.replaced():
         return False
     log.warning("ledger.replaced path=%s (reopening; the next pass looks mail up first)",
@@ -256,8 +266,8 @@ class MailboxApp:
     refusal tracker and a portal check at start; ``--poll-now`` wiring has none of them.
     """
 
-    def __init__(self, cfg: Config, lock: Any, *, serve: bool,
-                 stop: threading.Event | None = None, refusal: Any = None,
+    def __init__(self, cfg: Config, lock: InstanceLock | PgProcessorLock, *, serve: bool,
+                 stop: threading.Event | None = None, refusal: Refusal | None = None,
                  check_first: bool = False) -> None:
         from bridge.alerts.runtime import Runtime
 
@@ -268,10 +278,10 @@ class MailboxApp:
         self.check_first = check_first
         self.ledger = open_ledger(cfg)
         self.ledger.open_session()
-        self.runtime = Runtime.build(cfg, self.ledger, serve=serve)
+        self.runtime: Runtime = Runtime.build(cfg, self.ledger, serve=serve)
         self.pipeline, self.health = self.build(cfg)
 
-    def build(self, cfg: Config) -> tuple[Any, Any]:
+    def build(self, cfg: Config) -> tuple[Pipeline, PortalHealth]:
         """A pipeline and its portal health for ``cfg`` (at start and after a reload)."""
         from bridge.health import for_config
         from bridge.pipeline import Pipeline
@@ -303,12 +313,12 @@ class MailboxApp:
         report = None
         try:
             report = self.health.run_pass(self.pipeline)
-            return report  # type: ignore[no-any-return]  # PortalHealth.run_pass is untyped
+            return report
         finally:
             record_poll(self.ledger, report)
             forget_old(self.ledger, self.cfg)
 
-    def idle_connect(self) -> Any:
+    def idle_connect(self) -> ImapMailbox:
         """A new IDLE connection, selected on the folder of the config in force."""
         return connect_imap(self.cfg.imap, select=True)
 
@@ -322,7 +332,7 @@ class MailboxApp:
         line = self.health.status_line()
         if not line and self.refusal is not None:
             line = self.refusal.status_line()
-        return line  # type: ignore[no-any-return]  # PortalHealth.status_line is untyped
+        return line
 
     def close(self, *, wait: float | None = None, keep_ledger: bool = False) -> None:
         """Stop the alert runtime (waiting ``wait`` s for notices; None: its default), close

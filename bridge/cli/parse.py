@@ -14,6 +14,7 @@ from bridge.errors import ParseError
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    """Parse each file as the pipeline would; 0, or 65 for an unreadable one, 66 a missing one."""
     from bridge.dedupe import find_first
     from bridge.model import ParseOptions
     from bridge.parsing import parse_message

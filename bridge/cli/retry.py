@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 
 def cmd_retry(cfg: Config, ids: Sequence[int], all_: bool) -> int:
+    """Make the rows with ``ids`` (or all failed and quarantined ones) due now; 64 neither
+    given, 65 an ID the ledger does not have."""
     if not ids and not all_:
         err(i18n.t("retry.usage"))
         return EX_USAGE

@@ -28,6 +28,7 @@ def _age(delta: timedelta | None) -> str | None:
 
 
 def cmd_status(cfg: Config, as_json: bool) -> int:
+    """What the ledger says, for a person or as JSON (reads nothing else)."""
     from bridge.crm_items import entity_of, recent_created
     from bridge.unrecognised import per_sender
 
