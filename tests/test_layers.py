@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[int, str, frozenset[str]], ...] = (
     (3, "adapters", frozenset({
         "crm", "operating", "ratelimit", "deadline", "contacts", "deals", "crm_target",
         "filefield", "funnel", "store", "ledgerdb", "generation", "lock", "pglock", "mailbox",
-        "imapwatch", "oversized", "dirsource", "alerts", "notify", "metrics", "healthfile",
+        "dirsource", "alerts", "notify", "metrics", "healthfile",
         "logsetup", "progress", "sandbox",
     })),
     (4, "pipeline", frozenset({"pipeline", "health", "refusal", "firstpass"})),
@@ -187,6 +187,16 @@ def test_every_module_has_a_place_in_the_table() -> None:
     """A new module under bridge/ fails until it is placed in LAYERS."""
     missing = sorted(m for m in modules() if place(m) is None)
     assert not missing, f"place these in tests/test_layers.py LAYERS: {missing}"
+
+
+def test_the_table_names_each_module_once_and_nothing_that_is_gone() -> None:
+    """No entry stands in two rows, and every entry places at least one module."""
+    entries = [m for _rank, _row, members in LAYERS for m in members]
+    assert sorted(m for m in set(entries) if entries.count(m) > 1) == []
+    names = modules()
+    stale = sorted(e for e in entries
+                   if not any(n == e or n.startswith(e + ".") for n in names))
+    assert stale == [], f"delete from LAYERS (no such module any more): {stale}"
 
 
 def test_no_import_goes_up_or_to_a_sibling() -> None:
