@@ -34,7 +34,8 @@ LAYERS: tuple[tuple[int, str, frozenset[str]], ...] = (
     (2, "parsing", frozenset({"parsing", "oversized", "dedupe", "leads"})),
     (3, "adapters", frozenset({
         "crm", "operating", "ratelimit", "deadline", "contacts", "deals", "crm_target",
-        "filefield", "funnel", "store", "ledgerdb", "generation", "lock", "pglock", "mailbox",
+        "filefield", "funnel", "store", "ledgerdb", "generation", "lock", "pglock", "lease",
+        "ownership", "testhooks", "mailbox",
         "dirsource", "alerts", "notify", "metrics", "healthfile",
         "logsetup", "progress", "sandbox",
     })),
