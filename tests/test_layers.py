@@ -24,7 +24,7 @@ BRIDGE = ROOT / "bridge"
 # (rank, row, members): bottom to top
 LAYERS: tuple[tuple[int, str, frozenset[str]], ...] = (
     (0, "vocabulary", frozenset({
-        "__init__", "model", "errors", "states", "i18n", "messages", "markup", "hosts",
+        "__init__", "clock", "model", "errors", "states", "i18n", "messages", "markup", "hosts",
         "secrets", "routes", "identity", "terminal", "bounds", "repeat", "crm_items",
         "unrecognised",
     })),
