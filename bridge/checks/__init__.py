@@ -40,6 +40,8 @@ __all__ = [
 
 def run_checks(cfg: Any, out: TextIO, crm: Any = None,
                connect: Callable[[], Any] | None = None) -> int:
+    """Every check, printed as it completes (config, mailbox, portal); the exit code SPEC §1
+    names: 0 all passed, 69 a service unreachable, 78 something set up wrongly."""
     results: list[Check] = [Check(OK, t("check.config_ok", path=cfg.source_path or "-"))]
     printed = 0
 

@@ -11,6 +11,8 @@ from bridge.i18n import t
 
 
 def crm_checks(cfg: Any, crm: Any) -> list[Check]:
+    """The portal's lines: webhook, scopes, responsible user, source, file field, access,
+    deal target; a webhook or scope that fails stops the rest."""
     b = cfg.bitrix24
     out: list[Check] = []
     try:

@@ -18,6 +18,8 @@ from bridge.i18n import say, t
 
 
 def imap_checks(cfg: Any, connect: Callable[[], Any] | None = None) -> list[Check]:
+    """The mailbox's lines: DNS, login, the folder and the processed folder; ``connect``
+    (default: bridge.app's) gives a logged-in mailbox."""
     imap = cfg.imap
     out: list[Check] = []
     try:

@@ -23,6 +23,7 @@ class Check:
 
 
 def exit_code(results: list[Check]) -> int:
+    """78 when something is set up wrongly, else 69 when a service was unreachable, else 0."""
     if any(r.status == BAD for r in results):
         return 78
     if any(r.status == DOWN for r in results):
@@ -45,6 +46,7 @@ _SETUP_ANSWERS = {
 
 
 def crm_problem(exc: CrmError) -> Check:
+    """The line for a CRM error: a known setup answer with its fix, else BAD or DOWN."""
     key = _SETUP_ANSWERS.get((exc.code or "").upper())
     if isinstance(exc, CrmSetupError) and key is not None:
         return Check(BAD, t(key, code=exc.code))
