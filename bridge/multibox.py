@@ -126,7 +126,7 @@ class _Unit:
         self.buckets = buckets
         self.stop = threading.Event()  # the process stops
         self.term = threading.Event()  # this term ends (the process stops, or the lease is lost)
-        self.lock = lock_for(cfg)
+        self.lock: Any = lock_for(cfg)  # a PgProcessorLock (with its fence) when leased
         self.leased = bool(cfg.store.url)
         self.inherited: datetime | None = None  # a term's take: when inherited rows count as sent
         self.ledger: Any = None
