@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bridge.sandbox import SandboxServer  # noqa: E402
-from tests.e2e import write_config  # noqa: E402
-from tests.forms import form_email  # noqa: E402
-from tests.servers.dovecot import (  # noqa: E402
+from bridge.sandbox import SandboxServer  # noqa: E402 - after the sys.path line that makes the repo importable
+from tests.e2e import write_config  # noqa: E402 - after the sys.path line that makes the repo importable
+from tests.forms import form_email  # noqa: E402 - after the sys.path line that makes the repo importable
+from tests.servers.dovecot import (  # noqa: E402 - after the sys.path line that makes the repo importable
     DovecotServer,
     ImapAccount,
     fast_tmpdir,

@@ -23,6 +23,7 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +172,7 @@ def steps_child(config_path: str) -> int:
     rows: list[tuple[str, float, float, float, float]] = []
     size = 0.0
 
-    def step(name: str, fn):  # type: ignore[no-untyped-def]
+    def step(name: str, fn: Callable[[], Any]) -> Any:
         before = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         out = fn()

@@ -52,7 +52,7 @@ class OperatingTime:
         with contextlib.suppress(TypeError, ValueError):
             operating = float(block["operating"])
         with contextlib.suppress(TypeError, ValueError):
-            reset_at = float(block.get("operating_reset_at"))  # type: ignore[arg-type]
+            reset_at = float(block.get("operating_reset_at", ""))  # "" -> ValueError, as None did
         if operating is None:
             return
         with self._lock:

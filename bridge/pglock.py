@@ -102,7 +102,7 @@ class PgProcessorLock:
         self.file_lock.acquire(wait=wait)
         try:
             self._take(started + wait, wait, stop)
-        except BaseException:
+        except BaseException:  # not taken (even interrupted): free the file lock, then re-raise
             self.release()
             raise
 

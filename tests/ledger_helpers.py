@@ -60,7 +60,7 @@ class Maker:
     def in_state(self, state: str, **kw: object) -> MessageRecord:
         """A new message driven along legal transitions into ``state``."""
         led = self.ledger
-        r = self.add(**kw)  # type: ignore[arg-type]
+        r = self.add(**kw)
         if state == RECEIVED:
             return r
         if state in (FAILED, QUARANTINED, SKIPPED):
@@ -89,7 +89,7 @@ def make(ledger: Ledger) -> Maker:
 def run_python(code: str, *args: str, **kw: object) -> subprocess.Popen[str]:
     """Start a real second Python process that can import bridge."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+    return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
     )

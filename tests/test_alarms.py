@@ -34,7 +34,7 @@ class Clock:
         self.now += timedelta(**kw)
 
 
-def add_row(ledger: Ledger, uid: int, at: datetime, subject: str = "Иван Петров +79161234567"):  # type: ignore[no-untyped-def]
+def add_row(ledger: Ledger, uid: int, at: datetime, subject: str = "Иван Петров +79161234567"):
     return ledger.add_received("INBOX", 1, uid, f"<m{uid}@x>", f"id{uid}", f"o{uid}", subject,
                                at, b"raw", at)
 
@@ -78,7 +78,7 @@ def test_lead_notice_has_name_phone_first_line_and_link() -> None:
 # ------------------------------------------------------------------------- every kind
 
 
-def make_monitor(ledger: Ledger, stub: HttpStub, clock: Clock, **notify: object):  # type: ignore[no-untyped-def]
+def make_monitor(ledger: Ledger, stub: HttpStub, clock: Clock, **notify: object):
     values: dict[str, object] = {"stall_minutes": 15, "repeat_minutes": 60,
                                  "mailbox_minutes": 10, **notify}
     cfg = NotifyConfig(telegram=TelegramConfig(bot_token=TOKEN, chat_id=CHAT, api_url=stub.url),

@@ -43,7 +43,7 @@ def email(stub: SmtpStub, **kw: object) -> EmailChannel:
     return EmailChannel(EmailConfig(**values), 5.0)  # type: ignore[arg-type]  # test values
 
 
-def no_wait(log: list[float]):  # type: ignore[no-untyped-def]
+def no_wait(log: list[float]):
     def wait(seconds: float) -> bool:
         log.append(seconds)
         return False

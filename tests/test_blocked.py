@@ -23,7 +23,7 @@ INTERVAL = 0.4  # bitrix24.health_interval in these tests (fractional seconds)
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+def account(dovecot_server) -> ImapAccount:
     return new_account(dovecot_server)
 
 
@@ -38,7 +38,7 @@ def status(cfg: Path) -> dict[str, Any]:
     return json.loads(out)
 
 
-def wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -21,7 +21,7 @@ def _form(**kw: object) -> ParsedForm:
                                "name": "Иван", "phone": "+79123456789",
                                "message": "Нужна арматура"}
     base.update(kw)
-    return ParsedForm(**base)  # type: ignore[arg-type]
+    return ParsedForm(**base)
 
 
 def test_a_huge_labelled_field_is_cut_and_attached_whole() -> None:

@@ -33,7 +33,7 @@ def test_a_good_setup_passes_every_check(account, tmp_path: Path) -> None:
     assert f"files go to the lead field {field}" in out and "all checks passed" in out
 
 
-def url_with(sb, *, user: str | None = None, code: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def url_with(sb, *, user: str | None = None, code: str | None = None) -> str:
     base = sb.webhook_url.rstrip("/").split("/")
     if user is not None:
         base[-2] = user

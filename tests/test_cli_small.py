@@ -30,7 +30,7 @@ SUBCOMMANDS = ("check", "status", "notify-test", "notify-failure", "parse", "ret
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+def account(dovecot_server) -> ImapAccount:
     return new_account(dovecot_server)
 
 

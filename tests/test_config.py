@@ -79,7 +79,7 @@ def test_config_is_frozen_and_hides_secrets_in_repr(tmp_path: Path) -> None:
     """The loaded Config cannot be changed and its repr shows neither password nor webhook."""
     cfg = load_text(tmp_path, IMAP + BITRIX)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.imap.port = 1  # type: ignore[misc]
+        cfg.imap.port = 1
     assert "inline-pw" not in repr(cfg) and SECRET not in repr(cfg)
 
 

@@ -21,7 +21,7 @@ CODE = "S3cr3tWebhookC0de"
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+def account(dovecot_server) -> ImapAccount:
     return new_account(dovecot_server)
 
 
@@ -116,7 +116,7 @@ def test_secrets_and_bodies_never_appear_in_any_output(account, tmp_path: Path) 
     assert "+79123456789" not in text
 
 
-def wait_for(predicate, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

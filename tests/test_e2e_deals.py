@@ -11,7 +11,7 @@ from tests.servers.dovecot import ImapAccount, new_account
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+def account(dovecot_server) -> ImapAccount:
     return new_account(dovecot_server)
 
 

@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def account(dovecot_server) -> ImapAccount:  # type: ignore[no-untyped-def]
+def account(dovecot_server) -> ImapAccount:
     return new_account(dovecot_server)
 
 
-def origin_counts(sb) -> collections.Counter[str]:  # type: ignore[no-untyped-def]
+def origin_counts(sb) -> collections.Counter[str]:
     return collections.Counter(lead["ORIGIN_ID"] for lead in sb.portal.list_leads())
 
 

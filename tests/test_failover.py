@@ -44,7 +44,7 @@ class Ring:
 
 
 @pytest.fixture
-def ring(dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+def ring(dovecot_server, postgres_server: PostgresServer, pg_url: str,
          tmp_path: Path) -> Iterator[Ring]:
     database = pg_url.rsplit("/", 1)[1]
     with postgres_server.connect(database) as conn:  # a frozen owner's open transaction ends

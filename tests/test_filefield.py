@@ -81,7 +81,7 @@ def test_the_fields_own_settings_come_from_userfield_list() -> None:
     d = decide("auto", {CODE: uf()}, rows)
     assert d.field == FileField(CODE, "Files", True, frozenset({"pdf"}), 1000)
     rows = [{"FIELD_NAME": CODE, "SETTINGS": {"MAX_ALLOWED_SIZE": 0, "EXTENSIONS": {"jpg": True}}}]
-    assert decide("auto", {CODE: uf()}, rows).field.extensions == frozenset({"jpg"})  # type: ignore[union-attr]
+    assert decide("auto", {CODE: uf()}, rows).field.extensions == frozenset({"jpg"})
 
 
 def test_refusal_by_extension_and_size() -> None:

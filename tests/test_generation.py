@@ -101,7 +101,7 @@ def test_a_moved_ledger_gets_a_first_pass(tmp_path: Path) -> None:
     with Ledger.open(moved) as led:
         led.begin_pass(T0)
         assert led.folder_state("INBOX") is None
-        assert led.by_id(1).lookup_first  # type: ignore[union-attr]
+        assert led.by_id(1).lookup_first
 
 
 def test_another_ledger_in_its_place_gets_a_first_pass(tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_a_mismatch_is_recorded_once_then_the_ledger_leads(tmp_path: Path) -> No
 )
 @given(before=st.integers(0, 6), after=st.integers(1, 6), reopen=st.booleans())
 def test_any_restored_copy_is_detected(
-    tmp_path_factory, before: int, after: int, reopen: bool  # type: ignore[no-untyped-def]
+    tmp_path_factory, before: int, after: int, reopen: bool
 ) -> None:
     """Whatever was written before the copy, any write after it makes the copy a mismatch."""
     base = tmp_path_factory.mktemp("gen")
@@ -189,9 +189,9 @@ def test_an_unclean_stop_has_unfinished_rows_looked_up(tmp_path: Path) -> None:
         led.close_session()
     with Ledger.open(path) as led:
         assert led.open_session(T0) == 0  # the last stop was clean
-        assert not led.by_id(unfinished).lookup_first  # type: ignore[union-attr]
+        assert not led.by_id(unfinished).lookup_first
         # no close_session: the process "dies" here
     with Ledger.open(path) as led:
         assert led.open_session(T0) == 1
-        assert led.by_id(unfinished).lookup_first  # type: ignore[union-attr]
-        assert not led.by_id(done).lookup_first  # type: ignore[union-attr]
+        assert led.by_id(unfinished).lookup_first
+        assert not led.by_id(done).lookup_first

@@ -44,7 +44,7 @@ def health(ledger: Any, crm: FakeCrm, clock: Clock, **kw: Any) -> PortalHealth:
     h = PortalHealth(crm, ledger, webhook_user_id=1, readback_key="portal.test/1",
                      responsible_user_id=kw.pop("responsible", 5), interval=2.0,
                      assign=assigned.append, clock=clock, **kw)
-    h.assigned = assigned  # type: ignore[attr-defined]
+    h.assigned = assigned
     return h
 
 
@@ -138,13 +138,13 @@ def test_inactive_responsible_user_assigns_the_fallback(ledger: Any) -> None:
     crm.active_users = {1, 7}
     h = health(ledger, crm, Clock())
     h.check()
-    assert h.assigned == [1] and not h.blocked  # type: ignore[attr-defined]
+    assert h.assigned == [1] and not h.blocked
     h2 = health(ledger, crm, Clock(), fallback_user_id=7)
     h2.check()
-    assert h2.assigned == [7]  # type: ignore[attr-defined]
+    assert h2.assigned == [7]
     crm.active_users = {1, 5}
     h2.check()
-    assert h2.assigned == [7, 5]  # type: ignore[attr-defined]
+    assert h2.assigned == [7, 5]
 
 
 def test_simple_mode_blocks_naming_crm_target(ledger: Any) -> None:

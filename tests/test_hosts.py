@@ -77,7 +77,7 @@ def test_good_hosts_pass(host: str) -> None:
     assert host_problem(host) is None
 
 
-def _fake(mapping: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def _fake(mapping: dict[str, list[str]]):
     def resolve(host: str, port: int) -> list[str]:
         if host not in mapping:
             raise socket.gaierror(socket.EAI_NONAME, "unknown")

@@ -24,7 +24,7 @@ DEADLINE = 0.5  # bitrix24.timeout: the base of the overall deadline
 BOUND = 10 * DEADLINE  # catches a hang, never a timing assertion
 
 
-def calls(sb, method: str) -> int:  # type: ignore[no-untyped-def]
+def calls(sb, method: str) -> int:
     return int(sb.portal.stats()["by_method"].get(method, 0))
 
 

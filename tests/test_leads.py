@@ -23,7 +23,7 @@ def form(**kw: object) -> ParsedForm:
         is_form=True, create_lead=True,
     )
     base.update(kw)
-    return ParsedForm(**base)  # type: ignore[arg-type]
+    return ParsedForm(**base)
 
 
 def test_lead_has_every_spec_field() -> None:

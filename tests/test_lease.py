@@ -178,7 +178,7 @@ def test_keeper_reports_a_lost_lease(table: LeaseTable, clocks: Clocks) -> None:
         keeper.close()
 
 
-def test_transport_sends_nothing_once_fenced(sandbox, crm_client) -> None:  # type: ignore[no-untyped-def]
+def test_transport_sends_nothing_once_fenced(sandbox, crm_client) -> None:
     """A client whose fence refuses raises LeaseLost and no request reaches the portal."""
     before = len(sandbox.requests)
 
@@ -228,7 +228,7 @@ def test_inherited_pushing_row_waits_for_takeover_and_request_time(tmp_path: Pat
         now[0] = T0 + timedelta(seconds=8)
         pipe.poll_once()
         assert crm.lookups == [["origin-1"]]
-        assert led.by_id(rid).lead_id == 77  # type: ignore[union-attr]
+        assert led.by_id(rid).lead_id == 77
 
 
 def test_takeover_seconds_is_validated(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_freeze_plan_parses_and_refuses_unknown_points() -> None:
 
 
 def test_status_shows_who_owns_each_mailbox(pg_url: str, tmp_path: Path,
-                                            dovecot_server) -> None:  # type: ignore[no-untyped-def]
+                                            dovecot_server) -> None:
     """`status` and `status --json` name the owner (host:pid), epoch and expiry per mailbox."""
     from bridge.lock import InstanceLock
     from bridge.pglock import PgProcessorLock

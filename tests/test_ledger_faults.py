@@ -304,7 +304,7 @@ def test_old_finished_rows_lose_the_client_data(tmp_path: Path) -> None:
         assert (row.subject, row.client_keys, row.message_id) == ("", (), None)
         assert row.state == "created" and row.lead_id == 7
         assert led.by_identity("ident1") == row
-        assert led.by_id(new.id).subject == "Новая заявка"  # type: ignore[union-attr]
+        assert led.by_id(new.id).subject == "Новая заявка"
     blob = b"".join(f.read_bytes() for f in ledger_files(path) if f.exists())
     assert subject.encode() not in blob
     assert b"ivanov@example.ru" not in blob

@@ -23,7 +23,7 @@ CODE_A = "AaaaC0deXXXXXXXX"
 
 
 @pytest.fixture
-def two_accounts(dovecot_server) -> tuple[ImapAccount, ImapAccount]:  # type: ignore[no-untyped-def]
+def two_accounts(dovecot_server) -> tuple[ImapAccount, ImapAccount]:
     return new_account(dovecot_server), new_account(dovecot_server)
 
 

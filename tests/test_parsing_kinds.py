@@ -23,7 +23,7 @@ def _eml(body: str, *, html: bool = False, frm: str = "Сайт <noreply@stal.ex
 
 
 def _parse(body: str, **kw: object) -> ParsedForm:
-    return parse_message(_eml(body, **kw), ParseOptions())  # type: ignore[arg-type]
+    return parse_message(_eml(body, **kw), ParseOptions())
 
 
 # ------------------------------------------------------------------ a message never ends

@@ -81,7 +81,7 @@ def test_unsigned_32_bit_uids_fit(backend: str, request: pytest.FixtureRequest,
 
 
 def test_poll_now_and_status_on_a_postgresql_ledger(
-    dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+    dovecot_server, postgres_server: PostgresServer, pg_url: str,
     tmp_path: Path,
 ) -> None:
     """With store.url set, --poll-now records the lead in PostgreSQL (no SQLite ledger file),
@@ -194,8 +194,8 @@ def test_mailbox_schemas_keep_ledgers_and_locks_apart(pg_url: str, tmp_path: Pat
             Ledger.open_url(pg_url, tmp_path / "b.db", "mailbridge_site_b") as b:
         a.add_received("INBOX", 7, 1, None, "ia", "oa", "s", T0, b"x", T0)
         b.add_received("INBOX", 7, 1, None, "ib", "ob", "s", T0, b"x", T0)
-        assert a.by_key("INBOX", 7, 1).identity == "ia"  # type: ignore[union-attr]
-        assert b.by_key("INBOX", 7, 1).identity == "ib"  # type: ignore[union-attr]
+        assert a.by_key("INBOX", 7, 1).identity == "ia"
+        assert b.by_key("INBOX", 7, 1).identity == "ib"
     lock_a = PgProcessorLock(InstanceLock(tmp_path / "a.lock"), pg_url, "mailbridge_site_a")
     lock_b = PgProcessorLock(InstanceLock(tmp_path / "b.lock"), pg_url, "mailbridge_site_b")
     again = PgProcessorLock(InstanceLock(tmp_path / "a2.lock"), pg_url, "mailbridge_site_a")
@@ -210,7 +210,7 @@ def test_mailbox_schemas_keep_ledgers_and_locks_apart(pg_url: str, tmp_path: Pat
 
 
 def test_several_mailboxes_on_one_postgresql_database(
-    dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+    dovecot_server, postgres_server: PostgresServer, pg_url: str,
     tmp_path: Path,
 ) -> None:
     """[[mailboxes]] with store.url: --poll-now keeps each mailbox's ledger in its own schema of

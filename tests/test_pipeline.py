@@ -230,7 +230,7 @@ def test_inherited_pushing_rows_wait_from_pushing_sent_at(make: Callable[..., Ri
     r.pipe.intake_only()
     r.ledger.set_parsed(1, "phone:+79120000001", "digest", r.clock.now)
     r.ledger.claim_push(1, r.clock.now)
-    r.crm.leads[555] = {"ORIGIN_ID": r.ledger.by_id(1).origin_id}  # type: ignore[union-attr]
+    r.crm.leads[555] = {"ORIGIN_ID": r.ledger.by_id(1).origin_id}
     r.pipe.pushing_sent_at = r.clock.now + timedelta(seconds=2)  # the take + takeover time
     r.box.deliver(form_email(2))
     report = r.pipe.poll_once()

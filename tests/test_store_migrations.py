@@ -128,7 +128,7 @@ def test_model_and_migrated_database_agree(backend: str, url: str, connect: obje
     schemas = SCHEMAS if backend == "postgresql" else [""]
     for schema in schemas:
         open_ledger(backend, tmp_path, url, schema).close()
-        with connect(backend, url, schema) as conn:  # type: ignore[operator]
+        with connect(backend, url, schema) as conn:
             assert differences(conn) == []
 
 
@@ -139,7 +139,7 @@ def test_upgraded_old_postgresql_ledger_agrees_with_the_model(
     with postgres_server.connect(pg_url.rsplit("/", 1)[1]) as raw:
         legacy_ledgers.build_postgres(raw)
     Ledger.open_url(pg_url, tmp_path / "bridge.db").close()
-    with connect("postgresql", pg_url) as conn:  # type: ignore[operator]
+    with connect("postgresql", pg_url) as conn:
         assert differences(conn) == []
 
 
@@ -161,12 +161,12 @@ def _same_to_sqlite(diff: tuple[object, ...]) -> bool:
     kind = diff[0]
     if kind == "modify_type":
         old, new = diff[5], diff[6]
-        return _affinity(str(old)) == _affinity(str(new.compile(dialect=sqlite_dialect())))  # type: ignore[attr-defined]
+        return _affinity(str(old)) == _affinity(str(new.compile(dialect=sqlite_dialect())))
     if kind == "modify_nullable":
         table, column = str(diff[2]), str(diff[3])
         return bool(metadata.tables[table].c[column].primary_key)
     if kind in ("remove_fk", "add_fk"):
-        return diff[1].table.name == "raw_messages"  # type: ignore[attr-defined]
+        return diff[1].table.name == "raw_messages"
     return False
 
 
@@ -177,7 +177,7 @@ def test_upgraded_old_sqlite_ledger_agrees_with_the_model(
     in ways SQLite does not tell apart; its cascade from messages to raw bytes is there."""
     legacy_ledgers.build_sqlite(tmp_path / "bridge.db", 1)
     Ledger.open(tmp_path / "bridge.db").close()
-    with connect("sqlite") as conn:  # type: ignore[operator]
+    with connect("sqlite") as conn:
         found = [d for group in differences(conn)
                  for d in (group if isinstance(group, list) else [group])]
         assert found and [d for d in found if not _same_to_sqlite(d)] == []
@@ -188,10 +188,10 @@ def test_upgraded_old_sqlite_ledger_agrees_with_the_model(
 def test_a_difference_is_seen(backend: str, url: str, connect: object, tmp_path: Path) -> None:
     """The comparison above can fail: a column the model lacks is reported."""
     open_ledger(backend, tmp_path, url).close()
-    with connect(backend, url) as conn:  # type: ignore[operator]
+    with connect(backend, url) as conn:
         conn.execute(text("ALTER TABLE meta ADD COLUMN stray VARCHAR"))
         conn.commit()
-        assert [d[0] for d in differences(conn)] == ["remove_column"]  # type: ignore[index]
+        assert [d[0] for d in differences(conn)] == ["remove_column"]
 
 
 def test_opening_again_migrates_nothing(backend: str, url: str, tmp_path: Path,
@@ -213,7 +213,7 @@ def test_a_revision_newer_than_the_code_is_refused(backend: str, url: str, conne
                                                    tmp_path: Path) -> None:
     """A ledger stamped with a revision this mailbridge does not ship is not opened."""
     open_ledger(backend, tmp_path, url).close()
-    with connect(backend, url) as conn:  # type: ignore[operator]
+    with connect(backend, url) as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
         conn.commit()
     with pytest.raises(StoreError, match=r"schema version 99, newer than this mailbridge "

@@ -150,7 +150,7 @@ class LedgerAgainstModel(RuleBasedStateMachine):
             assert (self.led.raw(i) is not None) == keeps_raw, (i, m)
             nxt = m["next"]
             if (state in store.IN_PROGRESS
-                    or (state == FAILED and (nxt is None or nxt <= self.now))  # type: ignore[operator]
+                    or (state == FAILED and (nxt is None or nxt <= self.now))
                     or (finished and m["mailbox"] == "pending")):
                 due.add(i)
         assert self.led.counts() == counts

@@ -51,7 +51,7 @@ def test_secrets_cover_the_url_and_both_spellings_of_the_password() -> None:
     assert secrets_of("") == ()
 
 
-def _cfg(tmp_path, store: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def _cfg(tmp_path, store: str, env: dict[str, str] | None = None):
     from bridge.config import load
 
     path = tmp_path / "c.toml"
@@ -63,13 +63,13 @@ def _cfg(tmp_path, store: str, env: dict[str, str] | None = None):  # type: igno
     return load(path, env=env or {})
 
 
-def test_store_url_defaults_to_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_store_url_defaults_to_sqlite(tmp_path) -> None:
     """Without store.url the ledger stays the SQLite file (url is "")."""
     cfg = _cfg(tmp_path, 'path = "x.db"')
     assert cfg.store.url == "" and cfg.store.path == tmp_path / "x.db"
 
 
-def test_store_url_sources_in_order(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_store_url_sources_in_order(tmp_path) -> None:
     """BRIDGE_STORE_URL beats url_file, which beats the credential and the inline value."""
     (tmp_path / "url").write_text(URL.replace("db.example.ru", "file-host") + "\n")
     creds = tmp_path / "creds"
@@ -84,7 +84,7 @@ def test_store_url_sources_in_order(tmp_path) -> None:  # type: ignore[no-untype
     assert _cfg(tmp_path, 'url_file = "url"', {"BRIDGE_STORE_URL": env_url}).store.url == env_url
 
 
-def test_bad_store_url_names_the_key_not_the_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_store_url_names_the_key_not_the_password(tmp_path) -> None:
     """A wrong driver is a ConfigError on store.url that does not show the password."""
     from bridge.errors import ConfigError
 
@@ -94,7 +94,7 @@ def test_bad_store_url_names_the_key_not_the_password(tmp_path) -> None:  # type
     assert "Pa55" not in repr(_cfg(tmp_path, f'url = "{URL}"').store)
 
 
-def test_store_url_password_is_redacted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_store_url_password_is_redacted(tmp_path) -> None:
     """Loading the config registers the URL's password with the log redactor."""
     import argparse
 

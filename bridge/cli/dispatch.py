@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EX_OK
-    except Exception:
+    except Exception:  # the last line of defence: a bug gets its trace and exit 70, not a crash
         log.exception("unexpected error (a bug; please report it with this trace)")
         return EX_SOFTWARE
 

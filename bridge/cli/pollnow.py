@@ -20,7 +20,7 @@ def cmd_poll_now(cfg: Config) -> int:
     lock = _take_lock(cfg)
     try:
         wired = app.MailboxApp(cfg, lock, serve=False)
-    except BaseException:
+    except BaseException:  # wiring failed (even interrupted): free the lock, then re-raise
         lock.release()
         raise
     progress = _progress_line()

@@ -122,7 +122,7 @@ def running_server(**kwargs: object) -> Iterator[DovecotServer]:
     """A started server in a fresh fast directory; killed, checked and removed afterwards."""
     require_dovecot()
     root = fast_tmpdir()
-    server = DovecotServer(root, **kwargs)  # type: ignore[arg-type]
+    server = DovecotServer(root, **kwargs)
     try:
         server.start()
         yield server
@@ -165,13 +165,13 @@ class ImapAccount:
             "timeout": 10.0,
         }
         values.update(overrides)
-        return ImapConfig(**values)  # type: ignore[arg-type]
+        return ImapConfig(**values)
 
     def client(self, *, tls: bool = False) -> IMAPClient:
         return self.server.client(self.user, tls=tls)
 
     def deliver(self, raw: bytes, folder: str = "INBOX", **kwargs: object) -> int:
-        return self.server.deliver(self.user, raw, folder, **kwargs)  # type: ignore[arg-type]
+        return self.server.deliver(self.user, raw, folder, **kwargs)
 
     def append_many(self, raws: Iterable[bytes], folder: str = "INBOX") -> list[int]:
         return self.server.append_many(self.user, raws, folder)

@@ -202,7 +202,7 @@ class DovecotServer(DovecotOps):
                 f.write(f"--- test fixture: start at {time.time():.3f}\n")
         with self._stderr_path.open("wb") as err:
             self._proc = subprocess.Popen(
-                [self.binary, "-F", "-c", str(layout.conf)],  # type: ignore[list-item]
+                [self.binary, "-F", "-c", str(layout.conf)],
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,
