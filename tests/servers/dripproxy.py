@@ -11,56 +11,22 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import threading
-from typing import Any
+
+from tests.servers.listener import LoopbackListener
 
 
-class DripProxy:
+class DripProxy(LoopbackListener):
     """Relays 127.0.0.1:<self.port> to 127.0.0.1:<target>."""
 
+    thread_name = "drip-proxy"
+
     def __init__(self, target: int) -> None:
+        super().__init__()
         self.target = target
         self.drip = 0.0
         self.stall = False
-        self.connections = 0
-        self._stop = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.1)
-        self.port = self._sock.getsockname()[1]
-        self._threads: list[threading.Thread] = []
 
-    def start(self) -> DripProxy:
-        t = threading.Thread(target=self._accept, name="drip-proxy", daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=5)
-        self._sock.close()
-
-    def __enter__(self) -> DripProxy:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            t = threading.Thread(target=self._relay, args=(client,), daemon=True)
-            t.start()
-            self._threads.append(t)
-
-    def _relay(self, client: socket.socket) -> None:
+    def _handle(self, client: socket.socket) -> None:
         try:
             server = socket.create_connection(("127.0.0.1", self.target), timeout=5)
         except OSError:

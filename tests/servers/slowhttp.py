@@ -10,63 +10,30 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from typing import Any
+
+from tests.servers.listener import LoopbackListener
 
 ANSWER = b'{"result": 1, "time": {"start": 0, "finish": 0}}'
 
 
-class DripServer:
+class DripServer(LoopbackListener):
     """A TCP server speaking just enough HTTP/1.0 to drip-feed one answer per request."""
+
+    thread_name = "drip-accept"
 
     def __init__(self, interval: float = 0.2, *, read_body: bool = True,
                  answer: bytes = ANSWER) -> None:
+        super().__init__()
         self.interval = interval
         self.read_body = read_body
         self.answer = answer
-        self.connections = 0
         self.requests_read = 0
-        self._stop = threading.Event()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.1)
-        self.port = self._sock.getsockname()[1]
-        self._threads: list[threading.Thread] = []
 
     @property
     def webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/rest/1/XXXXXXXXXXXXXXXX/"
-
-    def start(self) -> DripServer:
-        t = threading.Thread(target=self._accept, name="drip-accept", daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join(timeout=5)
-        self._sock.close()
-
-    def __enter__(self) -> DripServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self._threads.append(t)
 
     def _read_request(self, conn: socket.socket) -> bool:
         data = b""
@@ -89,7 +56,7 @@ class DripServer:
         self.requests_read += 1
         return True
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(0.1)
             try:
