@@ -16,15 +16,10 @@ import pytest
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
 from tests.running import StatusSocket, daemon_env
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERVAL = 0.4  # bitrix24.health_interval in these tests (fractional seconds)
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def config(tmp_path: Path, account: ImapAccount, url: str, extra: str = "") -> Path:

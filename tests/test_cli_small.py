@@ -21,17 +21,12 @@ from bridge.model import PollReport
 from bridge.progress import ERASE, ProgressLine
 from tests.e2e import run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 from tests.test_daemon import _run_with_tty_stderr
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBCOMMANDS = ("check", "status", "notify-test", "notify-failure", "parse", "retry", "demo",
                "completion")
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def ledger_config(tmp_path: Path) -> Path:

@@ -11,18 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.e2e import corpus, run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "S3cr3tWebhookC0de"
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def test_daemon_notifies_ready_and_watchdog_and_creates_the_lead(account, tmp_path: Path) -> None:

@@ -316,27 +316,27 @@ def test_rebuild_folder_renumbers_uids_and_changes_uidvalidity() -> None:
         assert account.uids("Forms/Processed") == [1]
 
 
-def test_set_uidvalidity_keeps_uids(imap_account: dovecot.ImapAccount) -> None:
+def test_set_uidvalidity_keeps_uids(account: dovecot.ImapAccount) -> None:
     """Recipe 1: a new UIDVALIDITY online, UIDs unchanged; an explicit value is honoured."""
-    uid = imap_account.deliver(sample_message())
-    old = imap_account.uidvalidity()
-    new = imap_account.set_uidvalidity()
-    assert new > old and imap_account.uidvalidity() == new
-    assert imap_account.set_uidvalidity(value=new + 100) == new + 100
-    assert imap_account.uids() == [uid]
+    uid = account.deliver(sample_message())
+    old = account.uidvalidity()
+    new = account.set_uidvalidity()
+    assert new > old and account.uidvalidity() == new
+    assert account.set_uidvalidity(value=new + 100) == new + 100
+    assert account.uids() == [uid]
 
 
-def test_delivery_helpers(imap_account: dovecot.ImapAccount) -> None:
+def test_delivery_helpers(account: dovecot.ImapAccount) -> None:
     """deliver/append_many return the new UIDs; flags, expunge and folders report state."""
-    first = imap_account.deliver(sample_message(), flags=["\\Flagged"])
-    more = imap_account.append_many([sample_message() for _ in range(3)])
+    first = account.deliver(sample_message(), flags=["\\Flagged"])
+    more = account.append_many([sample_message() for _ in range(3)])
     assert more == [first + 1, first + 2, first + 3]
-    assert "\\Flagged" in imap_account.flags(first)
-    imap_account.expunge(more[1])
-    assert imap_account.uids() == [first, more[0], more[2]]
-    imap_account.server.deliver_doveadm(imap_account.user, sample_message(), "Other")
-    assert "Other" in imap_account.folders()
-    assert len(imap_account.uids("Other")) == 1
+    assert "\\Flagged" in account.flags(first)
+    account.expunge(more[1])
+    assert account.uids() == [first, more[0], more[2]]
+    account.server.deliver_doveadm(account.user, sample_message(), "Other")
+    assert "Other" in account.folders()
+    assert len(account.uids("Other")) == 1
 
 
 def test_fresh_accounts_are_isolated(dovecot_server: DovecotServer) -> None:
@@ -368,12 +368,12 @@ def test_unknown_user_is_an_auth_failure() -> None:
         assert wanted in server.layout.log.read_text()
 
 
-def test_who_counts_and_kick(imap_account: dovecot.ImapAccount) -> None:
+def test_who_counts_and_kick(account: dovecot.ImapAccount) -> None:
     """who() counts open sessions; kill_connections() ends them."""
-    clients = [imap_account.client(tls=i % 2 == 1) for i in range(3)]
-    assert imap_account.server.wait_who(imap_account.user, 3) == 3
-    imap_account.kick()
-    assert imap_account.server.wait_who(imap_account.user, 0) == 0
+    clients = [account.client(tls=i % 2 == 1) for i in range(3)]
+    assert account.server.wait_who(account.user, 3) == 3
+    account.kick()
+    assert account.server.wait_who(account.user, 0) == 0
     for c in clients:
         with pytest.raises((IMAPClient.AbortError, OSError)):
             c.noop()
@@ -388,10 +388,10 @@ def test_small_helpers() -> None:
     assert maildir_folder(m, "Forms/Processed") == m / ".Forms.Processed"
 
 
-def test_doveadm_errors_carry_the_log(imap_account: dovecot.ImapAccount) -> None:
+def test_doveadm_errors_carry_the_log(account: dovecot.ImapAccount) -> None:
     """A failing doveadm call raises DovecotError with its stderr and the log tail."""
     with pytest.raises(DovecotError) as err:
-        imap_account.server.doveadm("mailbox", "status", "-u", imap_account.user,
+        account.server.doveadm("mailbox", "status", "-u", account.user,
                                     "uidvalidity", "NoSuchFolder")
     assert "dovecot.log" in str(err.value)
 

@@ -10,12 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import corpus, expected, run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def test_rostferrum_form_becomes_one_lead_with_seven_files(account, tmp_path: Path) -> None:

@@ -7,12 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import corpus, expected, run, sandbox, write_config
-from tests.servers.dovecot import ImapAccount, new_account
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def test_repeat_client_becomes_a_deal_on_their_contact(account, tmp_path: Path) -> None:

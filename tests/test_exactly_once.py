@@ -17,14 +17,9 @@ import pytest
 
 from tests.e2e import corpus, run, sandbox, write_config
 from tests.forms import form_email
-from tests.servers.dovecot import ImapAccount, new_account
+from tests.servers.dovecot import ImapAccount
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def account(dovecot_server) -> ImapAccount:
-    return new_account(dovecot_server)
 
 
 def origin_counts(sb) -> collections.Counter[str]:

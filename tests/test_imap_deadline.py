@@ -21,25 +21,25 @@ BOUND = 10 * DEADLINE  # catches a hang, never a timing assertion
 
 
 @pytest.fixture
-def proxy(imap_account: ImapAccount) -> Iterator[DripProxy]:
-    with DripProxy(imap_account.server.port) as p:
+def proxy(account: ImapAccount) -> Iterator[DripProxy]:
+    with DripProxy(account.server.port) as p:
         yield p
 
 
-def mailbox(imap_account: ImapAccount, proxy: DripProxy) -> ImapMailbox:
+def mailbox(account: ImapAccount, proxy: DripProxy) -> ImapMailbox:
     """Plain IMAP to loopback: with TLS, CPython's per-read timeout already spans a whole
     TLS record, so only a plain socket shows a drip that no per-read timeout catches."""
-    return ImapMailbox(imap_account.config("plain", port=proxy.port, timeout=DEADLINE))
+    return ImapMailbox(account.config("plain", port=proxy.port, timeout=DEADLINE))
 
 
 def test_a_dripping_answer_drops_the_connection_and_a_reconnect_works(
-    imap_account: ImapAccount, proxy: DripProxy
+    account: ImapAccount, proxy: DripProxy
 ) -> None:
     """A server that drips its answer one byte every 0.2 s never trips the 0.5 s read
     timeout; the command's overall deadline drops the connection, and once the server is
     well again a reconnect goes on where it stopped."""
-    imap_account.deliver(form_email(1))
-    box = mailbox(imap_account, proxy)
+    account.deliver(form_email(1))
+    box = mailbox(account, proxy)
     try:
         box.connect()
         box.select("INBOX")
@@ -58,12 +58,12 @@ def test_a_dripping_answer_drops_the_connection_and_a_reconnect_works(
 
 
 def test_a_fetch_that_drips_midway_is_a_dead_connection(
-    imap_account: ImapAccount, proxy: DripProxy
+    account: ImapAccount, proxy: DripProxy
 ) -> None:
     """FETCH of a message that the server starts sending, then drips: dropped at the
     deadline, not held for the length of the message."""
-    uid = imap_account.deliver(form_email(2, file_size=4000))
-    box = mailbox(imap_account, proxy)
+    uid = account.deliver(form_email(2, file_size=4000))
+    box = mailbox(account, proxy)
     try:
         box.connect()
         box.select("INBOX")
@@ -78,11 +78,11 @@ def test_a_fetch_that_drips_midway_is_a_dead_connection(
 
 
 def test_a_dripping_greeting_cannot_hold_the_connect(
-    imap_account: ImapAccount, proxy: DripProxy
+    account: ImapAccount, proxy: DripProxy
 ) -> None:
     """TLS handshake and greeting dripped: connect() gives up at its deadline."""
     proxy.drip = DRIP
-    box = mailbox(imap_account, proxy)
+    box = mailbox(account, proxy)
     started = time.monotonic()
     with pytest.raises(MailboxUnavailable):
         box.connect()

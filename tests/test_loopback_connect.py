@@ -27,25 +27,25 @@ def resolver(mapping: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
 
 @pytest.mark.parametrize("addresses", [[ELSEWHERE], ["127.0.0.1", ELSEWHERE]])
 def test_plain_imap_to_a_localhost_name_that_resolves_elsewhere_is_refused(
-    imap_account: ImapAccount, addresses: list[str]
+    account: ImapAccount, addresses: list[str]
 ) -> None:
     """mail.localhost mapped to a remote address: refused naming imap.host, no login sent."""
-    cfg = imap_account.config("plain", host="mail.localhost")
+    cfg = account.config("plain", host="mail.localhost")
     box = ImapMailbox(cfg, resolver=resolver({"mail.localhost": addresses}))
     with pytest.raises(MailboxRejected) as err:
         box.connect()
     assert "imap.host" in str(err.value) and ELSEWHERE in str(err.value)
-    assert imap_account.password not in str(err.value)
+    assert account.password not in str(err.value)
     assert not box.connected
 
 
 def test_plain_imap_to_a_localhost_name_that_resolves_to_loopback_works(
-    imap_account: ImapAccount,
+    account: ImapAccount,
 ) -> None:
     """mail.localhost mapped to 127.0.0.1 connects to that address and logs in (real Dovecot)."""
-    cfg = imap_account.config("plain", host="mail.localhost")
+    cfg = account.config("plain", host="mail.localhost")
     with ImapMailbox(cfg, resolver=resolver({"mail.localhost": ["127.0.0.1"]})) as box:
-        assert box.select("INBOX") == imap_account.uidvalidity()
+        assert box.select("INBOX") == account.uidvalidity()
 
 
 def _hostile_url(sb: SandboxServer, name: str) -> str:

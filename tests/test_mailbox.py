@@ -27,17 +27,17 @@ pytestmark = pytest.mark.imap
 
 
 @pytest.mark.parametrize("security", ["ssl", "starttls", "plain"])
-def test_connect_each_security(imap_account: ImapAccount, security: str) -> None:
+def test_connect_each_security(account: ImapAccount, security: str) -> None:
     """ssl, starttls and plain (loopback) all log in and select INBOX with the fixture's CA."""
-    with ImapMailbox(imap_account.config(security)) as box:
-        assert box.select("INBOX") == imap_account.uidvalidity()
+    with ImapMailbox(account.config(security)) as box:
+        assert box.select("INBOX") == account.uidvalidity()
         assert "IDLE" in box.capabilities()
 
 
 @pytest.mark.parametrize("security", ["ssl", "starttls"])
-def test_untrusted_certificate_is_rejected(imap_account: ImapAccount, security: str) -> None:
+def test_untrusted_certificate_is_rejected(account: ImapAccount, security: str) -> None:
     """Without the fixture's CA the certificate fails verification: a setup error naming ca_file."""
-    box = ImapMailbox(imap_account.config(security, ca_file=None))
+    box = ImapMailbox(account.config(security, ca_file=None))
     with pytest.raises(MailboxRejected) as err:
         box.connect()
     assert "imap.ca_file" in str(err.value)
@@ -55,10 +55,10 @@ def test_starttls_without_server_support_is_rejected() -> None:
         assert server.wait_who(account.user, 0) == 0
 
 
-def test_plain_to_remote_host_is_config_error(imap_account: ImapAccount) -> None:
+def test_plain_to_remote_host_is_config_error(account: ImapAccount) -> None:
     """security = "plain" to a non-loopback address is refused before any connection."""
     with pytest.raises(ConfigError) as err:
-        ImapMailbox(imap_account.config("plain", host="192.0.2.10"))
+        ImapMailbox(account.config("plain", host="192.0.2.10"))
     assert err.value.key == "imap.security"
     assert "imap.security" in str(err.value)
 
@@ -69,26 +69,26 @@ def test_loopback_names() -> None:
     assert not any(map(is_loopback, ["example.com", "10.0.0.1", "192.0.2.1", "localhost.com"]))
 
 
-def test_unreadable_ca_file_is_config_error(imap_account: ImapAccount, tmp_path) -> None:
+def test_unreadable_ca_file_is_config_error(account: ImapAccount, tmp_path) -> None:
     """An imap.ca_file that is not a CA bundle is a config error naming the key."""
     bad = tmp_path / "ca.pem"
     bad.write_text("not a certificate")
     with pytest.raises(ConfigError) as err:
-        ImapMailbox(imap_account.config("ssl", ca_file=bad))
+        ImapMailbox(account.config("ssl", ca_file=bad))
     assert err.value.key == "imap.ca_file"
 
 
 def test_wrong_password_is_rejected_without_the_password(
-    imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
+    account: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A refused LOGIN names the user and the keys to fix, never the password, even in logs."""
     caplog.set_level(logging.DEBUG)
-    secret = "Wr0ng-Secret-" + imap_account.password
-    box = ImapMailbox(imap_account.config("plain", password=secret))
+    secret = "Wr0ng-Secret-" + account.password
+    box = ImapMailbox(account.config("plain", password=secret))
     with pytest.raises(MailboxRejected) as err:
         box.connect()
     text = str(err.value)
-    assert f"imap login refused for user {imap_account.user}" in text
+    assert f"imap login refused for user {account.user}" in text
     assert "imap.username/imap.password" in text
     assert secret not in text and secret not in repr(err.value)
     assert secret not in caplog.text
@@ -108,61 +108,61 @@ def test_non_ascii_password_logs_in(dovecot_server: DovecotServer) -> None:
 
 
 def test_password_never_logged(
-    imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
+    account: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:
     """At DEBUG, a whole session (login, fetch, finish) logs neither password nor body."""
     caplog.set_level(logging.DEBUG)
-    body = "Сообщение-клиента-" + imap_account.password[-6:]
-    uid = imap_account.deliver(sample_message(body=body))
-    with opened(imap_account) as box:
+    body = "Сообщение-клиента-" + account.password[-6:]
+    uid = account.deliver(sample_message(body=body))
+    with opened(account) as box:
         box.select("INBOX")
         assert [m.key.uid for m in box.fetch(box.search_new(None, None))] == [uid]
         box.finish(uid, "")
-    assert imap_account.password not in caplog.text
+    assert account.password not in caplog.text
     assert body not in caplog.text
 
 
-def test_refused_port_is_unavailable(imap_account: ImapAccount) -> None:
+def test_refused_port_is_unavailable(account: ImapAccount) -> None:
     """Nothing listening: a temporary error naming host:port and the cause."""
     port = free_port()
     with pytest.raises(MailboxUnavailable) as err:
-        ImapMailbox(imap_account.config("plain", port=port)).connect()
+        ImapMailbox(account.config("plain", port=port)).connect()
     assert f"127.0.0.1:{port}" in str(err.value)
     assert "refused" in str(err.value)
 
 
-def test_dns_failure_is_unavailable(imap_account: ImapAccount) -> None:
+def test_dns_failure_is_unavailable(account: ImapAccount) -> None:
     """A host that does not resolve is a temporary error that says so."""
-    box = ImapMailbox(imap_account.config("ssl", host="no-such-host.invalid"))
+    box = ImapMailbox(account.config("ssl", host="no-such-host.invalid"))
     with pytest.raises(MailboxUnavailable) as err:
         box.connect()
     assert "cannot resolve host 'no-such-host.invalid'" in str(err.value)
 
 
-def test_silent_server_times_out(imap_account: ImapAccount) -> None:
+def test_silent_server_times_out(account: ImapAccount) -> None:
     """A server that accepts but never greets ends in MailboxUnavailable after imap.timeout."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         port = listener.getsockname()[1]
-        box = ImapMailbox(imap_account.config("plain", port=port, timeout=0.3))
+        box = ImapMailbox(account.config("plain", port=port, timeout=0.3))
         with pytest.raises(MailboxUnavailable) as err:
             box.connect()
     assert f"127.0.0.1:{port}" in str(err.value)
     assert "0.3 s" in str(err.value)
 
 
-def test_tls_to_plain_port_is_unavailable(imap_account: ImapAccount) -> None:
+def test_tls_to_plain_port_is_unavailable(account: ImapAccount) -> None:
     """TLS handshake trouble (ssl against the plain port) is temporary and says TLS."""
-    box = ImapMailbox(imap_account.config("ssl", port=imap_account.server.port))
+    box = ImapMailbox(account.config("ssl", port=account.server.port))
     with pytest.raises(MailboxUnavailable) as err:
         box.connect()
     assert "TLS handshake failed" in str(err.value)
 
 
-def test_missing_folder_is_rejected(imap_account: ImapAccount) -> None:
+def test_missing_folder_is_rejected(account: ImapAccount) -> None:
     """Selecting a folder that does not exist is a setup error naming imap.folder."""
-    with opened(imap_account, folder="Nope") as box, pytest.raises(MailboxRejected) as err:
+    with opened(account, folder="Nope") as box, pytest.raises(MailboxRejected) as err:
         box.select()
     assert "'Nope'" in str(err.value) and "imap.folder" in str(err.value)
 

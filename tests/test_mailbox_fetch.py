@@ -22,10 +22,10 @@ pytestmark = pytest.mark.imap
 # ---- finding and fetching -------------------------------------------------------------
 
 
-def test_search_new_after_uid(imap_account: ImapAccount) -> None:
+def test_search_new_after_uid(account: ImapAccount) -> None:
     """UIDs above the last one seen, ascending; ``n:*`` past the end finds nothing."""
-    uids = imap_account.append_many([sample_message(subject=f"m{i}") for i in range(3)])
-    with opened(imap_account) as box:
+    uids = account.append_many([sample_message(subject=f"m{i}") for i in range(3)])
+    with opened(account) as box:
         box.select("INBOX")
         assert box.uidnext == uids[-1] + 1
         assert box.search_new(None, None) == uids
@@ -36,78 +36,78 @@ def test_search_new_after_uid(imap_account: ImapAccount) -> None:
         assert box.search_new(uids[-1] + 10, None) == []
 
 
-def test_search_new_since_uses_internaldate(imap_account: ImapAccount) -> None:
+def test_search_new_since_uses_internaldate(account: ImapAccount) -> None:
     """Without a UID baseline, SINCE selects by INTERNALDATE (not the Date header)."""
     now = datetime.now(UTC)
-    old = imap_account.deliver(sample_message(subject="old"), when=now - timedelta(days=30))
-    new = imap_account.deliver(
+    old = account.deliver(sample_message(subject="old"), when=now - timedelta(days=30))
+    new = account.deliver(
         sample_message(subject="new", Date="Mon, 1 Jan 2001 00:00:00 +0000"), when=now
     )
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
         assert box.search_new(None, (now - timedelta(days=7)).date()) == [new]
         assert box.search_new(None, date(2000, 1, 1)) == [old, new]
 
 
-def test_seen_mail_is_still_new(imap_account: ImapAccount) -> None:
+def test_seen_mail_is_still_new(account: ImapAccount) -> None:
     """Mail a person already read (\\Seen) is found like any other."""
-    uid = imap_account.deliver(sample_message(), flags=["\\Seen"])
-    with opened(imap_account) as box:
+    uid = account.deliver(sample_message(), flags=["\\Seen"])
+    with opened(account) as box:
         box.select("INBOX")
         assert box.search_new(None, None) == [uid]
         assert box.search_new(None, date.today() - timedelta(days=1)) == [uid]
 
 
-def test_fetch_returns_exact_bytes_and_leaves_unseen(imap_account: ImapAccount) -> None:
+def test_fetch_returns_exact_bytes_and_leaves_unseen(account: ImapAccount) -> None:
     """fetch yields the stored bytes with INTERNALDATE and the key, and sets no \\Seen."""
     raw = sample_message(body="Имя: Пётр\r\nТелефон: 8 (900) 123-45-67")
     when = datetime(2026, 11, 30, 9, 15, 0, tzinfo=UTC)
-    uid = imap_account.deliver(raw, when=when)
-    with opened(imap_account) as box:
+    uid = account.deliver(raw, when=when)
+    with opened(account) as box:
         uidvalidity = box.select("INBOX")
         (msg,) = list(box.fetch([uid]))
     assert msg.raw == raw
     assert msg.internaldate == when
     assert (msg.key.folder, msg.key.uidvalidity, msg.key.uid) == ("INBOX", uidvalidity, uid)
-    assert "\\Seen" not in imap_account.flags(uid)
+    assert "\\Seen" not in account.flags(uid)
 
 
-def test_fetch_in_chunks_keeps_order(imap_account: ImapAccount) -> None:
+def test_fetch_in_chunks_keeps_order(account: ImapAccount) -> None:
     """Many messages come back in UID order across chunk boundaries, each with its bytes."""
     raws = [sample_message(subject=f"n{i}") for i in range(7)]
-    uids = imap_account.append_many(raws)
-    with opened(imap_account) as box:
+    uids = account.append_many(raws)
+    with opened(account) as box:
         box.select("INBOX")
         got = list(box.fetch(list(reversed(uids)), chunk=3))
     assert [m.key.uid for m in got] == uids
     assert [m.raw for m in got] == raws
 
 
-def test_fetch_skips_message_expunged_meanwhile(imap_account: ImapAccount) -> None:
+def test_fetch_skips_message_expunged_meanwhile(account: ImapAccount) -> None:
     """A message another client expunged between SEARCH and FETCH is simply not yielded."""
-    uids = imap_account.append_many([sample_message(subject=f"x{i}") for i in range(3)])
-    with opened(imap_account) as box:
+    uids = account.append_many([sample_message(subject=f"x{i}") for i in range(3)])
+    with opened(account) as box:
         box.select("INBOX")
         found = box.search_new(None, None)
-        imap_account.expunge(uids[1])
+        account.expunge(uids[1])
         got = [m.key.uid for m in box.fetch(found)]
     assert got == [uids[0], uids[2]]
 
 
-def test_fetch_survives_a_message_the_server_cannot_read(imap_account: ImapAccount) -> None:
+def test_fetch_survives_a_message_the_server_cannot_read(account: ImapAccount) -> None:
     """Dovecot hangs up (BYE) on a FETCH of an unreadable file: that one is skipped, the
     others still come after a reconnect, and no session is left behind."""
-    uids = imap_account.append_many([sample_message(subject=f"r{i}") for i in range(5)])
-    maildir = imap_account.server.root / "mail" / imap_account.user / "Maildir"
+    uids = account.append_many([sample_message(subject=f"r{i}") for i in range(5)])
+    maildir = account.server.root / "mail" / account.user / "Maildir"
     files = sorted([*maildir.glob("new/*"), *maildir.glob("cur/*")])
     files[1].chmod(0)  # the imap process (nobody, or the test user) cannot read it
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
         got = [m.key.uid for m in box.fetch(uids, chunk=3)]
         assert [uid for uid, _ in box.skipped] == [uids[1]]
         assert "hung up" in box.skipped[0][1]
     assert got == [uids[0], *uids[2:]]
-    assert imap_account.server.wait_who(imap_account.user, 0) == 0
+    assert account.server.wait_who(account.user, 0) == 0
 
 
 
@@ -176,11 +176,11 @@ def test_unparsable_fetch_answer_skips_only_that_message() -> None:
 
 
 
-def test_fetch_groups_are_capped_by_size(imap_account: ImapAccount) -> None:
+def test_fetch_groups_are_capped_by_size(account: ImapAccount) -> None:
     """Big messages are fetched one per FETCH, small ones together, so memory stays flat."""
     big = b"Subject: big\r\n\r\n" + (b"x" * 76 + b"\r\n") * 40_000  # ~3 MiB
-    uids = imap_account.append_many([big, big, sample_message(), sample_message()])
-    with opened(imap_account) as box:
+    uids = account.append_many([big, big, sample_message(), sample_message()])
+    with opened(account) as box:
         box.select("INBOX")
         groups = list(box.fetcher.groups(uids, 25))
         fetched = [m.key.uid for m in box.fetch(uids)]
@@ -188,16 +188,16 @@ def test_fetch_groups_are_capped_by_size(imap_account: ImapAccount) -> None:
     assert fetched == uids
 
 
-def test_big_message_fetched_in_pieces_is_byte_identical(imap_account: ImapAccount) -> None:
+def test_big_message_fetched_in_pieces_is_byte_identical(account: ImapAccount) -> None:
     """A message above FETCH_BYTES comes in partial FETCH pieces and arrives byte for byte."""
     from bridge.mailbox import FETCH_BYTES, PARTIAL_BYTES
 
     line = bytes(range(33, 109)) + b"\r\n"
     big = b"Subject: big\r\n\r\n" + line * ((FETCH_BYTES + PARTIAL_BYTES // 2) // len(line))
     assert len(big) > FETCH_BYTES
-    uid = imap_account.deliver(big)
-    with opened(imap_account) as box:
+    uid = account.deliver(big)
+    with opened(account) as box:
         box.select("INBOX")
         (msg,) = list(box.fetch([uid]))
     assert msg.raw == big
-    assert "\\Seen" not in imap_account.flags(uid)
+    assert "\\Seen" not in account.flags(uid)

@@ -17,50 +17,50 @@ pytestmark = pytest.mark.imap
 # ---- finishing ------------------------------------------------------------------------
 
 
-def test_finish_marks_seen(imap_account: ImapAccount) -> None:
+def test_finish_marks_seen(account: ImapAccount) -> None:
     """With no processed folder the message stays and gets \\Seen."""
-    uid, other = imap_account.append_many([sample_message(), sample_message()])
-    with opened(imap_account) as box:
+    uid, other = account.append_many([sample_message(), sample_message()])
+    with opened(account) as box:
         box.select("INBOX")
         assert box.finish(uid, "") == "seen"
-    assert "\\Seen" in imap_account.flags(uid)
-    assert "\\Seen" not in imap_account.flags(other)
-    assert imap_account.uids() == [uid, other]
+    assert "\\Seen" in account.flags(uid)
+    assert "\\Seen" not in account.flags(other)
+    assert account.uids() == [uid, other]
 
 
-def test_finish_moves_into_created_subfolder(imap_account: ImapAccount) -> None:
+def test_finish_moves_into_created_subfolder(account: ImapAccount) -> None:
     """MOVE into "Forms/Processed", created on first use; other mail stays put."""
-    a, b, c = imap_account.append_many([sample_message(subject=s) for s in "abc"])
-    with opened(imap_account) as box:
+    a, b, c = account.append_many([sample_message(subject=s) for s in "abc"])
+    with opened(account) as box:
         box.select("INBOX")
         assert not box.folder_exists("Forms/Processed")
         assert box.finish(a, "Forms/Processed") == "moved"
         assert box.folder_exists("Forms/Processed")
         assert box.finish(c, "Forms/Processed") == "moved"
         assert box.finish(a, "Forms/Processed") == "gone"
-    assert imap_account.uids() == [b]
-    assert len(imap_account.uids("Forms/Processed")) == 2
-    assert "Forms/Processed" in imap_account.folders()
+    assert account.uids() == [b]
+    assert len(account.uids("Forms/Processed")) == 2
+    assert "Forms/Processed" in account.folders()
 
 
-def test_finish_into_non_ascii_folder(imap_account: ImapAccount) -> None:
+def test_finish_into_non_ascii_folder(account: ImapAccount) -> None:
     """A Cyrillic processed folder name works (modified UTF-7 on the wire)."""
-    uid = imap_account.deliver(sample_message())
-    with opened(imap_account) as box:
+    uid = account.deliver(sample_message())
+    with opened(account) as box:
         box.select("INBOX")
         assert box.finish(uid, "Обработано") == "moved"
-    assert "Обработано" in imap_account.folders()
+    assert "Обработано" in account.folders()
 
 
-def test_finish_gone_message(imap_account: ImapAccount) -> None:
+def test_finish_gone_message(account: ImapAccount) -> None:
     """A message someone else already removed is reported as "gone", nothing else changes."""
-    uid, other = imap_account.append_many([sample_message(), sample_message()])
-    imap_account.expunge(uid)
-    with opened(imap_account) as box:
+    uid, other = account.append_many([sample_message(), sample_message()])
+    account.expunge(uid)
+    with opened(account) as box:
         box.select("INBOX")
         assert box.finish(uid, "") == "gone"
         assert box.finish(uid, "Processed") == "gone"
-    assert imap_account.uids() == [other]
+    assert account.uids() == [other]
 
 
 _CAPS = (
@@ -94,24 +94,24 @@ def test_finish_without_move(caps: str, expected: str) -> None:
 
 
 
-def test_finish_many_moves_a_set_and_reports_gone(imap_account: ImapAccount) -> None:
+def test_finish_many_moves_a_set_and_reports_gone(account: ImapAccount) -> None:
     """One MOVE for many UIDs; a UID removed by someone else is reported as "gone"."""
-    uids = imap_account.append_many([sample_message(subject=str(i)) for i in range(5)])
-    imap_account.expunge(uids[1])
-    with opened(imap_account) as box:
+    uids = account.append_many([sample_message(subject=str(i)) for i in range(5)])
+    account.expunge(uids[1])
+    with opened(account) as box:
         box.select("INBOX")
         done = box.finish_many(uids[:4], "Processed")
     assert done == {uids[0]: "moved", uids[1]: "gone", uids[2]: "moved", uids[3]: "moved"}
-    assert imap_account.uids() == [uids[4]]
-    assert len(imap_account.uids("Processed")) == 3
+    assert account.uids() == [uids[4]]
+    assert len(account.uids("Processed")) == 3
 
 
-def test_finish_many_marks_seen_without_a_processed_folder(imap_account: ImapAccount) -> None:
+def test_finish_many_marks_seen_without_a_processed_folder(account: ImapAccount) -> None:
     """Without a processed folder every UID is marked \\Seen and stays."""
-    uids = imap_account.append_many([sample_message(subject=str(i)) for i in range(3)])
-    with opened(imap_account) as box:
+    uids = account.append_many([sample_message(subject=str(i)) for i in range(3)])
+    with opened(account) as box:
         box.select("INBOX")
         assert set(box.finish_many(uids, "").values()) == {"seen"}
-    assert imap_account.uids() == uids
-    assert all("\\Seen" in imap_account.flags(u) for u in uids)
+    assert account.uids() == uids
+    assert all("\\Seen" in account.flags(u) for u in uids)
 

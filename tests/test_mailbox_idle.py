@@ -23,40 +23,40 @@ pytestmark = pytest.mark.imap
 # ---- waiting and losing the connection ------------------------------------------------
 
 
-def test_idle_wait_wakes_on_delivery(imap_account: ImapAccount) -> None:
+def test_idle_wait_wakes_on_delivery(account: ImapAccount) -> None:
     """A delivery by another client during IDLE makes idle_wait return True."""
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
-        t = later(0.2, lambda: imap_account.deliver(sample_message()))
+        t = later(0.2, lambda: account.deliver(sample_message()))
         assert box.idle_wait(30) is True
         t.join()
-        assert box.search_new(None, None) == imap_account.uids()
+        assert box.search_new(None, None) == account.uids()
         box.noop()  # the session is still usable after IDLE
 
 
-def test_idle_wait_times_out_quietly(imap_account: ImapAccount) -> None:
+def test_idle_wait_times_out_quietly(account: ImapAccount) -> None:
     """No new mail: idle_wait returns False and the connection stays usable."""
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
         assert box.idle_wait(0.3) is False
         assert box.noop() is False
 
 
-def test_idle_wait_stop_event(imap_account: ImapAccount) -> None:
+def test_idle_wait_stop_event(account: ImapAccount) -> None:
     """A set stop Event ends the wait early with False."""
     stop = threading.Event()
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
         later(0.2, stop.set)
         assert box.idle_wait(60, stop=stop) is False
 
 
-def test_kick_during_idle_is_unavailable(imap_account: ImapAccount) -> None:
+def test_kick_during_idle_is_unavailable(account: ImapAccount) -> None:
     """doveadm kick (BYE) during IDLE raises MailboxUnavailable; a new connection works."""
-    box = ImapMailbox(imap_account.config("ssl"))
+    box = ImapMailbox(account.config("ssl"))
     box.connect()
     box.select("INBOX")
-    later(0.2, imap_account.kick)
+    later(0.2, account.kick)
     with pytest.raises(MailboxUnavailable) as err:
         box.idle_wait(30)
     assert "BYE" in str(err.value) or "EOF" in str(err.value)  # EOF if the kick came first
@@ -65,15 +65,15 @@ def test_kick_during_idle_is_unavailable(imap_account: ImapAccount) -> None:
         box.noop()
     box.close()
     box.connect()
-    assert box.select("INBOX") == imap_account.uidvalidity()
+    assert box.select("INBOX") == account.uidvalidity()
     box.close()
 
 
-def test_noop_on_kicked_connection_is_unavailable(imap_account: ImapAccount) -> None:
+def test_noop_on_kicked_connection_is_unavailable(account: ImapAccount) -> None:
     """NOOP on a connection the server closed raises MailboxUnavailable."""
-    with opened(imap_account) as box:
+    with opened(account) as box:
         box.select("INBOX")
-        imap_account.kick()
+        account.kick()
         with pytest.raises(MailboxUnavailable):
             for _ in range(50):  # the kick lands asynchronously
                 box.noop()
@@ -108,28 +108,28 @@ def test_restart_then_reconnect(dovecot_server: DovecotServer) -> None:
         assert again.search_new(None, None) == [uid]
 
 
-def test_uidvalidity_change_seen_at_next_select(imap_account: ImapAccount) -> None:
+def test_uidvalidity_change_seen_at_next_select(account: ImapAccount) -> None:
     """A UIDVALIDITY change drops the open session; the next SELECT reports the new value."""
-    imap_account.deliver(sample_message())
-    box = ImapMailbox(imap_account.config("plain"))
+    account.deliver(sample_message())
+    box = ImapMailbox(account.config("plain"))
     box.connect()
     before = box.select("INBOX")
-    new = imap_account.set_uidvalidity()
+    new = account.set_uidvalidity()
     with pytest.raises(MailboxUnavailable):  # Dovecot: BYE "session state is inconsistent"
         box.noop()
     box.close()
-    with opened(imap_account) as again:
+    with opened(account) as again:
         assert again.select("INBOX") == new != before
 
 
 def test_uidvalidity_change_during_idle_shows_at_the_next_idle(
-    imap_account: ImapAccount,
+    account: ImapAccount,
 ) -> None:
     """IDLE hears nothing of a UIDVALIDITY change; re-issuing IDLE gets BYE -> Unavailable."""
-    imap_account.deliver(sample_message())
-    with opened(imap_account) as box:
+    account.deliver(sample_message())
+    with opened(account) as box:
         box.select("INBOX")
-        changer = later(0.1, imap_account.set_uidvalidity)
+        changer = later(0.1, account.set_uidvalidity)
         assert box.idle_wait(1.0) is False
         changer.join()
         with pytest.raises(MailboxUnavailable) as err:
@@ -137,14 +137,14 @@ def test_uidvalidity_change_during_idle_shows_at_the_next_idle(
         assert "inconsistent" in str(err.value)
 
 
-def test_no_connection_leak(imap_account: ImapAccount) -> None:
+def test_no_connection_leak(account: ImapAccount) -> None:
     """Many connect/close cycles, including failed selects, leave no session on the server."""
     for i in range(25):
-        box = ImapMailbox(imap_account.config("plain" if i % 2 else "ssl"))
+        box = ImapMailbox(account.config("plain" if i % 2 else "ssl"))
         with box:
             box.select("INBOX")
             if i % 5 == 0:
                 with pytest.raises(MailboxRejected):
                     box.select("Missing")
-    assert imap_account.server.wait_who(imap_account.user, 0) == 0
+    assert account.server.wait_who(account.user, 0) == 0
 

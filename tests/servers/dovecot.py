@@ -7,7 +7,7 @@ killed pytest does not leave it running. Nothing from /etc/dovecot is read, and 
 ``doveadm`` call gets ``-c <conf>``.
 
 Fixtures: ``dovecot_server`` (module scope, TLS on, on /dev/shm when it exists) and
-``imap_account`` (function scope: a fresh user on that server). This module holds the fixtures
+``account`` (function scope: a fresh user on that server). This module holds the fixtures
 and re-exports the parts: ``dovecot_config`` (version, dovecot.conf text), ``dovecot_os``
 (ports, process groups, certificate), ``dovecot_server`` (the process and its files) and
 ``dovecot_ops`` (clients, delivery, doveadm).
@@ -84,7 +84,6 @@ __all__ = [
     "find_binary",
     "free_port",
     "group_members",
-    "imap_account",
     "maildir_folder",
     "make_certificate",
     "missing_message",
@@ -212,12 +211,6 @@ def new_account(server: DovecotServer) -> ImapAccount:
     return ImapAccount(server=server, user=user, password=password)
 
 
-@pytest.fixture
-def imap_account(dovecot_server: DovecotServer) -> ImapAccount:
-    """A fresh user (own mailbox, random password) on the module's Dovecot."""
-    return new_account(dovecot_server)
-
-
 def sample_message(
     subject: str = "Заявка с сайта", body: str = "Имя: Иван", **headers: str
 ) -> bytes:
@@ -241,5 +234,5 @@ def sample_message(
 
 @pytest.fixture
 def account(dovecot_server: DovecotServer) -> ImapAccount:
-    """A fresh user on the module's Dovecot (the name most end-to-end tests use)."""
+    """A fresh user (own mailbox, random password) on the module's Dovecot."""
     return new_account(dovecot_server)
