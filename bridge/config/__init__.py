@@ -11,13 +11,16 @@ The package keeps what the program reads apart from how it is read:
 * ``loader``: the walk over the file (``load``); ``source`` reads the file and finds the line
   of each key, ``section`` reads one table with typed getters;
 * ``connections`` (``[imap]``, ``[bitrix24]``), ``sections`` (the other simple sections),
-  ``routing`` (``[crm]``, ``[[routes]]``), ``mailboxes`` (``[[mailboxes]]``) and
-  ``secret_values`` (environment overrides, ``*_file`` keys, systemd credentials).
+  ``routing`` (``[crm]``, ``[[routes]]``), ``mailboxes`` (``[[mailboxes]]``), ``notify``
+  (``[notify]``, ``[metrics]``; their values in ``notify_values``, re-exported by
+  ``bridge.alerts.settings``) and ``secret_values`` (environment overrides, ``*_file`` keys,
+  systemd credentials);
+* ``reader``: the Protocol those section readers see the loader through, so that none of
+  them imports the loader back.
 """
 
 from __future__ import annotations
 
-from bridge.alerts.settings import MetricsConfig, NotifyConfig
 from bridge.config.keys import (
     CREDENTIAL_IMAP_PASSWORD,
     CREDENTIAL_WEBHOOK_URL,
@@ -33,6 +36,7 @@ from bridge.config.keys import (
 from bridge.config.keys import KEYS as _KEYS
 from bridge.config.loader import Loader as _Loader
 from bridge.config.loader import load
+from bridge.config.notify_values import MetricsConfig, NotifyConfig
 from bridge.config.section import Section as _Section
 from bridge.config.section import show as _show
 from bridge.config.source import key_lines as _key_lines

@@ -21,11 +21,11 @@ from bridge.errors import ConfigError
 from bridge.hosts import host_problem, is_loopback_host
 
 if TYPE_CHECKING:
-    from bridge.config.loader import Loader
+    from bridge.config.reader import Reader
 
 
 def imap(
-    loader: Loader, s: Section | None = None, *, env_name: str = ENV_IMAP_PASSWORD,
+    loader: Reader, s: Section | None = None, *, env_name: str = ENV_IMAP_PASSWORD,
     credential: str = CREDENTIAL_IMAP_PASSWORD,
 ) -> ImapConfig:
     """[imap], or another table with its keys (a mailbox: ``s``, its own credential name
@@ -99,7 +99,7 @@ def _imap_folders(s: Section) -> tuple[str, str]:
 
 
 def bitrix24(
-    loader: Loader, s: Section | None = None, *, env_name: str = ENV_WEBHOOK_URL,
+    loader: Reader, s: Section | None = None, *, env_name: str = ENV_WEBHOOK_URL,
     credential: str = CREDENTIAL_WEBHOOK_URL, user_env_name: str = ENV_RESPONSIBLE_USER_ID,
 ) -> Bitrix24Config:
     """[bitrix24], or a mailbox's own portal table (``s``, no environment overrides)."""
@@ -131,7 +131,7 @@ def bitrix24(
     )
 
 
-def _responsible_user(loader: Loader, s: Section, user_env_name: str) -> int:
+def _responsible_user(loader: Reader, s: Section, user_env_name: str) -> int:
     """``responsible_user_id``, or its environment override (top-level [bitrix24] only)."""
     user_env = loader.env.get(user_env_name, "").strip() if user_env_name else ""
     if not user_env:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bridge.alerts.settings import METRICS_KEYS, NOTIFY_KEYS
+from bridge.config.notify_values import METRICS_KEYS, NOTIFY_KEYS
 from bridge.routes import FIELD_NAME_RE
 
 ENV_IMAP_PASSWORD = "BRIDGE_IMAP_PASSWORD"

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bridge.alerts.settings import load_metrics, load_notify
 from bridge.config import connections, routing, sections
 from bridge.config.keys import ARRAYS, KEYS, ROUTES_TABLE, section_of
 from bridge.config.mailboxes import load_mailboxes
+from bridge.config.notify import load_metrics, load_notify
 from bridge.config.secret_values import secret
 from bridge.config.section import Section, show
 from bridge.config.source import key_lines, read
@@ -44,7 +44,7 @@ def load(
 class Loader:
     """Walks the parsed TOML once, section by section, and builds the Config.
 
-    The section builders (here, in bridge.config.* and bridge.alerts.settings) read the
+    The section builders (here and in the other bridge.config modules) read the
     file through it: ``data``, ``env``, ``offline``, :meth:`section`, :meth:`fail`,
     :meth:`reject_unknown`, :meth:`resolve` and :meth:`secret`.
     """

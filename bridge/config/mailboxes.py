@@ -41,7 +41,7 @@ from bridge.errors import ConfigError
 from bridge.routes import Route
 
 if TYPE_CHECKING:
-    from bridge.config.loader import Loader
+    from bridge.config.reader import Reader
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -56,7 +56,7 @@ def webhook_credential(name: str) -> str:
     return f"{name}-webhook-url"
 
 
-def load_mailboxes(loader: Loader) -> tuple[MailboxConfig, ...]:
+def load_mailboxes(loader: Reader) -> tuple[MailboxConfig, ...]:
     """Build every ``[[mailboxes]]`` table; () when the file has none."""
     raw = loader.data.get(MAILBOX_TABLE)
     if raw is None:
@@ -74,7 +74,7 @@ def load_mailboxes(loader: Loader) -> tuple[MailboxConfig, ...]:
     _refuse_environment(loader, bool(own_portals))
     shared: Bitrix24Config | None = None
     if len(own_portals) < len(raw):  # some mailbox sends to the top-level [bitrix24]
-        shared = loader.bitrix24()
+        shared = connections.bitrix24(loader)
     built: list[MailboxConfig] = []
     seen_names: dict[str, str] = {}
     seen_boxes: dict[tuple[str, int, str, str], str] = {}
@@ -91,7 +91,7 @@ def load_mailboxes(loader: Loader) -> tuple[MailboxConfig, ...]:
     return tuple(built)
 
 
-def _refuse_environment(loader: Loader, own_portals: bool) -> None:
+def _refuse_environment(loader: Reader, own_portals: bool) -> None:
     """Environment overrides reach the top-level tables only: with [[mailboxes]] the IMAP
     password one is an error, and so are the portal ones when any mailbox has its own."""
     if loader.offline:  # status/retry/parse: the env holds placeholders, not overrides
@@ -117,7 +117,7 @@ def _refuse_environment(loader: Loader, own_portals: bool) -> None:
 
 
 def _mailbox(
-    loader: Loader, prefix: str, table: dict[str, Any], imap_defaults: dict[str, Any],
+    loader: Reader, prefix: str, table: dict[str, Any], imap_defaults: dict[str, Any],
     seen_names: dict[str, str], seen_boxes: dict[tuple[str, int, str, str], str],
 ) -> MailboxConfig:
     """One ``[[mailboxes]]`` table's name, IMAP settings and routes (its portal comes after)."""
@@ -148,7 +148,7 @@ def _mailbox(
 
 
 def _own_portal(
-    loader: Loader, prefix: str, name: str, portal_table: Any, defaults: dict[str, Any]
+    loader: Reader, prefix: str, name: str, portal_table: Any, defaults: dict[str, Any]
 ) -> Bitrix24Config:
     """``[mailboxes.bitrix24]``: the keys of [bitrix24], its non-secret values as defaults."""
     key = f"{prefix}.{PORTAL_TABLE}"
@@ -162,7 +162,7 @@ def _own_portal(
     )
 
 
-def _routes(loader: Loader, prefix: str, name: str, raw: Any) -> tuple[Route, ...]:
+def _routes(loader: Reader, prefix: str, name: str, raw: Any) -> tuple[Route, ...]:
     """``[[mailboxes.routes]]`` with bridge.config.routing's rules, errors named
     ``mailboxes[N].routes[M].key``; each route's key gets the mailbox's name in front."""
     if raw is None:
@@ -176,6 +176,6 @@ def _routes(loader: Loader, prefix: str, name: str, raw: Any) -> tuple[Route, ..
     return tuple(dataclasses.replace(r, key=f"{name}:{r.key}") for r in parsed)
 
 
-def _table(loader: Loader, name: str) -> dict[str, Any]:
+def _table(loader: Reader, name: str) -> dict[str, Any]:
     value = loader.data.get(name, {})
     return value if isinstance(value, dict) else {}

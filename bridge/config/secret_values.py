@@ -13,14 +13,14 @@ from bridge.errors import ConfigError
 from bridge.secrets import webhook_url_problem
 
 if TYPE_CHECKING:
-    from bridge.config.loader import Loader
+    from bridge.config.reader import Reader
     from bridge.config.section import Section
 
 CREDENTIALS_DIRECTORY = "CREDENTIALS_DIRECTORY"
 
 
 def secret(
-    loader: Loader, s: Section, key: str, env_name: str, credential: str, *,
+    loader: Reader, s: Section, key: str, env_name: str, credential: str, *,
     strip_inline: bool = True,
 ) -> str:
     """Env var, then ``<key>_file``, then $CREDENTIALS_DIRECTORY/<credential>, then inline.
@@ -58,7 +58,7 @@ def secret(
     )
 
 
-def read_secret(loader: Loader, s: Section, key: str, path: Path, origin: str) -> str:
+def read_secret(loader: Reader, s: Section, key: str, path: Path, origin: str) -> str:
     """The stripped content of a secret file; ``origin`` names it in errors."""
 
     def fail(problem: str) -> ConfigError:
@@ -80,14 +80,14 @@ def read_secret(loader: Loader, s: Section, key: str, path: Path, origin: str) -
     return value
 
 
-def secret_fail(loader: Loader, source: str, problem: str) -> ConfigError:
+def secret_fail(loader: Reader, source: str, problem: str) -> ConfigError:
     """An error about a secret named by where it came from (key, env var, file)."""
     if source.startswith(("bitrix24.", "imap.", "store.", MAILBOX_TABLE + "[")):
         return loader.fail(source, problem)
     return ConfigError(f"{source}: {problem}", key="bitrix24.webhook_url")
 
 
-def webhook(loader: Loader, url: str, source: str) -> str:
+def webhook(loader: Reader, url: str, source: str) -> str:
     """The inbound webhook URL, checked by bridge.secrets, with a trailing slash."""
     problem = webhook_url_problem(url)
     if problem is not None:
@@ -95,7 +95,7 @@ def webhook(loader: Loader, url: str, source: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def store_url(loader: Loader, s: Section) -> str:
+def store_url(loader: Reader, s: Section) -> str:
     """``store.url`` (a secret): env, ``url_file``, credential, inline; "" = SQLite."""
     from bridge.storeurl import CREDENTIAL_STORE_URL, ENV_STORE_URL, StoreUrlError, parse
 

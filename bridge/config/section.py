@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bridge.errors import ConfigError
 
-if TYPE_CHECKING:
-    from bridge.config.loader import Loader
+
+class Where(Protocol):
+    """What a Section needs from the loader: errors with a line, and paths from the file."""
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        """A ConfigError for ``key``, with its line when the file has it."""
+
+    def resolve(self, value: str) -> Path:
+        """A path from the file, relative to the config file's folder."""
 
 
 def show(value: Any) -> str:
@@ -40,7 +47,7 @@ def kind(value: Any) -> str:
 class Section:
     """Typed access to one [section]; every getter names ``section.key`` in its errors."""
 
-    def __init__(self, loader: Loader, name: str, table: dict[str, Any]):
+    def __init__(self, loader: Where, name: str, table: dict[str, Any]):
         self.loader = loader
         self.name = name
         self.table = table

@@ -29,10 +29,10 @@ from bridge.config.values import (
 from bridge.i18n import SETTINGS as LANGUAGE_SETTINGS
 
 if TYPE_CHECKING:
-    from bridge.config.loader import Loader
+    from bridge.config.reader import Reader
 
 
-def attachments(loader: Loader) -> AttachmentsConfig:
+def attachments(loader: Reader) -> AttachmentsConfig:
     s = loader.section("attachments")
     d = AttachmentsConfig()
     file_field = s.text("field", d.field).strip()
@@ -61,7 +61,7 @@ def attachments(loader: Loader) -> AttachmentsConfig:
     )
 
 
-def filter_(loader: Loader) -> FilterConfig:
+def filter_(loader: Reader) -> FilterConfig:
     s = loader.section("filter")
     senders: list[str] = []
     for i, sender in enumerate(s.text_list("senders", FilterConfig().senders)):
@@ -77,14 +77,14 @@ def filter_(loader: Loader) -> FilterConfig:
     return FilterConfig(senders=tuple(senders))
 
 
-def dedupe(loader: Loader) -> DedupeConfig:
+def dedupe(loader: Reader) -> DedupeConfig:
     s = loader.section("dedupe")
     return DedupeConfig(
         window_minutes=s.integer("window_minutes", DedupeConfig().window_minutes, low=0)
     )
 
 
-def parsing(loader: Loader) -> ParsingConfig:
+def parsing(loader: Reader) -> ParsingConfig:
     s = loader.section("parsing")
     d = ParsingConfig()
     region = s.text("default_region", d.default_region).strip().upper()
@@ -129,7 +129,7 @@ def _label_fields(s: Section) -> tuple[tuple[str, str], ...]:
     return tuple(fields)
 
 
-def retry(loader: Loader) -> RetryConfig:
+def retry(loader: Reader) -> RetryConfig:
     s = loader.section("retry")
     d = RetryConfig()
     max_attempts = s.integer("max_attempts", d.max_attempts, low=1)
@@ -140,7 +140,7 @@ def retry(loader: Loader) -> RetryConfig:
     return RetryConfig(max_attempts=max_attempts, backoff_base=base, backoff_cap=cap)
 
 
-def store(loader: Loader) -> StoreConfig:
+def store(loader: Reader) -> StoreConfig:
     s = loader.section("store")
     d = StoreConfig()
     raw = s.text("path", str(d.path)).strip()
@@ -155,6 +155,6 @@ def store(loader: Loader) -> StoreConfig:
                        takeover_seconds=takeover)
 
 
-def ui(loader: Loader) -> UiConfig:
+def ui(loader: Reader) -> UiConfig:
     s = loader.section("ui")
     return UiConfig(language=s.choice("language", UiConfig().language, LANGUAGE_SETTINGS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.alerts.settings import MetricsConfig, NotifyConfig
+from bridge.config.notify_values import MetricsConfig, NotifyConfig
 from bridge.model import DEFAULT_ALLOWED_EXTENSIONS, MB, ParseOptions
 from bridge.routes import CrmConfig, Route
 
