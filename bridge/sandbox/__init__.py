@@ -11,7 +11,9 @@ The modules, one job each:
   the ``.xml`` form), ``answers`` (envelope, error answers, the front end's HTML pages),
   ``values`` (PHP values: integers, scalars, arrays, dates);
 * the portal: ``portal`` (``Portal``, composed of the parts below, and the order of the
-  checks of one call), ``registry`` (the method table), ``limits`` (bucket, operating time),
+  checks of one call), ``base`` (``PortalLike``, what the method families need from a portal,
+  so none imports ``portal`` back), ``records`` (users, webhooks, user fields, the caller),
+  ``registry`` (the method table), ``limits`` (bucket, operating time),
   ``faults`` and ``slowfaults`` (injected failures), ``control`` (request log, modes, the
   ``/_sandbox/`` control API), ``server`` (HTTP on loopback);
 * the method families: ``users`` (users, webhooks, scopes, profile), ``leads``,

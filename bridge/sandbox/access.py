@@ -23,27 +23,27 @@ from bridge.sandbox.answers import ApiError, crm_error
 from bridge.sandbox.registry import Ctx, method
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 LEAD_READ = ("all", "own", "none")  # a role's lead read permission: all, own leads, none
 CLASSIC, SIMPLE = 1, 2  # crm.enum.settings.mode
 NOT_ON_PLAN = ApiError(403, "ACCESS_DENIED", "REST API is available only on commercial plans")
 
 
-def check_plan(p: Portal) -> None:
+def check_plan(p: PortalLike) -> None:
     """Raise the documented answer when REST is not part of the portal's plan."""
     if not getattr(p, "rest_available", True):
         raise NOT_ON_PLAN
 
 
-def _reader(p: Portal, ctx: Ctx) -> tuple[bool, str]:
+def _reader(p: PortalLike, ctx: Ctx) -> tuple[bool, str]:
     user = p.users.get(ctx.user_id)
     if user is None:
         return False, "none"
     return bool(getattr(user, "admin", False)), str(getattr(user, "lead_read", "all"))
 
 
-def visible(p: Portal, lead: dict[str, Any], ctx: Ctx) -> bool:
+def visible(p: PortalLike, lead: dict[str, Any], ctx: Ctx) -> bool:
     """May the caller read ``lead``? (converted leads are gone for everybody)."""
     if lead.get("_converted_to_deal"):
         return False
@@ -55,14 +55,14 @@ def visible(p: Portal, lead: dict[str, Any], ctx: Ctx) -> bool:
     return False
 
 
-def check_list_access(p: Portal, ctx: Ctx) -> None:
+def check_list_access(p: PortalLike, ctx: Ctx) -> None:
     """A role that reads no leads at all is refused as crm-lead-list.md documents."""
     admin, read = _reader(p, ctx)
     if not admin and read == "none":
         raise crm_error("Access denied.")
 
 
-def after_lead_add(p: Portal, lead: dict[str, Any]) -> None:
+def after_lead_add(p: PortalLike, lead: dict[str, Any]) -> None:
     """Simple CRM mode: the new lead becomes a deal at once (the lead is no longer found)."""
     if getattr(p, "crm_mode", CLASSIC) == SIMPLE:
         deal_id = p._next_id("deal", 1)
@@ -71,16 +71,16 @@ def after_lead_add(p: Portal, lead: dict[str, Any]) -> None:
 
 
 @method("crm.settings.mode.get", "crm")
-def _mode_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _mode_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return int(getattr(p, "crm_mode", CLASSIC))
 
 
 @method("crm.enum.settings.mode", "crm")
-def _mode_enum(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _mode_enum(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return [{"ID": CLASSIC, "NAME": "Classic CRM"}, {"ID": SIMPLE, "NAME": "Simple CRM"}]
 
 
 @method("user.admin", "basic")
-def _user_admin(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _user_admin(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     admin, _ = _reader(p, ctx)
     return admin

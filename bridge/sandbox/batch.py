@@ -14,7 +14,7 @@ from bridge.sandbox.registry import METHODS, Ctx, method
 from bridge.sandbox.values import _scalar, _truthy
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["BATCH_MAX"]
 
@@ -64,7 +64,7 @@ def _commands(cmd: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def _run_one(p: Portal, index: int, name: str, query: str, ctx: Ctx,
+def _run_one(p: PortalLike, index: int, name: str, query: str, ctx: Ctx,
              state: dict[str, dict[str, Any]]) -> Any:
     """One command of the batch, checked as a call of its own; raises ApiError."""
     if index >= BATCH_MAX:
@@ -87,7 +87,7 @@ def _run_one(p: Portal, index: int, name: str, query: str, ctx: Ctx,
 
 
 @method("batch", "basic")
-def _batch(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _batch(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     halt = _truthy(params.get("halt", 0))
     state: dict[str, dict[str, Any]] = {"result": {}, "result_error": {}, "result_total": {},
                                         "result_next": {}, "result_time": {}}

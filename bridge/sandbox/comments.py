@@ -12,7 +12,7 @@ from bridge.sandbox.registry import Ctx, method
 from bridge.sandbox.values import _as_int, _items, _now_iso, _scalar
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["CommentsMixin"]
 
@@ -34,7 +34,7 @@ class CommentsMixin:
             return [self.files[fid] for fid in self.comments[comment_id]["FILES"]]
 
 
-def _comment_record(p: Portal, c: dict[str, Any]) -> dict[str, Any]:
+def _comment_record(p: PortalLike, c: dict[str, Any]) -> dict[str, Any]:
     files = {str(fid): {"id": fid, "name": p.files[fid][0], "size": len(p.files[fid][1]),
                         "urlDownload": f"/rest/download/?token=disk|{fid}"} for fid in c["FILES"]}
     out = {k: v for k, v in c.items() if k != "FILES"}
@@ -43,7 +43,7 @@ def _comment_record(p: Portal, c: dict[str, Any]) -> dict[str, Any]:
 
 
 @method("crm.timeline.comment.add", "crm")
-def _comment_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _comment_add(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     fields = params.get("fields")
     if not isinstance(fields, dict):
         raise ApiError(400, "100", "Required fields are missing: fields")
@@ -74,7 +74,7 @@ def _comment_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.timeline.comment.get", "crm")
-def _comment_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _comment_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     cid = _as_int(params.get("id"))
     if cid is None or cid not in p.comments:
         raise ApiError(400, "NOT_FOUND", "Not found.")
@@ -82,7 +82,7 @@ def _comment_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.timeline.comment.list", "crm")
-def _comment_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _comment_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     names = {"ID", "ENTITY_ID", "ENTITY_TYPE", "AUTHOR_ID", "CREATED"}
     conds = p._parse_filter(params.get("filter"), lambda n: n in names)
     rows = [c for _, c in sorted(p.comments.items())

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["ControlMixin", "configure", "control_answer"]
 
@@ -76,7 +76,7 @@ _SIMPLE_SETTINGS = ("deleted", "overloaded", "renamed_to", "assigned_check", "cr
                     "crm_mode", "rest_available")
 
 
-def configure(p: Portal, settings: dict[str, Any]) -> None:
+def configure(p: PortalLike, settings: dict[str, Any]) -> None:
     """Change portal modes (see ``SandboxServer.configure`` for the keys)."""
     with p.lock:
         if "rate" in settings or "burst" in settings:
@@ -104,7 +104,7 @@ def configure(p: Portal, settings: dict[str, Any]) -> None:
                        lead_read=str(user.get("lead_read", "all")))
 
 
-def _configure_file_field(p: Portal, spec: Any) -> None:
+def _configure_file_field(p: PortalLike, spec: Any) -> None:
     for name in [n for n, uf in p.userfields.items() if uf.type == "file"]:
         p.remove_userfield(name)
     if spec:
@@ -117,7 +117,7 @@ def _configure_file_field(p: Portal, spec: Any) -> None:
                          label=spec.get("label", "Файлы"))
 
 
-def control_answer(p: Portal, command: str, what: str, data: dict[str, Any]
+def control_answer(p: PortalLike, command: str, what: str, data: dict[str, Any]
                    ) -> tuple[int, Any]:
     """The ``/_sandbox/WHAT`` endpoints: (HTTP status, JSON payload)."""
     if command == "GET" and what == "leads":

@@ -10,18 +10,18 @@ from bridge.sandbox.registry import Ctx, method
 from bridge.sandbox.values import _as_int, _items, _now_iso, _scalar
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 
 @method("disk.storage.getlist", "disk")
-def _storage_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _storage_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     row = {"ID": "1", "NAME": "Admin Sandbox", "CODE": None, "MODULE_ID": "disk",
            "ENTITY_TYPE": "user", "ENTITY_ID": str(ctx.user_id), "ROOT_OBJECT_ID": "1"}
     return ListResult([row], 1)
 
 
 @method("disk.folder.uploadfile", "disk")
-def _upload(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _upload(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     folder = _as_int(params.get("id"))
     if folder is None:
         raise ApiError(400, "ERROR_ARGUMENT", "Invalid value of parameter {Parameter #0}")

@@ -18,33 +18,31 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# the methods register() wraps or defers to must be in the table first: leads (through
+# entities), timeline comments, and access's crm.settings.mode.get
+from bridge.sandbox import access as _access  # noqa: F401 - registers its methods first
+from bridge.sandbox import comments as _comments  # noqa: F401 - registers the comment methods
 from bridge.sandbox import entities as ent_mod
-from bridge.sandbox.portal import (
-    METHODS,
-    ApiError,
-    Ctx,
-    Handler,
-    Portal,
-    crm_error,
-    method,
-)
+from bridge.sandbox.answers import ApiError, crm_error
+from bridge.sandbox.base import PortalLike
+from bridge.sandbox.registry import METHODS, Ctx, Handler, method
 from bridge.sandbox.values import _as_int, _items
 
 TYPES = ("LEAD", "CONTACT", "COMPANY")
 
 
-def _visible(p: Portal, kind: str, rec_id: int) -> bool:
+def _visible(p: PortalLike, kind: str, rec_id: int) -> bool:
     ent = ent_mod.state(p)
     shown_from = ent.indexed_at.get((kind, rec_id))
     return shown_from is None or ent.clock() >= shown_from
 
 
-def _tables(p: Portal) -> dict[str, dict[int, dict[str, Any]]]:
+def _tables(p: PortalLike) -> dict[str, dict[int, dict[str, Any]]]:
     ent = ent_mod.state(p)
     return {"LEAD": p.leads, "CONTACT": ent.contacts, "COMPANY": ent.companies}
 
 
-def findbycomm(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def findbycomm(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     ctype = str(params.get("type", "")).upper()
     if not ctype:
         raise crm_error("Communication type is not defined.")
@@ -102,7 +100,7 @@ def _link(lead: dict[str, Any], ids: list[str] | None) -> None:
         lead["IS_RETURN_CUSTOMER"] = "Y"
 
 
-def convert_to_deal(p: Portal, lead: dict[str, Any], ctx: Ctx) -> int:
+def convert_to_deal(p: PortalLike, lead: dict[str, Any], ctx: Ctx) -> int:
     """Simple mode: the lead becomes a deal (and a contact when it has none). Which fields
     the conversion copies is not documented (GUESS: title, comments, source, responsible,
     UTM, client data; not ORIGIN_ID), so an ORIGIN_ID lookup on deals does not find it."""
@@ -134,7 +132,7 @@ def _multi_in(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _wrap_lead_add(original: Handler) -> Handler:
-    def handler(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    def handler(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
         params = dict(params)
         fields = params.get("fields", params.get("FIELDS"))
         ids = None
@@ -154,7 +152,7 @@ def _wrap_lead_add(original: Handler) -> Handler:
 
 
 def _wrap_lead_update(original: Handler) -> Handler:
-    def handler(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    def handler(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
         params = dict(params)
         fields = params.get("fields")
         ids = None
@@ -172,7 +170,7 @@ def _wrap_lead_update(original: Handler) -> Handler:
 
 
 def _wrap_status_list(original: Handler) -> Handler:
-    def handler(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    def handler(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
         ent_mod.state(p)  # the general funnel's stages exist from the start
         return original(p, params, ctx)
     return handler
@@ -181,7 +179,7 @@ def _wrap_status_list(original: Handler) -> Handler:
 def _wrap_comment_add(original: Handler) -> Handler:
     """Timeline comments on deals too (crm-timeline-comment-add.md: ENTITY_TYPE lead, deal,
     contact, company, ...); the lead checks stay the portal's own."""
-    def handler(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+    def handler(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
         fields = params.get("fields")
         if not (isinstance(fields, dict) and str(fields.get("ENTITY_TYPE", "")).lower() == "deal"):
             return original(p, params, ctx)
@@ -199,7 +197,7 @@ def _wrap_comment_add(original: Handler) -> Handler:
     return handler
 
 
-def _mode_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _mode_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return int(getattr(p, "crm_mode", ent_mod.CLASSIC))
 
 

@@ -18,17 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.sandbox.portal import (
-    LEAD_FIELDS,
-    MULTIFIELDS,
-    ApiError,
-    Ctx,
-    ListResult,
-    Portal,
-    UserField,
-    crm_error,
-    method,
-)
+from bridge.sandbox.answers import ApiError, ListResult, crm_error
+from bridge.sandbox.base import PortalLike
+from bridge.sandbox.leads import LEAD_FIELDS, MULTIFIELDS
+from bridge.sandbox.records import Ctx, UserField
+from bridge.sandbox.registry import method
 from bridge.sandbox.values import _as_int, _items, _now_iso, _scalar
 
 CLASSIC, SIMPLE = 1, 2  # crm.enum.settings.mode
@@ -97,7 +91,7 @@ class Entities:
     clock: Callable[[], float] = time.monotonic
 
 
-def state(p: Portal) -> Entities:
+def state(p: PortalLike) -> Entities:
     """This portal's entity state (made on first use, cleared by ``Portal.reset``)."""
     extra = p.__dict__.setdefault("extra", {})
     ent = extra.get("entities")
@@ -118,7 +112,7 @@ def stage_id(category_id: int, code: str) -> str:
     return code if category_id == 0 else f"C{category_id}:{code}"
 
 
-def add_category(p: Portal, category_id: int, name: str,
+def add_category(p: PortalLike, category_id: int, name: str,
                  stages: tuple[str, ...] | None = None, *, _fresh: Entities | None = None
                  ) -> None:
     """Make a deal funnel with its stages (the default five when ``stages`` is None)."""
@@ -136,23 +130,23 @@ def add_category(p: Portal, category_id: int, name: str,
              "EXTRA": []} for i, c in enumerate(codes)]
 
 
-def stages_of(p: Portal, category_id: int) -> list[str]:
+def stages_of(p: PortalLike, category_id: int) -> list[str]:
     return [s["STATUS_ID"] for s in p.statuses.get(stage_entity(category_id), [])]
 
 
-def set_deal_file_field(p: Portal, name: str, *, multiple: bool = True) -> None:
+def set_deal_file_field(p: PortalLike, name: str, *, multiple: bool = True) -> None:
     """A File user field on deals (crm-deal-add.md: ``UF_CRM_*`` user fields)."""
     with p.lock:
         state(p).deal_userfields[name] = UserField(name, "file", multiple, 1, "Файлы")
 
 
-def _index(p: Portal, kind: str, rec_id: int) -> None:
+def _index(p: PortalLike, kind: str, rec_id: int) -> None:
     ent = state(p)
     ent.indexed_at[(kind, rec_id)] = ent.clock() + ent.index_lag
 
 
 # ------------------------------------------------------------------ writing records
-def _apply(p: Portal, fields: dict[str, Any], rec: dict[str, Any],
+def _apply(p: PortalLike, fields: dict[str, Any], rec: dict[str, Any],
            known: dict[str, tuple[str, Any]],
            ufs: dict[str, UserField], ctx: Ctx, update: bool) -> None:
     """Apply ``fields`` as the portal does: unknown keys dropped, multifields validated.
@@ -229,7 +223,7 @@ def _values(rec: dict[str, Any], name: str) -> list[Any]:
     return (value or [None]) if isinstance(value, list) else [value]
 
 
-def _list(p: Portal, params: dict[str, Any], table: dict[int, dict[str, Any]],
+def _list(p: PortalLike, params: dict[str, Any], table: dict[int, dict[str, Any]],
           known: dict[str, tuple[str, Any]], ufs: dict[str, UserField]) -> ListResult:
     conds = p._parse_filter(params.get("filter", params.get("FILTER")),
                             lambda n: n in known or n in ufs)
@@ -243,7 +237,7 @@ def _list(p: Portal, params: dict[str, Any], table: dict[int, dict[str, Any]],
 
 # ------------------------------------------------------------------ contacts, companies
 @method("crm.contact.add", "crm")
-def _contact_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _contact_add(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     ent = state(p)
     rec: dict[str, Any] = {}
     _apply(p, p._check_fields_param(params), rec, CONTACT_FIELDS, {}, ctx, update=False)
@@ -255,7 +249,7 @@ def _contact_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.contact.update", "crm")
-def _contact_update(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _contact_update(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     cid = _record_id(params)
     rec = state(p).contacts.get(cid)
     if rec is None:
@@ -268,7 +262,7 @@ def _contact_update(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.contact.get", "crm")
-def _contact_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _contact_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     rec = state(p).contacts.get(_record_id(params))
     if rec is None:
         raise crm_error("Not found")
@@ -276,12 +270,12 @@ def _contact_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.contact.list", "crm")
-def _contact_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _contact_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return _list(p, params, state(p).contacts, CONTACT_FIELDS, {})
 
 
 @method("crm.company.add", "crm")
-def _company_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _company_add(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     rec: dict[str, Any] = {}
     _apply(p, p._check_fields_param(params), rec, COMPANY_FIELDS, {}, ctx, update=False)
     cid = p._next_id("company", 1)
@@ -293,7 +287,7 @@ def _company_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.company.get", "crm")
-def _company_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _company_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     rec = state(p).companies.get(_record_id(params))
     if rec is None:
         raise crm_error("Not found")
@@ -301,12 +295,12 @@ def _company_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.company.list", "crm")
-def _company_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _company_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return _list(p, params, state(p).companies, COMPANY_FIELDS, {})
 
 
 # ------------------------------------------------------------------ deals
-def add_deal(p: Portal, fields: dict[str, Any], ctx: Ctx, deal_id: int | None = None) -> int:
+def add_deal(p: PortalLike, fields: dict[str, Any], ctx: Ctx, deal_id: int | None = None) -> int:
     """Create a deal: funnel and stage checked, the funnel's first stage by default."""
     ent = state(p)
     rec: dict[str, Any] = {}
@@ -337,12 +331,12 @@ def add_deal(p: Portal, fields: dict[str, Any], ctx: Ctx, deal_id: int | None = 
 
 
 @method("crm.deal.add", "crm")
-def _deal_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _deal_add(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return add_deal(p, p._check_fields_param(params), ctx)
 
 
 @method("crm.deal.get", "crm")
-def _deal_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _deal_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     ent = state(p)
     rec = ent.deals.get(_record_id(params))
     if rec is None:
@@ -351,13 +345,13 @@ def _deal_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.deal.list", "crm")
-def _deal_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _deal_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     ent = state(p)
     return _list(p, params, ent.deals, DEAL_FIELDS, ent.deal_userfields)
 
 
 @method("crm.deal.fields", "crm")
-def _deal_fields(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _deal_fields(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     out: dict[str, Any] = {name: {"type": t, "isRequired": False, "isReadOnly": ro,
                                   "isImmutable": False, "isMultiple": name == "CONTACT_IDS",
                                   "isDynamic": False, "title": name}
@@ -370,7 +364,7 @@ def _deal_fields(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
     return out
 
 
-def deal_files(p: Portal, deal_id: int) -> list[tuple[str, bytes]]:
+def deal_files(p: PortalLike, deal_id: int) -> list[tuple[str, bytes]]:
     """The files in a deal's File user fields (test helper)."""
     ent = state(p)
     rec = ent.deals[deal_id]
@@ -378,7 +372,7 @@ def deal_files(p: Portal, deal_id: int) -> list[tuple[str, bytes]]:
 
 
 @method("crm.category.list", "crm")
-def _category_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _category_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     type_id = _as_int(params.get("entityTypeId"))
     if type_id is None:
         raise ApiError(400, "NOT_FOUND", "Smart process not found")  # crm-category-list.md

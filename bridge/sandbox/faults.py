@@ -21,7 +21,7 @@ from bridge.sandbox.answers import ApiError
 from bridge.sandbox.slowfaults import drip_answer, late_commit
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["FAULTS", "Drop", "FaultAnswersMixin", "FaultsMixin"]
 
@@ -65,7 +65,7 @@ class FaultAnswersMixin:
     _html: Callable[[int], None]
     _record: Callable[[int], None]
 
-    def _run(self, portal: Portal, fault: dict[str, Any] | None, user_id: int, code: str,
+    def _run(self, portal: PortalLike, fault: dict[str, Any] | None, user_id: int, code: str,
              name: str, params: dict[str, Any]) -> None:
         kind = fault["fault"] if fault else None
         executed = bool(fault.get("executed", kind in ("lost_answer", "slow"))) if fault else True
@@ -103,7 +103,7 @@ class FaultAnswersMixin:
         assert envelope is not None
         self._json(200, envelope)
 
-    def _slow_fault(self, portal: Portal, fault: dict[str, Any], user_id: int, code: str,
+    def _slow_fault(self, portal: PortalLike, fault: dict[str, Any], user_id: int, code: str,
                     name: str, params: dict[str, Any]) -> None:
         """``drip`` and ``late_commit`` (see bridge.sandbox.slowfaults)."""
         if fault["fault"] == "late_commit":

@@ -12,28 +12,17 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bridge.sandbox.phpquery import lenient_b64decode
+from bridge.sandbox.records import UserField
 from bridge.sandbox.registry import Ctx, method
 from bridge.sandbox.values import _as_int, _items, _scalar
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["GENERATED", "FileFieldsMixin", "UserField", "generated_field_code"]
-
-
-@dataclass
-class UserField:
-    name: str
-    type: str = "file"
-    multiple: bool = True
-    id: int = 0
-    label: str = ""
-    extensions: tuple[str, ...] = ()  # SETTINGS.EXTENSIONS; empty = any
-    max_size: int = 0  # SETTINGS.MAX_ALLOWED_SIZE in bytes; 0 = no limit
 
 
 # A lead File field made in the UI gets a generated code (docs/bitrix24.md "File fields");
@@ -205,7 +194,7 @@ def _uf_settings(uf: UserField) -> dict[str, Any]:
 
 
 @method("crm.lead.userfield.list", "crm")
-def _userfield_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _userfield_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     rows: list[dict[str, Any]] = [{"ID": str(uf.id), "ENTITY_ID": "CRM_LEAD", "FIELD_NAME": uf.name,
              "USER_TYPE_ID": uf.type, "XML_ID": None, "SORT": "100",
              "MULTIPLE": "Y" if uf.multiple else "N", "MANDATORY": "N", "SHOW_FILTER": "N",

@@ -17,7 +17,7 @@ from bridge.sandbox.users import User
 from bridge.sandbox.values import _as_int, _items, _now_iso, _scalar
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["LEAD_FIELDS", "MULTIFIELDS", "NUMERIC", "SOURCES", "STAGES", "LeadsMixin"]
 
@@ -254,7 +254,7 @@ class LeadsMixin:
 
 # ======================================================================= methods
 @method("crm.lead.add", "crm")
-def _lead_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _lead_add(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     fields = p._check_fields_param(params)
     lead: dict[str, Any] = {}
     p._internalize(fields, lead, ctx, update=False)
@@ -277,7 +277,7 @@ def _lead_add(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.lead.get", "crm")
-def _lead_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _lead_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     lead_id = p._lead_id(params)
     lead = p.leads.get(lead_id)
     if lead is None or lead.get("_converted_to_deal"):
@@ -288,7 +288,7 @@ def _lead_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.lead.update", "crm")
-def _lead_update(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _lead_update(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     lead_id = p._lead_id(params)
     lead = p.leads.get(lead_id)
     if lead is None:
@@ -302,7 +302,7 @@ def _lead_update(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.lead.list", "crm")
-def _lead_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _lead_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     _access.check_list_access(p, ctx)
     conds = p._parse_filter(params.get("filter", params.get("FILTER")), p._known_lead_field)
     rows = [lead for _, lead in sorted(p.leads.items())
@@ -315,7 +315,7 @@ def _lead_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.lead.fields", "crm")
-def _lead_fields(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _lead_fields(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     out: dict[str, Any] = {}
     for name, (ftype, ro) in LEAD_FIELDS.items():
         info: dict[str, Any] = {"type": ftype, "isRequired": False, "isReadOnly": ro,
@@ -334,7 +334,7 @@ def _lead_fields(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("crm.status.list", "crm")
-def _status_list(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _status_list(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     rows = [dict(s) for entity in p.statuses.values() for s in entity]
     names = {"ID", "ENTITY_ID", "STATUS_ID", "NAME", "SORT", "SYSTEM"}
     conds = p._parse_filter(params.get("filter"), lambda n: n in names)

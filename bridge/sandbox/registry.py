@@ -8,25 +8,12 @@ imported; ``Portal.process`` looks them up here. Scope rules: bitrix24-api.md §
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
-    from bridge.sandbox.users import Webhook
+from bridge.sandbox.base import Handler
+from bridge.sandbox.records import Ctx, Webhook
 
 __all__ = ["METHODS", "Ctx", "Handler", "method", "scope_ok"]
 
-
-@dataclass
-class Ctx:
-    """Who is calling: the webhook's user."""
-
-    user_id: int
-    webhook: Webhook
-
-
-Handler = Callable[["Portal", dict[str, Any], Ctx], Any]
 METHODS: dict[str, tuple[str, Handler]] = {}
 
 

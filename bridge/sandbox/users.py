@@ -5,36 +5,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bridge.sandbox.answers import ApiError
+from bridge.sandbox.records import User, Webhook
 from bridge.sandbox.registry import METHODS, Ctx, method, scope_ok
 from bridge.sandbox.values import _truthy
 
 if TYPE_CHECKING:
-    from bridge.sandbox.portal import Portal
+    from bridge.sandbox.base import PortalLike
 
 __all__ = ["User", "UsersMixin", "Webhook"]
-
-
-@dataclass
-class User:
-    id: int
-    name: str = "Admin"
-    last_name: str = "Sandbox"
-    active: bool = True
-    email: str = ""
-    admin: bool = False  # user.admin; the portal's first user is its administrator
-    lead_read: str = "all"  # the CRM role's lead read permission: "all" | "own" | "none"
-
-
-@dataclass
-class Webhook:
-    user_id: int
-    code: str
-    scopes: set[str]
-    active: bool = True  # False: deleted, blocked or expired
 
 
 class UsersMixin:
@@ -88,7 +69,7 @@ class UsersMixin:
 
 
 @method("profile", "basic")
-def _profile(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _profile(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     user = p.users[ctx.user_id]
     return {"ID": str(user.id), "ADMIN": user.admin, "NAME": user.name, "LAST_NAME": user.last_name,
             "PERSONAL_GENDER": "", "PERSONAL_PHOTO": None, "TIME_ZONE": "",
@@ -96,17 +77,17 @@ def _profile(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("scope", "basic")
-def _scope(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _scope(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return sorted(ctx.webhook.scopes)
 
 
 @method("methods", "basic")
-def _methods(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _methods(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return sorted(n for n, (scope, _) in METHODS.items() if p._scope_ok(ctx.webhook, scope))
 
 
 @method("method.get", "basic")
-def _method_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _method_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     name = str(params.get("name", "")).lower()
     entry = METHODS.get(name)
     return {"isExisting": entry is not None,
@@ -120,12 +101,12 @@ def _user_record(user: User) -> dict[str, Any]:
 
 
 @method("app.info", "basic")
-def _app_info(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _app_info(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     raise ApiError(403, "ACCESS_DENIED", "Access denied! Application context required")
 
 
 @method("user.get", "user")
-def _user_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _user_get(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     flt = params.get("filter", params.get("FILTER"))
     if not isinstance(flt, dict):
         reserved = {"sort", "order", "start", "select", "admin_mode", "filter"}
@@ -146,5 +127,5 @@ def _user_get(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
 
 
 @method("user.current", "user")
-def _user_current(p: Portal, params: dict[str, Any], ctx: Ctx) -> Any:
+def _user_current(p: PortalLike, params: dict[str, Any], ctx: Ctx) -> Any:
     return _user_record(p.users[ctx.user_id])
