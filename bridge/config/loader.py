@@ -18,7 +18,6 @@ from bridge.config import connections, routing, sections
 from bridge.config.keys import ARRAYS, KEYS, ROUTES_TABLE, section_of
 from bridge.config.mailboxes import load_mailboxes
 from bridge.config.notify import load_metrics, load_notify
-from bridge.config.secret_values import secret
 from bridge.config.section import Section, show
 from bridge.config.source import key_lines, read
 from bridge.config.values import Bitrix24Config, Config, ImapConfig
@@ -45,8 +44,8 @@ class Loader:
     """Walks the parsed TOML once, section by section, and builds the Config.
 
     The section builders (here and in the other bridge.config modules) read the
-    file through it: ``data``, ``env``, ``offline``, :meth:`section`, :meth:`fail`,
-    :meth:`reject_unknown`, :meth:`resolve` and :meth:`secret`.
+    file through it as a :class:`bridge.config.reader.Reader`: ``data``, ``env``, ``offline``,
+    :meth:`section`, :meth:`fail`, :meth:`reject_unknown` and :meth:`resolve`.
     """
 
     def __init__(
@@ -125,12 +124,6 @@ class Loader:
         """A path from the file, relative to the config file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.folder / p
-
-    def secret(
-        self, s: Section, key: str, env_name: str, credential: str, *, strip_inline: bool = True
-    ) -> str:
-        """A secret of ``s``: env var, ``<key>_file``, credential, inline (secret_values)."""
-        return secret(self, s, key, env_name, credential, strip_inline=strip_inline)
 
     def imap(self, s: Section | None = None, **names: str) -> ImapConfig:
         """[imap], or a mailbox's table (bridge.config.connections.imap)."""
