@@ -268,7 +268,8 @@ class MailboxApp:
 
     def __init__(self, cfg: Config, lock: InstanceLock | PgProcessorLock, *, serve: bool,
                  stop: threading.Event | None = None, refusal: Refusal | None = None,
-                 check_first: bool = False) -> None:
+                 check_first: bool = False, bucket: Any = None,
+                 inherited: datetime | None = None, session: bool = True) -> None:
         from bridge.alerts.runtime import Runtime
 
         self.cfg = cfg
@@ -276,8 +277,11 @@ class MailboxApp:
         self.stop = stop
         self.refusal = refusal  # bridge.refusal.Refusal: a refused mailbox waits
         self.check_first = check_first
+        self.bucket = bucket  # a portal's rate limit shared between mailboxes (bridge.multibox)
+        self.inherited = inherited  # a term's take: when inherited `pushing` rows count as sent
         self.ledger = open_ledger(cfg)
-        self.ledger.open_session()
+        if session:
+            self.ledger.open_session()
         self.runtime: Runtime = Runtime.build(cfg, self.ledger, serve=serve)
         self.pipeline, self.health = self.build(cfg)
 
@@ -286,12 +290,18 @@ class MailboxApp:
         from bridge.health import for_config
         from bridge.pipeline import Pipeline
 
-        crm = self.runtime.crm(make_crm(cfg))
+        crm = self.runtime.crm(make_crm(cfg, bucket=self.bucket))
+        ledger: Any = self.ledger
+        if getattr(cfg.store, "url", ""):  # leased: no ledger write past the lease either
+            from bridge.ownership import FencedLedger
+
+            ledger = FencedLedger(self.ledger, self.lock.fence)  # type: ignore[union-attr]  # with store.url the lock is a PgProcessorLock
         pipeline = Pipeline(
-            pipeline_settings(cfg), self.ledger, crm,
+            pipeline_settings(cfg), ledger, crm,
             self.runtime.mailbox_factory(mailbox_factory(cfg)),
             stop=self.stop, on_lead=self.runtime.monitor.lead_created,
         )
+        pipeline.pushing_sent_at = self.inherited
         if self.refusal is not None:
             pipeline.refusal = self.refusal
             self.refusal.cap = cfg.imap.poll_interval

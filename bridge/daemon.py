@@ -85,6 +85,7 @@ class Daemon:
         self._poll_started: float | None = None
         self._last_status = "starting"
         self.busy = False  # the worker thread was still running when run() returned
+        self.ends_process = True  # False: one term of a standby (bridge.standby), no STOPPING=1
 
     # -- threads -------------------------------------------------------------------
 
@@ -263,7 +264,8 @@ class Daemon:
                  self.idle_factory is not None)
         while not self.stop.wait(1.0):
             pass
-        self.notifier.stopping()
+        if self.ends_process:
+            self.notifier.stopping()
         log.info("daemon.stopping")
         scheduler.shutdown(wait=False)
         self.wake.set()
@@ -295,14 +297,18 @@ def install_reload_handler(daemon: Daemon) -> None:
 
 def run_daemon(cfg: Config) -> int:
     """The daemon for one mailbox (the CLI's default command): wired by bridge.app, run until
-    SIGTERM/SIGINT, reloaded on SIGHUP."""
+    SIGTERM/SIGINT, reloaded on SIGHUP. On a shared PostgreSQL ledger (``store.url``) it
+    works the mailbox while it holds its lease and stands by otherwise (bridge.standby)."""
     from bridge import app
     from bridge.refusal import Refusal
-    from bridge.reload import Reloader
 
     stop = threading.Event()
     install_signal_handlers(stop)
     notifier = Notifier.from_env()
+    if getattr(cfg.store, "url", ""):
+        from bridge.standby import Standby
+
+        return Standby(cfg, stop, notifier, term_daemon, _run).run()
     lock = app.lock_for(cfg)
     lock.acquire(wait=app.LOCK_WAIT)
     refusal = Refusal(cfg.imap.poll_interval)  # a refused mailbox waits, never stops us
@@ -312,6 +318,17 @@ def run_daemon(cfg: Config) -> int:
     except BaseException:
         lock.release()
         raise
+    daemon = term_daemon(wired, stop, notifier)
+    install_reload_handler(daemon)
+    return _run(daemon, wired)
+
+
+def term_daemon(wired: MailboxApp, stop: threading.Event, notifier: Notifier) -> Daemon:
+    """The poll daemon of ``wired`` (one mailbox), running until ``stop`` is set."""
+    from bridge import app
+    from bridge.reload import Reloader
+
+    cfg = wired.cfg
     reloader = Reloader(cfg, load=app.reload_config, apply=wired.apply,
                         alarms=wired.runtime.monitor.alarms)
 
@@ -319,7 +336,7 @@ def run_daemon(cfg: Config) -> int:
         report: PollReport = wired.runtime.poll(wired.poll)
         return report
 
-    daemon = Daemon(
+    return Daemon(
         poll,
         interval=cfg.imap.poll_interval,
         idle_factory=wired.idle_connect if cfg.imap.idle else None,
@@ -332,8 +349,6 @@ def run_daemon(cfg: Config) -> int:
         reloader=reloader.reload,
         next_due=wired.next_due,
     )
-    install_reload_handler(daemon)
-    return _run(daemon, wired)
 
 
 def _run(daemon: Daemon, wired: MailboxApp) -> int:

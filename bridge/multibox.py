@@ -129,6 +129,7 @@ class _Unit:
         self.lock: Any = lock_for(cfg)  # a PgProcessorLock (with its fence) when leased
         self.leased = bool(cfg.store.url)
         self.inherited: datetime | None = None  # a term's take: when inherited rows count as sent
+        self.app: Any = None  # this term's bridge.app.MailboxApp
         self.ledger: Any = None
         self.runtime: Any = None
         self.pipeline: Any = None
@@ -147,40 +148,19 @@ class _Unit:
                 raise
 
     def _open(self) -> None:
-        from bridge.alerts.runtime import Runtime
-        from bridge.app import open_ledger
+        """This term's parts, wired by the composition root (bridge.app.MailboxApp)."""
+        from bridge.app import MailboxApp
         from bridge.reload import Reloader
 
-        self.ledger = open_ledger(self.cfg)
-        self.runtime = Runtime.build(self.cfg, self.ledger, serve=False)
-        self.pipeline, self.health = self._build(self.cfg)
+        self.app = MailboxApp(
+            self.cfg, self.lock, serve=False, stop=self.term, refusal=self.refusal,
+            check_first=True, bucket=self.buckets.for_portal(self.cfg.bitrix24),
+            inherited=self.inherited, session=False,
+        )  # fmt: skip
+        self.ledger, self.runtime = self.app.ledger, self.app.runtime
+        self.pipeline, self.health = self.app.pipeline, self.app.health
         self.reloader = Reloader(self.cfg, load=self._load, apply=self._apply,
                                  alarms=self.runtime.monitor.alarms)
-
-    def _build(self, cfg: Any) -> tuple[Any, Any]:
-        """A pipeline and its portal health for ``cfg`` (at start and after a reload)."""
-        from bridge.app import mailbox_factory, make_crm, pipeline_settings
-        from bridge.health import for_config
-        from bridge.pipeline import Pipeline
-
-        crm = self.runtime.crm(make_crm(cfg, bucket=self.buckets.for_portal(cfg.bitrix24)))
-        ledger = self.ledger
-        if self.leased:  # no write past the lease either (bridge.ownership)
-            from bridge.ownership import FencedLedger
-
-            ledger = FencedLedger(self.ledger, self.lock.fence)
-        pipeline = Pipeline(
-            pipeline_settings(cfg), ledger, crm,
-            self.runtime.mailbox_factory(mailbox_factory(cfg)),
-            stop=self.term, on_lead=self.runtime.monitor.lead_created,
-        )  # fmt: skip
-        pipeline.pushing_sent_at = self.inherited
-        pipeline.refusal = self.refusal
-        self.refusal.cap = cfg.imap.poll_interval
-        self.refusal.reset()  # new settings are tried at once
-        health = for_config(cfg, crm, self.ledger, pipeline)
-        health.check_first = True  # the portal is verified at start (and after a reload)
-        return pipeline, health
 
     def _load(self, path: Any) -> Any:
         """SIGHUP: this mailbox's view of the re-read file (its secrets read again). The set of
@@ -196,11 +176,8 @@ class _Unit:
         return self.cfg
 
     def _apply(self, new: Any) -> None:
-        pipeline, health = self._build(new)  # a ConfigError here leaves all as it was
-        self.runtime.reconfigure(new)
-        old = self.pipeline
-        self.cfg, self.pipeline, self.health = new, pipeline, health
-        old.close()
+        self.app.apply(new)  # a ConfigError here leaves all as it was
+        self.cfg, self.pipeline, self.health = new, self.app.pipeline, self.app.health
 
     def poll(self) -> PollReport:
         from bridge.app import record_poll
@@ -290,7 +267,7 @@ class _Unit:
         """Close what a term opened (once), and give the lease back."""
         with self._closing:
             pipeline, runtime, ledger = self.pipeline, self.runtime, self.ledger
-            self.pipeline = self.runtime = self.ledger = None
+            self.pipeline = self.runtime = self.ledger = self.app = None
             busy = self.daemon is not None and self.daemon.busy
             try:
                 if pipeline is not None:

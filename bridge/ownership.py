@@ -114,24 +114,62 @@ def serve_leased(unit: Any) -> None:
 
 def take_lease(unit: Any) -> bool:
     """Wait until this process holds ``unit``'s lease; False when the process stops first."""
+    term = wait_for_lease(unit.lock, unit.stop, unit.box.name)
+    if term is None:
+        return False
+    unit.term = term
+    unit.inherited = inherited_sent_at(unit.cfg.store.takeover_seconds)
+    return True
+
+
+def wait_for_lease(lock: Any, stop: threading.Event, name: str,
+                   tick: Callable[[], object] | None = None,
+                   standby: Callable[[str], None] | None = None) -> threading.Event | None:
+    """Wait, without a time limit, until this process holds ``lock``'s lease (a standby); the
+    new term's event, which the lease's loss sets; None when ``stop`` is set first. Logged
+    once with the current owner; ``tick`` runs between two tries (a watchdog ping),
+    ``standby`` is told the owner when this process starts standing by."""
     from bridge.errors import LockHeld, StoreError
 
-    unit.term = threading.Event()
-    unit.lock.on_lost = unit.term.set
-    log.info("lease.waiting mailbox=%s", unit.box.name)
-    while not unit.stop.is_set():
+    term = threading.Event()
+    lock.on_lost = term.set
+    log.info("lease.waiting mailbox=%s", name)
+    told = False
+    while not stop.is_set():
+        if tick is not None:
+            tick()
         try:
-            unit.lock.acquire(wait=unit.lock.lease_wait(), stop=unit.stop)
+            lock.acquire(wait=lock.lease_wait(), stop=stop)
         except LockHeld:
+            if not told:
+                told = True
+                owner = holder_name(lock)
+                log.info("lease.standby mailbox=%s owner=%s (taking over when it stops)",
+                         name, owner)
+                if standby is not None:
+                    standby(owner)
             continue
         except StoreError as exc:
-            log.warning("lease.unavailable mailbox=%s error=%s", unit.box.name,
+            log.warning("lease.unavailable mailbox=%s error=%s", name,
                         " ".join(str(exc).split()))
-            unit.stop.wait(unit.lock.lease_wait())
+            stop.wait(lock.lease_wait())
             continue
-        if unit.stop.is_set():
-            unit.lock.release()
-            return False
-        unit.inherited = inherited_sent_at(unit.cfg.store.takeover_seconds)
-        return True
-    return False
+        if stop.is_set():
+            lock.release()
+            return None
+        return term
+    return None
+
+
+def holder_name(lock: Any) -> str:
+    """Who holds ``lock``'s lease now, for a log or STATUS line (best effort)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        holder = owners(lock.url).get(lock.key)
+    except SQLAlchemyError as exc:  # only a log line's detail; the wait goes on
+        log.debug("lease.owner_unknown error=%s", type(exc).__name__)
+        return "unknown"
+    if holder is None:  # the lease is free: this host's lock file is held by another process
+        return f"the process holding {lock.path}"
+    return holder.owner

@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[int, str, frozenset[str]], ...] = (
     })),
     (4, "pipeline", frozenset({"pipeline", "health", "refusal", "firstpass"})),
     (5, "composition root", frozenset({"app"})),
-    (6, "daemon", frozenset({"daemon", "multibox", "reload"})),
+    (6, "daemon", frozenset({"daemon", "multibox", "reload", "standby"})),
     (6, "check", frozenset({"checks"})),
     (6, "demo", frozenset({"demo"})),
     (7, "command line", frozenset({
