@@ -23,21 +23,29 @@ from tests.e2e import toml_str
 ROOT = Path(__file__).resolve().parents[2]
 MAILBOX = "site"
 LEASE_KEY = "mailbridge_site"
+SINGLE_KEY = "default"  # the lease of a single-mailbox config (no [[mailboxes]])
 HANG = 60.0  # seconds: a bound that only catches a hang
 
 
 def write_config(folder: Path, *, pg_url: str, webhook_url: str, account: Any,
-                 takeover: float, max_request: float = 0.3) -> Path:
-    """The one config both daemons run (with ``[[mailboxes]]``, one mailbox)."""
+                 takeover: float, max_request: float = 0.3, single: bool = False) -> Path:
+    """The one config both daemons run: with ``[[mailboxes]]`` and one mailbox, or (``single``)
+    the plain single-mailbox config (its lease is ``SINGLE_KEY``)."""
     folder.mkdir(parents=True, exist_ok=True)
     server = account.server
     path = folder / "config.toml"
+    imap = f"""port = {server.tls_port}
+username = {toml_str(account.user)}
+password = {toml_str(account.password)}
+ca_file = {toml_str(server.ca_file)}
+"""
     path.write_text(f"""
 [imap]
 host = "127.0.0.1"
 security = "ssl"
 poll_interval = 30
 timeout = 10
+{imap if single else ""}
 
 [bitrix24]
 webhook_url = {toml_str(webhook_url)}
@@ -55,12 +63,7 @@ path = "bridge.db"
 url = {toml_str(pg_url)}
 takeover_seconds = {takeover}
 
-[[mailboxes]]
-name = "{MAILBOX}"
-port = {server.tls_port}
-username = {toml_str(account.user)}
-password = {toml_str(account.password)}
-ca_file = {toml_str(server.ca_file)}
+{"" if single else f'[[mailboxes]]{chr(10)}name = "{MAILBOX}"{chr(10)}{imap}'}
 """, encoding="utf-8")
     return path
 
@@ -135,13 +138,13 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = HANG) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def owner_pid(connect: Callable[[], Any]) -> int | None:
-    """The pid of the lease's current owner (None: no unexpired lease)."""
+def owner_pid(connect: Callable[[], Any], key: str = LEASE_KEY) -> int | None:
+    """The pid of lease ``key``'s current owner (None: no unexpired lease)."""
     with connect() as conn:
         exists = conn.execute("SELECT to_regclass('mailbridge_leases')").fetchone()[0]
         if exists is None:
             return None
         row = conn.execute(
             "SELECT owner FROM mailbridge_leases WHERE mailbox = %s "
-            "AND expires_at > clock_timestamp()", (LEASE_KEY,)).fetchone()
+            "AND expires_at > clock_timestamp()", (key,)).fetchone()
     return None if row is None else int(row[0].rsplit(":", 1)[1])
