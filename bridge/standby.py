@@ -29,7 +29,9 @@ from bridge.ownership import WARM, inherited_sent_at, wait_for_lease
 if TYPE_CHECKING:
     from bridge.app import MailboxApp
     from bridge.config import Config
-    from bridge.daemon import Daemon
+
+# bridge.daemon.Daemon: not imported even for typing, as bridge.daemon imports this module
+Daemon = Any
 
 log = logging.getLogger(__name__)
 
