@@ -212,14 +212,14 @@ class Daemon:
                             " ".join(str(exc).split()))
                 self.stop.wait(delay)
                 delay = min(delay * 2, 300.0)
-            except Exception:
+            except Exception:  # a bug in the IDLE loop must not stop the scheduled polls
                 log.exception("idle.crashed (a bug); falling back to scheduled polls")
                 self.stop.wait(60.0)
             finally:
                 if mailbox is not None:
                     try:
                         mailbox.close()
-                    except Exception:
+                    except Exception:  # the connection is being dropped anyway
                         log.debug("idle.close_failed")
 
     def _heartbeat(self) -> None:
@@ -315,7 +315,7 @@ def run_daemon(cfg: Config) -> int:
     try:
         wired = app.MailboxApp(cfg, lock, serve=True, stop=stop, refusal=refusal,
                                check_first=True)
-    except BaseException:
+    except BaseException:  # wiring failed (even interrupted): free the lock, then re-raise
         lock.release()
         raise
     daemon = term_daemon(wired, stop, notifier)

@@ -143,7 +143,7 @@ class _Unit:
             self.lock.acquire(wait=LOCK_WAIT)
             try:
                 self._open()
-            except BaseException:
+            except BaseException:  # not opened (even interrupted): free the lock, then re-raise
                 self.lock.release()
                 raise
 

@@ -125,7 +125,7 @@ class Standby:
             lock.release()
             log.warning("lease.lost_at_start error=%s", " ".join(str(exc).split()))
             return 75
-        except BaseException:
+        except BaseException:  # not opened (even interrupted): free the lease, then re-raise
             lock.release()
             raise
         daemon = self.make_daemon(wired, term, self.notifier)

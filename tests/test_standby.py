@@ -57,7 +57,7 @@ class Pair:
 
 
 @pytest.fixture
-def pair(dovecot_server, postgres_server: PostgresServer, pg_url: str,  # type: ignore[no-untyped-def]
+def pair(dovecot_server, postgres_server: PostgresServer, pg_url: str,
          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pair]:
     database = pg_url.rsplit("/", 1)[1]
     with postgres_server.connect(database) as conn:  # a frozen owner's open transaction ends
