@@ -1,6 +1,6 @@
-"""Alembic migrations on both backends: new ledgers are created by them, ledgers from before
-Alembic upgrade in place with their rows, the model and the database agree, and a ledger
-newer than this code is refused."""
+"""Alembic migrations on both backends: a new ledger is created at the head from the Table
+definitions and stamped, the revisions run in turn build the same schema, ledgers from before
+Alembic upgrade in place with their rows, and a ledger newer than this code is refused."""
 
 from __future__ import annotations
 
@@ -124,12 +124,30 @@ def test_old_postgresql_schema_upgrades_in_place(
 
 def test_model_and_migrated_database_agree(backend: str, url: str, connect: object,
                                            tmp_path: Path) -> None:
-    """A ledger created by the migrations is what the Table definitions describe."""
+    """Every revision run in turn on an empty database builds what the Table definitions
+    describe, and ends at the head."""
+    schemas = SCHEMAS if backend == "postgresql" else [""]
+    for schema in schemas:
+        with connect(backend, url, schema) as conn, conn.begin():
+            applied = migrate.upgrade_from_empty(conn, schema)
+        assert applied == [f"{n:04d}" for n in range(1, store.SCHEMA_VERSION + 1)]
+        with connect(backend, url, schema) as conn:
+            assert differences(conn) == []
+            assert migrate.current_revision(conn, schema) == f"{store.SCHEMA_VERSION:04d}"
+
+
+def test_a_new_ledger_is_created_at_the_head_from_the_definitions(
+    backend: str, url: str, connect: object, tmp_path: Path
+) -> None:
+    """A new ledger is the Table definitions stamped with the head revision (what the
+    revisions build, by the test above), and opening it needs no migration."""
     schemas = SCHEMAS if backend == "postgresql" else [""]
     for schema in schemas:
         open_ledger(backend, tmp_path, url, schema).close()
         with connect(backend, url, schema) as conn:
             assert differences(conn) == []
+            assert migrate.current_revision(conn, schema) == f"{store.SCHEMA_VERSION:04d}"
+            assert migrate.version_mark(conn) == store.SCHEMA_VERSION
 
 
 def test_upgraded_old_postgresql_ledger_agrees_with_the_model(
@@ -196,17 +214,18 @@ def test_a_difference_is_seen(backend: str, url: str, connect: object, tmp_path:
 
 def test_opening_again_migrates_nothing(backend: str, url: str, tmp_path: Path,
                                         caplog: pytest.LogCaptureFixture) -> None:
-    """The first open applies every revision once; a second open applies none and keeps the
-    rows."""
+    """The first open creates the ledger at the head once; a second open creates and applies
+    nothing and keeps the rows."""
     caplog.set_level(logging.INFO, logger="bridge.store")
     with open_ledger(backend, tmp_path, url) as led:
         first = Maker(led).in_state(CREATED)
-    applied = [r.getMessage() for r in caplog.records if "ledger migrated" in r.getMessage()]
-    assert len(applied) == store.SCHEMA_VERSION
+    created = [r.getMessage() for r in caplog.records if "ledger created" in r.getMessage()]
+    assert created == [f"ledger created at version={store.SCHEMA_VERSION}"]
+    assert not [r for r in caplog.records if "ledger migrated" in r.getMessage()]
     caplog.clear()
     with open_ledger(backend, tmp_path, url) as led:
         assert led.by_id(first.id) == first and led.schema_version() == store.SCHEMA_VERSION
-    assert not [r for r in caplog.records if "ledger migrated" in r.getMessage()]
+    assert not [r for r in caplog.records if "ledger" in r.getMessage()]
 
 
 def test_a_revision_newer_than_the_code_is_refused(backend: str, url: str, connect: object,
@@ -263,7 +282,7 @@ def test_migrations_ship_inside_the_package() -> None:
 
 def test_a_ledger_at_the_head_opens_without_importing_alembic(tmp_path: Path) -> None:
     """Only a ledger that needs migrating loads Alembic: every command's start stays as quick as
-    before for a ledger that is up to date."""
+    before for a ledger that is up to date, and a new ledger is created without it too."""
     from tests.ledger_helpers import run_python
 
     Ledger.open(tmp_path / "bridge.db").close()
@@ -272,10 +291,12 @@ def test_a_ledger_at_the_head_opens_without_importing_alembic(tmp_path: Path) ->
         import sys
         from bridge.store import Ledger
         Ledger.open(sys.argv[1]).close()
+        Ledger.open(sys.argv[2]).close()
         print("alembic" in sys.modules, "bridge.store.migrate" in sys.modules)
         """,
-        str(tmp_path / "bridge.db"),
+        str(tmp_path / "bridge.db"), str(tmp_path / "new.db"),
     )
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert out.split() == ["False", "True"]
+    assert (tmp_path / "new.db").exists()
