@@ -295,7 +295,7 @@ class MailboxApp:
         if getattr(cfg.store, "url", ""):  # leased: no ledger write past the lease either
             from bridge.ownership import FencedLedger
 
-            ledger = FencedLedger(self.ledger, self.lock.fence)  # type: ignore[union-attr]  # with store.url the lock is a PgProcessorLock
+            ledger = FencedLedger(self.ledger, self.lock.term_fence())  # type: ignore[union-attr]  # with store.url the lock is a PgProcessorLock
         pipeline = Pipeline(
             pipeline_settings(cfg), ledger, crm,
             self.runtime.mailbox_factory(mailbox_factory(cfg)),

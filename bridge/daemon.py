@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 8.0  # seconds the main thread waits for the current message at shutdown
-HUNG_AFTER = 600.0  # a poll running longer than this stops the watchdog pings
+HUNG_AFTER = 600.0  # a poll running longer than this is hung: no watchdog pings, no lease
 
 
 class Daemon:
@@ -64,8 +64,12 @@ class Daemon:
         tick_interval: float = 30.0,
         reloader: Callable[[], Any] | None = None,
         next_due: Callable[[], float | None] | None = None,
+        hung_after: float = HUNG_AFTER,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.poll = poll
+        self.hung_after = hung_after  # a poll running longer is hung (poll_hung)
+        self.monotonic = monotonic
         self.next_due = next_due  # seconds until a waiting message is due (None: none)
         self.interval = interval
         self.idle_factory = idle_factory
@@ -101,7 +105,7 @@ class Daemon:
                     self.reloader()
                 except Exception:  # a failed reload must not stop the polls
                     log.exception("reload.crashed (a bug); the old config stays")
-            self._poll_started = time.monotonic()
+            self._poll_started = self.monotonic()
             try:
                 if not self._poll_once():
                     return
@@ -222,10 +226,24 @@ class Daemon:
                     except Exception:  # the connection is being dropped anyway
                         log.debug("idle.close_failed")
 
-    def _heartbeat(self) -> None:
+    def poll_hung(self) -> float | None:
+        """How long the current poll has run when that is longer than ``hung_after`` (a hung
+        poll); None while no poll runs or it runs within the bound. The one rule for both
+        the watchdog pings and, with ``store.url``, the lease (:meth:`alive`)."""
         started = self._poll_started
-        if started is not None and time.monotonic() - started > HUNG_AFTER:
-            log.error("daemon.poll_hung seconds=%.0f", time.monotonic() - started)
+        if started is None:
+            return None
+        seconds = self.monotonic() - started
+        return seconds if seconds > self.hung_after else None
+
+    def alive(self) -> bool:
+        """Whether this daemon's poll is not hung: its lease is renewed only while it is."""
+        return self.poll_hung() is None
+
+    def _heartbeat(self) -> None:
+        hung = self.poll_hung()
+        if hung is not None:
+            log.error("daemon.poll_hung seconds=%.0f", hung)
             return  # no ping: systemd restarts a hung daemon
         self.notifier.watchdog()
 

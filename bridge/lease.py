@@ -253,6 +253,14 @@ class Lease:
                         why.replace(" ", "_"))
         self._deadline = float("-inf")
 
+    def give_up(self, reason: str) -> None:
+        """Stop holding the lease on this process's own account (its holder hung): logged
+        once as an error, and every later fence refuses; the row expires in the database."""
+        log.error("lease.given_up mailbox=%s epoch=%s reason=%s", self.mailbox, self.epoch,
+                  reason)
+        with self._lock:
+            self._deadline = float("-inf")
+
     def fence(self) -> None:
         """Raise LeaseLost unless this process may still send for the mailbox right now."""
         if self.monotonic() >= self._deadline:
@@ -269,11 +277,21 @@ class Lease:
 
 class Keeper:
     """Renews a held lease in a thread of its own every ``renew_every`` seconds; calls
-    ``on_lost`` once when the lease is lost (or its deadline passes without a renewal)."""
+    ``on_lost`` once when the lease is lost (or its deadline passes without a renewal).
 
-    def __init__(self, lease: Lease, on_lost: Callable[[], None] | None = None) -> None:
+    The lease is renewed only while its holder is ``alive`` (default: always): the thread
+    renews, so a process that runs while its work hangs would otherwise keep the mailbox
+    forever. Once ``alive()`` is False the keeper gives the lease up (:meth:`Lease.give_up`,
+    logged with ``reason``: every later fence refuses), stops renewing and calls ``on_lost``;
+    the row expires in the database and a standby takes over within ``takeover_seconds``."""
+
+    def __init__(self, lease: Lease, on_lost: Callable[[], None] | None = None, *,
+                 alive: Callable[[], bool] | None = None,
+                 reason: str = "holder_not_alive") -> None:
         self.lease = lease
         self.on_lost = on_lost
+        self.alive = alive
+        self.reason = reason
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"lease-{lease.mailbox}",
                                        daemon=True)
@@ -282,21 +300,39 @@ class Keeper:
         self.thread.start()
         return self
 
+    def _holder_alive(self) -> bool:
+        if self.alive is None:
+            return True
+        try:
+            return self.alive()
+        except Exception:  # a failing check must not keep a hung mailbox; logged, given up
+            log.exception("lease.alive_failed mailbox=%s (a bug)", self.lease.mailbox)
+            return False
+
     def _run(self) -> None:
         lease = self.lease
         while not self.stop.wait(lease.renew_every):
-            try:
-                ok = lease.renew()
-            except Exception as exc:  # the database unreachable: the deadline stands; logged
-                log.warning("lease.renew_failed mailbox=%s error=%s", lease.mailbox,
-                            type(exc).__name__)
-                ok = lease.remaining() > 0
-                if not ok:
-                    lease.lose("not renewed in time")
+            if not self._holder_alive():
+                lease.give_up(self.reason)
+                ok = False
+            else:
+                ok = self._renew()
             if not ok:
                 if self.on_lost is not None and not self.stop.is_set():
                     self.on_lost()
                 return
+
+    def _renew(self) -> bool:
+        lease = self.lease
+        try:
+            return lease.renew()
+        except Exception as exc:  # the database unreachable: the deadline stands; logged
+            log.warning("lease.renew_failed mailbox=%s error=%s", lease.mailbox,
+                        type(exc).__name__)
+            if lease.remaining() > 0:
+                return True
+            lease.lose("not renewed in time")
+            return False
 
     def close(self) -> None:
         self.stop.set()

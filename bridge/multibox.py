@@ -137,6 +137,7 @@ class _Unit:
         self.reloader: Any = None
         self.daemon: Any = None
         self.thread: threading.Thread | None = None
+        self.hung_after: float | None = None  # the daemon's hung-poll bound (None: HUNG_AFTER)
         self.last_error: str | None = None
         self._closing = threading.Lock()
         if not self.leased:
@@ -227,7 +228,7 @@ class _Unit:
         serve_leased(self)
 
     def _run_term(self) -> None:
-        from bridge.daemon import Daemon
+        from bridge.daemon import HUNG_AFTER, Daemon
         from bridge.notify import Notifier
 
         cfg = self.cfg
@@ -245,7 +246,12 @@ class _Unit:
             ticker=self.runtime.monitor.tick,
             reloader=self.reloader.reload,
             next_due=self.next_due,
+            hung_after=HUNG_AFTER if self.hung_after is None else self.hung_after,
         )
+        if self.leased:  # the lease is renewed only while this mailbox's poll is not hung
+            from bridge.ownership import hold_while
+
+            hold_while(self.lock, self.daemon.alive)
         self.daemon.run()
 
     def halt(self) -> None:

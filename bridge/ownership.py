@@ -112,6 +112,12 @@ def serve_leased(unit: Any) -> None:
             unit._close_term()
 
 
+def hold_while(lock: Any, alive: Callable[[], bool]) -> None:
+    """Renew ``lock``'s lease only while ``alive()`` (the term's daemon: its poll is not
+    hung, bridge.daemon.Daemon.poll_hung); past that the lease is given up and fenced."""
+    lock.alive = alive
+
+
 def take_lease(unit: Any) -> bool:
     """Wait until this process holds ``unit``'s lease; False when the process stops first."""
     term = wait_for_lease(unit.lock, unit.stop, unit.box.name)
@@ -133,6 +139,7 @@ def wait_for_lease(lock: Any, stop: threading.Event, name: str,
 
     term = threading.Event()
     lock.on_lost = term.set
+    lock.alive = None  # until this term's daemon says whether its poll hangs (hold_while)
     log.info("lease.waiting mailbox=%s", name)
     told = False
     while not stop.is_set():

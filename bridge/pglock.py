@@ -69,7 +69,7 @@ def fence_for(store: Any) -> Callable[[], None] | None:
         return None
     with _held_lock:
         lock = _held.get((url, mailbox_key(getattr(store, "schema", ""))))
-    return None if lock is None else lock.fence
+    return None if lock is None else lock.term_fence()
 
 
 class PgProcessorLock:
@@ -85,6 +85,9 @@ class PgProcessorLock:
         self.lease: Lease | None = None
         self.keeper: Keeper | None = None
         self.on_lost: Callable[[], None] | None = None  # told once when the lease is lost
+        # the lease is renewed only while this says the holder's poll is not hung (None:
+        # always); set by the term's daemon (bridge.daemon.Daemon.alive), reset per wait
+        self.alive: Callable[[], bool] | None = None
         self._table: LeaseTable | None = None
 
     @property
@@ -129,13 +132,17 @@ class PgProcessorLock:
             else:
                 time.sleep(every)
         self.lease = lease
-        self.keeper = Keeper(lease, self._lost).start()
+        self.keeper = Keeper(lease, self._lost, alive=self._alive, reason="poll_hung").start()
         with _held_lock:
             _held[(self.url, self.key)] = self
 
     def lease_wait(self) -> float:
         """How long a standby's one ``acquire`` waits before trying the file lock again."""
         return min(5.0, max(0.5, self.takeover_seconds))
+
+    def _alive(self) -> bool:
+        alive = self.alive
+        return alive is None or alive()
 
     def _lost(self) -> None:
         if self.on_lost is not None:
@@ -149,6 +156,13 @@ class PgProcessorLock:
         if lease is None:
             raise LeaseLost(f"mailbox {self.key}: no lease held")
         lease.fence()
+
+    def term_fence(self) -> Callable[[], None]:
+        """The fence of this term's lease only: it keeps refusing after the lease is lost or
+        released, even when this process takes the mailbox again later (a hung poll thread
+        of an earlier term that wakes up sends nothing)."""
+        lease = self.lease
+        return self.fence if lease is None else lease.fence
 
     def release(self) -> None:
         with _held_lock:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.errors import LockHeld
 from bridge.notify import Notifier
-from bridge.ownership import WARM, inherited_sent_at, wait_for_lease
+from bridge.ownership import WARM, hold_while, inherited_sent_at, wait_for_lease
 
 if TYPE_CHECKING:
     from bridge.app import MailboxApp
@@ -130,6 +130,7 @@ class Standby:
             raise
         daemon = self.make_daemon(wired, term, self.notifier)
         daemon.ends_process = False
+        hold_while(lock, daemon.alive)  # the lease is renewed only while its poll is not hung
         if self.reload_asked:
             self.reload_asked = False
             daemon.reload_requested.set()
