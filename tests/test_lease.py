@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from bridge.config import load
 from bridge.errors import ConfigError, LeaseLost
@@ -22,65 +20,36 @@ from bridge.pipeline import Pipeline, Settings
 from bridge.store import Ledger
 from bridge.testhooks import parse
 from tests.e2e import toml_str
+from tests.helpers.leases import T0, Clocks
 from tests.helpers.lookupcrm import FakeCrm, pushing_row
 
-T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 TAKEOVER = 60.0
 LENGTH = TAKEOVER * LEASE_SHARE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Clocks:
-    """The database's time and each process's monotonic clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.db = T0
-        self.mono = 1000.0
-
-    def advance(self, seconds: float) -> None:
-        self.db += timedelta(seconds=seconds)
-        self.mono += seconds
+def lease(lease_table: LeaseTable, clocks: Clocks, owner: str, box: str = "site") -> Lease:
+    return Lease(lease_table, box, TAKEOVER, owner=owner, monotonic=lambda: clocks.mono)
 
 
-@pytest.fixture
-def clocks() -> Clocks:
-    return Clocks()
-
-
-@pytest.fixture
-def table(pg_url: str, clocks: Clocks) -> Iterator[LeaseTable]:
-    engine = create_engine(pg_url)
-    t = LeaseTable(engine, clock=lambda: clocks.db)
-    t.ensure()
-    t.ensure()  # idempotent
-    try:
-        yield t
-    finally:
-        engine.dispose()
-
-
-def lease(table: LeaseTable, clocks: Clocks, owner: str, box: str = "site") -> Lease:
-    return Lease(table, box, TAKEOVER, owner=owner, monotonic=lambda: clocks.mono)
-
-
-def test_free_lease_is_taken_and_a_held_one_is_refused(table: LeaseTable,
+def test_free_lease_is_taken_and_a_held_one_is_refused(lease_table: LeaseTable,
                                                        clocks: Clocks) -> None:
     """The first daemon takes a free mailbox (epoch 1); a second is refused while it holds
     it; another mailbox is independent."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take() and a.epoch == 1 and a.held
     assert not b.try_take()
-    assert lease(table, clocks, "b@h:2", box="other").try_take()
-    holder = table.holder("site")
+    assert lease(lease_table, clocks, "b@h:2", box="other").try_take()
+    holder = lease_table.holder("site")
     assert holder is not None and (holder.owner, holder.epoch) == ("a@h:1", 1)
     assert holder.expires_at == T0 + timedelta(seconds=LENGTH) and not holder.expired
 
 
-def test_renewal_keeps_the_lease_past_its_first_expiry(table: LeaseTable,
+def test_renewal_keeps_the_lease_past_its_first_expiry(lease_table: LeaseTable,
                                                        clocks: Clocks) -> None:
     """An owner that renews keeps the mailbox: a standby is still refused after the first
     expiry, and the fence still lets it send."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     for _ in range(4):
         clocks.advance(a.renew_every)
@@ -90,11 +59,11 @@ def test_renewal_keeps_the_lease_past_its_first_expiry(table: LeaseTable,
     a.fence()  # no error
 
 
-def test_expired_lease_is_taken_over_and_the_old_owner_is_fenced(table: LeaseTable,
+def test_expired_lease_is_taken_over_and_the_old_owner_is_fenced(lease_table: LeaseTable,
                                                                 clocks: Clocks) -> None:
     """A frozen owner's lease expires; the standby takes it with the next epoch; the old
     owner's renewal fails and its fence refuses, and it already refused before the expiry."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     clocks.advance(LENGTH - LENGTH * MARGIN_SHARE)  # the owner's own deadline: before expiry
     with pytest.raises(LeaseLost, match="site"):
@@ -108,11 +77,11 @@ def test_expired_lease_is_taken_over_and_the_old_owner_is_fenced(table: LeaseTab
     b.fence()
 
 
-def test_fence_refuses_after_the_deadline_without_the_database(table: LeaseTable,
+def test_fence_refuses_after_the_deadline_without_the_database(lease_table: LeaseTable,
                                                               clocks: Clocks) -> None:
     """The fence is the owner's monotonic deadline alone: after it no send is allowed even
     though nobody took the mailbox and the database was never asked."""
-    a = lease(table, clocks, "a@h:1")
+    a = lease(lease_table, clocks, "a@h:1")
     assert a.try_take()
     clocks.mono += LENGTH * (1 - MARGIN_SHARE) - 0.001
     a.fence()
@@ -121,9 +90,9 @@ def test_fence_refuses_after_the_deadline_without_the_database(table: LeaseTable
         a.fence()
 
 
-def test_release_hands_over_at_once(table: LeaseTable, clocks: Clocks) -> None:
+def test_release_hands_over_at_once(lease_table: LeaseTable, clocks: Clocks) -> None:
     """A clean stop gives the lease back: a standby takes it without waiting for expiry."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     a.release()
     assert b.try_take() and b.epoch == 2
@@ -131,19 +100,19 @@ def test_release_hands_over_at_once(table: LeaseTable, clocks: Clocks) -> None:
         a.fence()
 
 
-def test_dead_holder_on_this_host_is_taken_at_once(table: LeaseTable, clocks: Clocks) -> None:
+def test_dead_holder_on_this_host_is_taken_at_once(lease_table: LeaseTable, clocks: Clocks) -> None:
     """A holder of this host whose process is gone (SIGKILL) can send nothing: its lease is
     taken before its expiry; a live holder's is not."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     dead = owner_name().rsplit(":", 1)[0] + ":" + gone.stdout.strip()
-    assert lease(table, clocks, dead).try_take()
-    me = lease(table, clocks, owner_name())
+    assert lease(lease_table, clocks, dead).try_take()
+    me = lease(lease_table, clocks, owner_name())
     assert me.try_take() and me.epoch == 2
-    assert not lease(table, clocks, "other@h:3").try_take()  # this process is alive
+    assert not lease(lease_table, clocks, "other@h:3").try_take()  # this process is alive
 
 
-def test_zombie_holder_on_this_host_is_taken_at_once(table: LeaseTable,
+def test_zombie_holder_on_this_host_is_taken_at_once(lease_table: LeaseTable,
                                                       clocks: Clocks) -> None:
     """A holder killed but not yet reaped by its parent (a zombie) counts as gone."""
     import time
@@ -155,17 +124,18 @@ def test_zombie_holder_on_this_host_is_taken_at_once(table: LeaseTable,
         while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
             assert time.monotonic() < end
             time.sleep(0.01)
-        assert lease(table, clocks, f"{owner_name().rsplit(':', 1)[0]}:{child.pid}").try_take()
-        assert lease(table, clocks, owner_name()).try_take()
+        zombie = f"{owner_name().rsplit(':', 1)[0]}:{child.pid}"
+        assert lease(lease_table, clocks, zombie).try_take()
+        assert lease(lease_table, clocks, owner_name()).try_take()
     finally:
         child.wait()
 
 
-def test_keeper_reports_a_lost_lease(table: LeaseTable, clocks: Clocks) -> None:
+def test_keeper_reports_a_lost_lease(lease_table: LeaseTable, clocks: Clocks) -> None:
     """The renewing thread tells its owner once the lease is taken over."""
     import threading
 
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     a.renew_every = 0.01
     clocks.advance(LENGTH)  # expired: the standby takes it before the next renewal

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,49 +21,21 @@ from bridge.lease import LEASE_SHARE, Keeper, Lease, LeaseTable
 from bridge.lock import InstanceLock
 from bridge.model import PollReport
 from bridge.pglock import PgProcessorLock
+from tests.helpers.leases import T0, Clocks
 
-T0 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 TAKEOVER = 60.0
 LENGTH = TAKEOVER * LEASE_SHARE
 HUNG = 2.5  # the daemons' hung-poll bound in these tests (fractional, injected)
 
 
-class Clocks:
-    """The database's time and this process's monotonic clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.db = T0
-        self.mono = 1000.0
-
-    def advance(self, seconds: float) -> None:
-        self.db += timedelta(seconds=seconds)
-        self.mono += seconds
-
-
-@pytest.fixture
-def clocks() -> Clocks:
-    return Clocks()
-
-
-@pytest.fixture
-def table(pg_url: str, clocks: Clocks) -> Iterator[LeaseTable]:
-    engine = create_engine(pg_url)
-    t = LeaseTable(engine, clock=lambda: clocks.db)
-    t.ensure()
-    try:
-        yield t
-    finally:
-        engine.dispose()
-
-
-def lease(table: LeaseTable, clocks: Clocks, owner: str) -> Lease:
-    got = Lease(table, "site", TAKEOVER, owner=owner, monotonic=lambda: clocks.mono)
+def lease(lease_table: LeaseTable, clocks: Clocks, owner: str) -> Lease:
+    got = Lease(lease_table, "site", TAKEOVER, owner=owner, monotonic=lambda: clocks.mono)
     got.renew_every = 0.01  # the keeper's real wait between renewals
     return got
 
 
-def expires(table: LeaseTable) -> datetime:
-    holder = table.holder("site")
+def expires(lease_table: LeaseTable) -> datetime:
+    holder = lease_table.holder("site")
     assert holder is not None
     return holder.expires_at
 
@@ -82,11 +54,11 @@ def given_up(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.getMessage().startswith("lease.given_up")]
 
 
-def test_keeper_gives_up_when_its_holder_is_not_alive(table: LeaseTable, clocks: Clocks,
+def test_keeper_gives_up_when_its_holder_is_not_alive(lease_table: LeaseTable, clocks: Clocks,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     """A holder that is not alive: no renewal, one error line, fenced, reported lost, and a
     second daemon takes the mailbox once the row expires."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     clocks.advance(LENGTH / 2)  # a renewal now would move the expiry to T0 + 1.5 L
     lost = threading.Event()
@@ -97,7 +69,7 @@ def test_keeper_gives_up_when_its_holder_is_not_alive(table: LeaseTable, clocks:
         assert not keeper.thread.is_alive()
     finally:
         keeper.close()
-    assert expires(table) == T0 + timedelta(seconds=LENGTH)  # never renewed
+    assert expires(lease_table) == T0 + timedelta(seconds=LENGTH)  # never renewed
     assert not a.held
     with pytest.raises(LeaseLost):
         a.fence()
@@ -108,16 +80,16 @@ def test_keeper_gives_up_when_its_holder_is_not_alive(table: LeaseTable, clocks:
     assert b.try_take() and b.epoch == 2
 
 
-def test_keeper_keeps_the_lease_while_its_holder_is_alive(table: LeaseTable,
+def test_keeper_keeps_the_lease_while_its_holder_is_alive(lease_table: LeaseTable,
                                                           clocks: Clocks) -> None:
     """An alive holder's lease is renewed past its first expiry; nobody else takes it."""
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     lost = threading.Event()
     keeper = Keeper(a, lost.set, alive=lambda: True).start()
     try:
         clocks.advance(LENGTH / 2)
-        assert wait_until(lambda: expires(table) > T0 + timedelta(seconds=LENGTH))
+        assert wait_until(lambda: expires(lease_table) > T0 + timedelta(seconds=LENGTH))
         clocks.advance(LENGTH / 2)  # past the first expiry
         assert not b.try_take()
         a.fence()  # may still send
@@ -142,7 +114,7 @@ class Pings:
 
 
 def test_hung_poll_stops_the_watchdog_and_gives_the_lease_up(
-        table: LeaseTable, clocks: Clocks, caplog: pytest.LogCaptureFixture) -> None:
+        lease_table: LeaseTable, clocks: Clocks, caplog: pytest.LogCaptureFixture) -> None:
     """One rule: a poll running past ``hung_after`` (injected clock) stops the watchdog pings
     and the renewals of its lease; a poll under the bound keeps both."""
     now = [0.0]
@@ -158,7 +130,7 @@ def test_hung_poll_stops_the_watchdog_and_gives_the_lease_up(
                     notifier=pings, stop=threading.Event(), hung_after=HUNG,  # type: ignore[arg-type]  # a fake notifier
                     monotonic=lambda: now[0])
     assert daemon.hung_after == HUNG and HUNG_AFTER == 600.0
-    a, b = lease(table, clocks, "a@h:1"), lease(table, clocks, "b@h:2")
+    a, b = lease(lease_table, clocks, "a@h:1"), lease(lease_table, clocks, "b@h:2")
     assert a.try_take()
     lost = threading.Event()
     keeper = Keeper(a, lost.set, alive=daemon.alive, reason="poll_hung").start()
@@ -171,7 +143,7 @@ def test_hung_poll_stops_the_watchdog_and_gives_the_lease_up(
         daemon._heartbeat()
         assert pings.pings == 1 and daemon.alive() and daemon.poll_hung() is None
         clocks.advance(LENGTH / 2)
-        assert wait_until(lambda: expires(table) > T0 + timedelta(seconds=LENGTH))
+        assert wait_until(lambda: expires(lease_table) > T0 + timedelta(seconds=LENGTH))
         assert not lost.is_set()
         now[0] += 1.0  # now past the bound: hung
         daemon._heartbeat()
@@ -209,13 +181,13 @@ def test_processor_lock_gives_up_for_a_hung_holder_and_fences_its_term(
         with pytest.raises(LeaseLost):
             lock.fence()
         assert "reason=poll_hung" in given_up(caplog)[0].getMessage()
-        table = lock_table(pg_url)
-        other = Lease(table, "default", 0.4, owner="b@other:2")
+        lease_table = lock_table(pg_url)
+        other = Lease(lease_table, "default", 0.4, owner="b@other:2")
         try:
             assert wait_until(other.try_take)  # expired in the database: a standby takes it
             other.release()
         finally:
-            table.engine.dispose()
+            lease_table.engine.dispose()
         lock.release()
         lock.alive = None
         lock.acquire()  # this process again, a new term
@@ -228,6 +200,6 @@ def test_processor_lock_gives_up_for_a_hung_holder_and_fences_its_term(
 
 
 def lock_table(url: str) -> LeaseTable:
-    table = LeaseTable(create_engine(url))
-    table.ensure()
-    return table
+    lease_table = LeaseTable(create_engine(url))
+    lease_table.ensure()
+    return lease_table
