@@ -7,7 +7,8 @@ import importlib.util
 import pytest
 
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.postgres", "tests.servers.notify_stubs",
-                  "tests.ledger_helpers", "tests.helpers.leases"]
+                  "tests.ledger_helpers", "tests.helpers.leases",
+                  "tests.pipeline_fakes"]
 if importlib.util.find_spec("tests.bitrix_fixtures") is not None:
     pytest_plugins.append("tests.bitrix_fixtures")
 

@@ -4,11 +4,13 @@ clock, for tests that drive ``Pipeline.poll_once`` in milliseconds with a real S
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bridge.errors import CrmError, CrmUnknownOutcome
 from bridge.model import Attachment, Lead, MessageKey, RawMessage
@@ -188,3 +190,18 @@ def rig(tmp_path: Path, box: FakeMailbox | None = None, *, baseline: bool = True
     if baseline:
         pipe.poll_once()
     return Rig(pipe, ledger, crm, box, clock)
+
+
+@pytest.fixture
+def make_rig(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
+    """Builds rigs over tmp_path and closes their ledgers afterwards."""
+    made: list[Rig] = []
+
+    def build(**kwargs: Any) -> Rig:
+        made.append(rig(tmp_path, **kwargs))
+        return made[-1]
+
+    yield build
+    for r in made:
+        r.pipe.close()
+        r.ledger.close()

@@ -3,9 +3,8 @@ our Mailbox and Crm Protocols (tests/pipeline_fakes.py) and a real SQLite ledger
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,29 +13,14 @@ from bridge.errors import CrmRejected, CrmSetupError, CrmTemporary, CrmUnknownOu
 from bridge.identity import message_identity, origin_id
 from bridge.states import CREATED, DUPLICATE, FAILED, QUARANTINED
 from tests.forms import form_email
-from tests.pipeline_fakes import Rig, rig
-
-
-@pytest.fixture
-def make(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
-    """Builds rigs over tmp_path and closes their ledgers afterwards."""
-    made: list[Rig] = []
-
-    def build(**kwargs: Any) -> Rig:
-        made.append(rig(tmp_path, **kwargs))
-        return made[-1]
-
-    yield build
-    for r in made:
-        r.pipe.close()
-        r.ledger.close()
+from tests.pipeline_fakes import Rig
 
 
 def test_a_form_becomes_one_lead_with_its_origin_and_the_mail_is_finished(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """New mail is recorded, sent once with the ORIGIN_ID of its identity, then finished."""
-    r = make()
+    r = make_rig()
     raw = form_email(1)
     uid = r.box.deliver(raw)
     report = r.pipe.poll_once()
@@ -50,11 +34,11 @@ def test_a_form_becomes_one_lead_with_its_origin_and_the_mail_is_finished(
 
 
 def test_a_temporary_error_waits_with_backoff_then_the_lead_is_sent(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """CrmTemporary: the row waits 30 s, then 60 s (backoff), nothing is sent early, and the
     lead is made once the portal answers; the mail is finished only then."""
-    r = make(batch=False)
+    r = make_rig(batch=False)
     r.box.deliver(form_email(1))
     r.crm.fail("add_lead", CrmTemporary("QUERY_LIMIT_EXCEEDED"), times=2)
     assert r.pipe.poll_once().created == 0
@@ -75,11 +59,11 @@ def test_a_temporary_error_waits_with_backoff_then_the_lead_is_sent(
 
 
 def test_an_unknown_outcome_is_looked_up_only_after_max_request_seconds_and_found(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """The lead was made but the answer lost: no lookup and no resend before
     max_request_seconds after the last byte; then the lookup finds it and nothing is resent."""
-    r = make(max_request_seconds=60.0)
+    r = make_rig(max_request_seconds=60.0)
     r.box.deliver(form_email(1))
     r.crm.fail("add_lead", CrmUnknownOutcome("read timeout"), done=True)
     r.pipe.poll_once()
@@ -100,11 +84,11 @@ def test_an_unknown_outcome_is_looked_up_only_after_max_request_seconds_and_foun
 
 
 def test_an_unknown_outcome_not_found_after_the_wait_is_sent_again_once(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """The request never reached the portal: after the wait the lookup finds nothing and the
     lead is sent again, so exactly one lead exists."""
-    r = make(max_request_seconds=60.0)
+    r = make_rig(max_request_seconds=60.0)
     r.box.deliver(form_email(1))
     r.crm.fail("add_lead", CrmUnknownOutcome("read timeout"), done=False)
     r.pipe.poll_once()
@@ -116,11 +100,11 @@ def test_an_unknown_outcome_not_found_after_the_wait_is_sent_again_once(
 
 
 def test_a_double_click_is_a_duplicate_with_a_comment_on_the_first_lead(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """The same form sent twice (two Message-IDs) makes one lead; the second mail becomes a
     duplicate, commented once on the first lead, and both mails are finished."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1))
     r.box.deliver(form_email(1))
     report = r.pipe.poll_once()
@@ -135,10 +119,10 @@ def test_a_double_click_is_a_duplicate_with_a_comment_on_the_first_lead(
 
 
 def test_a_rejected_lead_is_retried_then_quarantined_after_max_attempts(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """CrmRejected: tried again with backoff, quarantined at max_attempts; the mail is kept."""
-    r = make(max_attempts=3, batch=False)
+    r = make_rig(max_attempts=3, batch=False)
     r.box.deliver(form_email(1))
     r.crm.fail("add_lead", CrmRejected("Wrong PHONE"), times=3)
     states = []
@@ -153,11 +137,11 @@ def test_a_rejected_lead_is_retried_then_quarantined_after_max_attempts(
 
 
 def test_a_setup_error_stops_the_run_sends_nothing_and_keeps_the_mail(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """CrmSetupError (a revoked webhook): the pass raises, no lead exists, the row records the
     setup error and the mail stays unfinished; once fixed, the lead is made exactly once."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1))
     r.crm.fail("add_lead", CrmSetupError("INVALID_CREDENTIALS"))
     with pytest.raises(CrmSetupError):
@@ -169,20 +153,20 @@ def test_a_setup_error_stops_the_run_sends_nothing_and_keeps_the_mail(
     assert report.created == 1 and len(r.crm.lookups) == 1 and len(r.crm.leads) == 1
 
 
-def test_intake_only_takes_mail_in_and_sends_nothing(make: Callable[..., Rig]) -> None:
+def test_intake_only_takes_mail_in_and_sends_nothing(make_rig: Callable[..., Rig]) -> None:
     """A blocked portal: new mail is recorded and counted as waiting, no CRM call is made and
     the mail is not touched."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1))
     report = r.pipe.intake_only()
     assert report.fetched == 1 and report.waiting == 1 and r.pipe.has_work()
     assert r.crm.calls == [] and r.box.finished == {}
 
 
-def test_files_go_in_a_comment_owed_until_it_is_made(make: Callable[..., Rig]) -> None:
+def test_files_go_in_a_comment_owed_until_it_is_made(make_rig: Callable[..., Rig]) -> None:
     """attachments.field = "": the lead is made without files and a comment carries them; a
     comment that fails twice keeps the mail unfinished until a later pass makes it."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1, file_size=900))
     r.crm.fail("add_timeline_comment", CrmTemporary("QUERY_LIMIT_EXCEEDED"), times=2)
     report = r.pipe.poll_once()
@@ -193,9 +177,9 @@ def test_files_go_in_a_comment_owed_until_it_is_made(make: Callable[..., Rig]) -
     assert r.box.finished and "mb-" in text
 
 
-def test_a_backlog_of_text_leads_goes_in_one_batch(make: Callable[..., Rig]) -> None:
+def test_a_backlog_of_text_leads_goes_in_one_batch(make_rig: Callable[..., Rig]) -> None:
     """Three text-only forms due in one pass are one batch call, not three lead.add calls."""
-    r = make()
+    r = make_rig()
     for i in (1, 2, 3):
         r.box.deliver(form_email(i))
     report = r.pipe.poll_once()
@@ -203,11 +187,11 @@ def test_a_backlog_of_text_leads_goes_in_one_batch(make: Callable[..., Rig]) -> 
 
 
 def test_a_row_left_pushing_is_looked_up_and_found_instead_of_sent_again(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """A crash after the lead was made (the row still 'pushing'): the next pass finds the lead
     by ORIGIN_ID and records it; nothing is sent."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1))
     r.pipe.intake_only()
     row = r.ledger.by_id(1)
@@ -222,10 +206,10 @@ def test_a_row_left_pushing_is_looked_up_and_found_instead_of_sent_again(
     assert "add_leads_batch" not in r.crm.calls
 
 
-def test_inherited_pushing_rows_wait_from_pushing_sent_at(make: Callable[..., Rig]) -> None:
+def test_inherited_pushing_rows_wait_from_pushing_sent_at(make_rig: Callable[..., Rig]) -> None:
     """After a lease is taken over, a row the old owner left in "pushing" is neither looked up
     nor sent before max_request_seconds after pushing_sent_at, while new mail goes on."""
-    r = make(max_request_seconds=5.0)
+    r = make_rig(max_request_seconds=5.0)
     r.box.deliver(form_email(1))
     r.pipe.intake_only()
     r.ledger.set_parsed(1, "phone:+79120000001", "digest", r.clock.now)
@@ -245,10 +229,10 @@ def test_inherited_pushing_rows_wait_from_pushing_sent_at(make: Callable[..., Ri
     assert r.crm.calls.count("add_lead") == 1
 
 
-def test_assign_to_and_the_progress_hooks_reach_the_steps(make: Callable[..., Rig]) -> None:
+def test_assign_to_and_the_progress_hooks_reach_the_steps(make_rig: Callable[..., Rig]) -> None:
     """assign_to changes the responsible of the next lead, and the progress hooks the CLI sets
     on the pipeline are told of each fetched and each sent message."""
-    r = make(batch=False)
+    r = make_rig(batch=False)
     fetched: list[tuple[int, int]] = []
     sent: list[tuple[int, int]] = []
     r.pipe.progress = lambda n, total: fetched.append((n, total))
@@ -262,11 +246,11 @@ def test_assign_to_and_the_progress_hooks_reach_the_steps(make: Callable[..., Ri
 
 
 def test_the_new_lead_hook_is_told_and_its_failure_never_fails_the_lead(
-    make: Callable[..., Rig],
+    make_rig: Callable[..., Rig],
 ) -> None:
     """on_lead hears of each created lead (row, lead id, lead); a hook that raises is logged
     and the lead stays created, its mail finished."""
-    r = make()
+    r = make_rig()
     told: list[tuple[int, int, str]] = []
 
     def hook(row: Any, lead_id: int, lead: Any, entity: str = "lead") -> None:

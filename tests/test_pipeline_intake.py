@@ -6,10 +6,9 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import email.utils
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,25 +24,10 @@ from bridge.pipeline import summary
 from bridge.pipeline.protocols import features_of
 from bridge.states import CREATED, QUARANTINED
 from tests.forms import form_email
-from tests.pipeline_fakes import BulkMailbox, FakeMailbox, Rig, rig
+from tests.pipeline_fakes import BulkMailbox, FakeMailbox, Rig
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CASES = Path(__file__).resolve().parent / "cases"
-
-
-@pytest.fixture
-def make(tmp_path: Path) -> Iterator[Callable[..., Rig]]:
-    """Builds rigs over tmp_path and closes their ledgers afterwards."""
-    made: list[Rig] = []
-
-    def build(**kwargs: Any) -> Rig:
-        made.append(rig(tmp_path, **kwargs))
-        return made[-1]
-
-    yield build
-    for r in made:
-        r.pipe.close()
-        r.ledger.close()
 
 
 def parser_summary(raw: bytes, internaldate: datetime | None) -> tuple[str, datetime | None]:
@@ -90,11 +74,11 @@ def test_identity_and_message_id_from_one_read_equal_the_standalone_functions() 
 
 
 def test_intake_reads_each_message_s_headers_once(
-    make: Callable[..., Rig], monkeypatch: pytest.MonkeyPatch,
+    make_rig: Callable[..., Rig], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Three new mails: three header reads in all (identity, Message-ID, subject and date
     share one), and the rows carry the subject, the date and the Message-ID."""
-    r = make()
+    r = make_rig()
     reads: list[int] = []
     real = identity_mod._headers
 
@@ -121,10 +105,10 @@ def test_optional_features_are_found_once_per_connection() -> None:
     assert bulk.many is not None and bulk.uidnext is not None and bulk.unreadable is not None
 
 
-def test_finish_many_updates_the_mailbox_in_one_command(make: Callable[..., Rig]) -> None:
+def test_finish_many_updates_the_mailbox_in_one_command(make_rig: Callable[..., Rig]) -> None:
     """A source with finish_many gets one call for all finished mail, never finish()."""
     box = BulkMailbox()
-    r = make(box=box)
+    r = make_rig(box=box)
     for i in (1, 2):
         box.deliver(form_email(i))
     assert r.pipe.poll_once().finished == 2
@@ -132,10 +116,10 @@ def test_finish_many_updates_the_mailbox_in_one_command(make: Callable[..., Rig]
     assert box.finished == {1: "moved", 2: "moved"}
 
 
-def test_mail_the_server_could_not_deliver_is_quarantined(make: Callable[..., Rig]) -> None:
+def test_mail_the_server_could_not_deliver_is_quarantined(make_rig: Callable[..., Rig]) -> None:
     """A UID the source reports as skipped becomes a quarantined row naming the reason."""
     box = BulkMailbox()
-    r = make(box=box)
+    r = make_rig(box=box)
     box.deliver(form_email(1))
     box.skipped.append((7, "BODY[] missing"))
     report = r.pipe.poll_once()
@@ -145,20 +129,20 @@ def test_mail_the_server_could_not_deliver_is_quarantined(make: Callable[..., Ri
     assert "unreadable on the server: BODY[] missing" in (row.reason or row.error or "")
 
 
-def test_an_empty_first_pass_starts_after_uidnext(make: Callable[..., Rig]) -> None:
+def test_an_empty_first_pass_starts_after_uidnext(make_rig: Callable[..., Rig]) -> None:
     """On a first pass with nothing new the baseline is UIDNEXT - 1: older mail is not
     fetched again."""
     box = BulkMailbox()
     box.uidnext = 42
-    r = make(box=box, baseline=False)
+    r = make_rig(box=box, baseline=False)
     r.pipe.poll_once()
     assert r.ledger.folder_state("INBOX") == (1, 41)
 
 
-def test_a_first_pass_looks_every_mail_up_before_sending(make: Callable[..., Rig]) -> None:
+def test_a_first_pass_looks_every_mail_up_before_sending(make_rig: Callable[..., Rig]) -> None:
     """A ledger new to the folder looks its mail up by ORIGIN_ID (one request) first: a lead
     that exists is recorded, not made again; the rest are sent."""
-    r = make(baseline=False)
+    r = make_rig(baseline=False)
     known, new = form_email(1), form_email(2)
     r.box.deliver(known)
     r.box.deliver(new)
@@ -170,9 +154,9 @@ def test_a_first_pass_looks_every_mail_up_before_sending(make: Callable[..., Rig
     assert report.created == 2 and len(r.crm.leads) == 2
 
 
-def test_seen_mail_is_looked_up_first_and_unseen_mail_is_not(make: Callable[..., Rig]) -> None:
+def test_seen_mail_is_looked_up_first_and_unseen_mail_is_not(make_rig: Callable[..., Rig]) -> None:
     """On a known folder only mail already marked \\Seen is looked up before sending."""
-    r = make()
+    r = make_rig()
     r.box.deliver(form_email(1), seen=True)
     r.box.deliver(form_email(2))
     r.pipe.poll_once()
