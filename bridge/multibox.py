@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge.config import MailboxConfig
 from bridge.errors import ConfigError, CrmSetupError, MailboxError, MailboxRejected
-from bridge.mailboxes import MailboxConfig
 from bridge.model import PollReport
 from bridge.ratelimit import LeakyBucket
 

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from bridge.config import MailboxConfig
 from bridge.errors import ConfigError, CrmSetupError, MailboxError, MailboxRejected
-from bridge.mailboxes import MailboxConfig
 from bridge.multibox import combine, per_mailbox, portal_key
 
 log = logging.getLogger(__name__)

@@ -55,7 +55,7 @@ def lease_table(url: str, clock: Any = None) -> LeaseTable:
     try:
         table.ensure()
     except SQLAlchemyError as exc:
-        from bridge.ledgerdb import cause
+        from bridge.store.postgres import cause
 
         engine.dispose()
         raise StoreError(f"the PostgreSQL ledger cannot be reached: {cause(exc)}") from exc
@@ -119,7 +119,7 @@ class PgProcessorLock:
                 if lease.try_take():
                     break
             except SQLAlchemyError as exc:
-                from bridge.ledgerdb import cause
+                from bridge.store.postgres import cause
 
                 raise StoreError(f"the PostgreSQL ledger cannot be reached: {cause(exc)}") from exc
             if time.monotonic() >= deadline or (stop is not None and stop.is_set()):

@@ -29,12 +29,12 @@ LAYERS: tuple[tuple[int, str, frozenset[str]], ...] = (
         "unrecognised",
     })),
     (1, "config", frozenset({
-        "config", "mailboxes", "placeholders", "storeurl",
+        "config", "placeholders", "storeurl",
     })),
     (2, "parsing", frozenset({"parsing", "oversized", "dedupe", "leads"})),
     (3, "adapters", frozenset({
         "crm", "operating", "ratelimit", "deadline", "contacts", "deals", "crm_target",
-        "filefield", "funnel", "store", "ledgerdb", "generation", "lock", "pglock", "lease",
+        "filefield", "funnel", "store", "generation", "lock", "pglock", "lease",
         "ownership", "testhooks", "mailbox",
         "dirsource", "alerts", "notify", "metrics", "healthfile",
         "logsetup", "progress", "sandbox",

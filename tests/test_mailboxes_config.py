@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.mailboxes import MailboxConfig
+from bridge.config import MailboxConfig
 from tests.configfiles import A_CODE, A_URL, B_CODE, TOP_CODE, TOP_URL, error_of, load_text, write
 from tests.configfiles import MAILBOXES_BASE as BASE
 from tests.configfiles import TWO_MAILBOXES as TWO_BOXES
